@@ -1,0 +1,3 @@
+"""ccplan: call-center simulation and staffing planner."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from ccplan.cli import main
+
+main()

@@ -1,0 +1,578 @@
+"""The scenario: one call-center day as data.
+
+A scenario file (TOML) is read once by :func:`load`, which returns a frozen
+:class:`Scenario` or raises :class:`ScenarioError` listing *every* problem
+by its path (``segments[1].aht_s: must be > 0``). :func:`dump` writes a
+scenario back losslessly (``load(dump(s)) == s``).
+
+Time base: all durations are seconds (``*_s``); volumes are calls per
+interval; costs are per hour of paid agent time or per minute of line time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ESCALATION_SKILL = "escalation"
+HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic"]
+PatienceDist = Literal["exponential", "lognormal", "deterministic"]
+RoutingPolicy = Literal["fifo", "priority", "aging"]
+_CROSS_MARK = "cross-field problems:\n"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``problems`` lists ``(path, reason)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        head = f"{source}: " if source else ""
+        lines = [f"{head}{len(problems)} problem(s) in the scenario:"] if len(problems) > 1 else []
+        lines += [f"{p}: {r}" if p else r for p, r in problems]
+        if len(problems) == 1 and source:
+            lines = [f"{source}: {lines[0]}"]
+        super().__init__("\n".join(lines))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class ServiceLevelTarget(_Model):
+    """Default service-level target: ``target`` share of offered calls answered within ``answer_within_s``."""
+
+    answer_within_s: float = Field(20.0, gt=0)
+    target: float = Field(0.80, gt=0, le=1)
+
+
+class Segment(_Model):
+    """A customer segment: its volume, handling, patience, value and targets."""
+
+    name: str = Field(min_length=1)
+    priority: int = Field(1, ge=1)
+    calls_per_interval: tuple[float, ...] | None = None
+    daily_calls: float | None = Field(None, ge=0)
+    profile: tuple[float, ...] | None = None
+    aht_s: float = Field(gt=0)
+    handle_time: HandleTimeDist = "exponential"
+    handle_time_cv: float | None = Field(None, ge=0)
+    patience_s: float | None = Field(None, gt=0)
+    patience: PatienceDist = "exponential"
+    patience_cv: float | None = Field(None, gt=0)
+    retrial_probability: float = Field(0.0, ge=0, le=1)
+    retrial_delay_s: float = Field(900.0, gt=0)
+    value_per_call: float = Field(0.0, ge=0)
+    clv: float = Field(0.0, ge=0)
+    churn_per_abandon: float = Field(0.0, ge=0, le=1)
+    escalation_probability: float = Field(0.0, ge=0, le=1)
+    escalation_aht_s: float | None = Field(None, gt=0)
+    answer_within_s: float | None = Field(None, gt=0)
+    target: float | None = Field(None, gt=0, le=1)
+    max_abandon_rate: float | None = Field(None, ge=0, le=1)
+    max_asa_s: float | None = Field(None, gt=0)
+
+    @field_validator("calls_per_interval", "profile")
+    @classmethod
+    def _non_negative(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None:
+            if len(v) == 0:
+                raise ValueError("must not be empty")
+            bad = [i for i, x in enumerate(v) if not (x >= 0 and math.isfinite(x))]
+            if bad:
+                raise ValueError(f"must be finite and >= 0 (entry {bad[0]} is {v[bad[0]]})")
+        return v
+
+    @property
+    def handle_cv(self) -> float:
+        """Coefficient of variation of handle time actually used (1 for exponential, 0 for deterministic)."""
+        if self.handle_time == "exponential":
+            return 1.0
+        if self.handle_time == "deterministic":
+            return 0.0
+        return 1.0 if self.handle_time_cv is None else self.handle_time_cv
+
+    @property
+    def patience_coef_var(self) -> float:
+        """Coefficient of variation of patience actually used."""
+        if self.patience == "exponential":
+            return 1.0
+        if self.patience == "deterministic":
+            return 0.0
+        return 1.0 if self.patience_cv is None else self.patience_cv
+
+
+class AgentGroup(_Model):
+    """A group of agents with the same skills, cost and schedule."""
+
+    name: str = Field(min_length=1)
+    skills: tuple[str, ...] = Field(min_length=1)
+    cost_per_hour: float = Field(0.0, ge=0)
+    shrinkage: float = Field(0.0, ge=0, lt=1)
+    agents: int | None = Field(None, ge=0)
+    agents_per_interval: tuple[int, ...] | None = None
+    accepts_after_s: float = Field(0.0, ge=0)
+    reserve: int = Field(0, ge=0)
+    reserve_for: tuple[str, ...] = ()
+
+    @field_validator("agents_per_interval")
+    @classmethod
+    def _non_negative(cls, v: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if v is not None:
+            if len(v) == 0:
+                raise ValueError("must not be empty")
+            bad = [i for i, x in enumerate(v) if x < 0]
+            if bad:
+                raise ValueError(f"must be >= 0 (entry {bad[0]} is {v[bad[0]]})")
+        return v
+
+
+class Routing(_Model):
+    """How waiting calls are chosen when an agent becomes free."""
+
+    policy: RoutingPolicy = "priority"
+    aging_s: float = Field(120.0, gt=0)
+
+
+class Costs(_Model):
+    telephony_per_minute: float = Field(0.0, ge=0)
+
+
+class SimulationSettings(_Model):
+    replications: int = Field(20, ge=1, le=10_000)
+    seed: int = Field(2026, ge=0)
+
+
+class Scenario(_Model):
+    """One call-center day: segments, agent groups, routing, costs. Frozen."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    interval_minutes: Literal[15, 30, 60] = 30
+    open_time: str = "08:00"
+    currency: str = "USD"
+    service_level: ServiceLevelTarget = ServiceLevelTarget()
+    segments: tuple[Segment, ...] = Field(min_length=1)
+    agent_groups: tuple[AgentGroup, ...] = Field(min_length=1)
+    routing: Routing = Routing()
+    costs: Costs = Costs()
+    simulation: SimulationSettings = SimulationSettings()
+
+    @field_validator("open_time")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", v)
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError(f"must be a clock time HH:MM, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_fields(self) -> "Scenario":
+        problems = cross_field_problems(self.model_dump(mode="python"))
+        if problems:
+            raise ValueError(_CROSS_MARK + "\n".join(f"{p}: {r}" for p, r in problems))
+        return self
+
+    # ----- derived quantities (seconds inside the engines) -----
+    @property
+    def interval_s(self) -> float:
+        """Interval length in seconds."""
+        return self.interval_minutes * 60.0
+
+    @property
+    def n_intervals(self) -> int:
+        """Number of intervals in the day."""
+        for seg in self.segments:
+            for lst in (seg.calls_per_interval, seg.profile):
+                if lst is not None:
+                    return len(lst)
+        for g in self.agent_groups:
+            if g.agents_per_interval is not None:
+                return len(g.agents_per_interval)
+        raise AssertionError("validated scenario without an interval count")
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [s.name for s in self.segments]
+
+    @property
+    def group_names(self) -> list[str]:
+        return [g.name for g in self.agent_groups]
+
+    def segment(self, name: str) -> Segment:
+        for s in self.segments:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def group(self, name: str) -> AgentGroup:
+        for g in self.agent_groups:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
+    def calls_per_interval(self, segment: Segment | str) -> np.ndarray:
+        """Expected offered calls per interval for a segment (float array, length n_intervals)."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        n = self.n_intervals
+        if seg.calls_per_interval is not None:
+            return np.asarray(seg.calls_per_interval, dtype=float)
+        weights = np.ones(n) if seg.profile is None else np.asarray(seg.profile, dtype=float)
+        total = weights.sum()
+        shares = weights / total if total > 0 else np.full(n, 1.0 / n)
+        return float(seg.daily_calls or 0.0) * shares
+
+    def agents_per_interval(self, group: AgentGroup | str) -> np.ndarray:
+        """Scheduled (paid) agents per interval for a group (int array, length n_intervals)."""
+        g = self.group(group) if isinstance(group, str) else group
+        if g.agents_per_interval is not None:
+            return np.asarray(g.agents_per_interval, dtype=int)
+        return np.full(self.n_intervals, int(g.agents or 0), dtype=int)
+
+    def answer_within_s(self, segment: Segment | str) -> float:
+        """The segment's service-level threshold in seconds (its own, or the default)."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        return seg.answer_within_s if seg.answer_within_s is not None else self.service_level.answer_within_s
+
+    def sl_target(self, segment: Segment | str) -> float:
+        """The segment's service-level target share (its own, or the default)."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        return seg.target if seg.target is not None else self.service_level.target
+
+    def groups_for(self, segment: str) -> list[AgentGroup]:
+        """Agent groups skilled for a segment, in scenario order."""
+        return [g for g in self.agent_groups if segment in g.skills]
+
+    def escalation_groups(self) -> list[AgentGroup]:
+        return [g for g in self.agent_groups if ESCALATION_SKILL in g.skills]
+
+    def interval_labels(self) -> list[str]:
+        """Clock time (HH:MM) at the start of each interval."""
+        h, m = (int(x) for x in self.open_time.split(":"))
+        start = h * 60 + m
+        return [
+            f"{((start + i * self.interval_minutes) // 60) % 24:02d}:{(start + i * self.interval_minutes) % 60:02d}"
+            for i in range(self.n_intervals)
+        ]
+
+    def offered_load(self) -> pd.DataFrame:
+        """Offered load per interval and segment.
+
+        Columns: interval (0-based), time (HH:MM), segment, calls, traffic_erlangs
+        (calls x aht_s / interval_s).
+        """
+        labels = self.interval_labels()
+        rows = []
+        for seg in self.segments:
+            calls = self.calls_per_interval(seg)
+            erl = calls * seg.aht_s / self.interval_s
+            for i in range(self.n_intervals):
+                rows.append((i, labels[i], seg.name, float(calls[i]), float(erl[i])))
+        return pd.DataFrame(rows, columns=["interval", "time", "segment", "calls", "traffic_erlangs"])
+
+    def with_changes(self, changes: dict[str, Any]) -> "Scenario":
+        """A copy with dotted-path changes applied and re-validated.
+
+        Paths: ``routing.policy``, ``segments.premium.priority``,
+        ``agent_groups.generalists.agents`` (list items addressed by name).
+        """
+        data = self.model_dump(mode="json", exclude_none=True)
+        for path, value in changes.items():
+            _set_path(data, path, value)
+        return from_dict(data)
+
+
+# ---------------------------------------------------------------------------
+# cross-field validation on raw data (works even when field types are wrong)
+
+
+def _seq(v: Any) -> list | None:
+    return list(v) if isinstance(v, (list, tuple)) else None
+
+
+def _n_intervals(data: dict) -> int | None:
+    for seg in data.get("segments") or []:
+        if isinstance(seg, dict):
+            for key in ("calls_per_interval", "profile"):
+                s = _seq(seg.get(key))
+                if s:
+                    return len(s)
+    for g in data.get("agent_groups") or []:
+        if isinstance(g, dict):
+            s = _seq(g.get("agents_per_interval"))
+            if s:
+                return len(s)
+    return None
+
+
+def cross_field_problems(data: dict) -> list[tuple[str, str]]:
+    """Problems that involve several fields (lengths, names, skills); tolerant of bad types."""
+    problems: list[tuple[str, str]] = []
+    segments = [s for s in (data.get("segments") or []) if isinstance(s, dict)] if isinstance(
+        data.get("segments"), (list, tuple)) else []
+    groups = [g for g in (data.get("agent_groups") or []) if isinstance(g, dict)] if isinstance(
+        data.get("agent_groups"), (list, tuple)) else []
+    seg_names = [s.get("name") for s in segments if isinstance(s.get("name"), str)]
+    grp_names = [g.get("name") for g in groups if isinstance(g.get("name"), str)]
+
+    for kind, names, items in (("segments", seg_names, segments), ("agent_groups", grp_names, groups)):
+        for name, count in Counter(names).items():
+            if count > 1:
+                idx = [i for i, it in enumerate(items) if it.get("name") == name]
+                problems.append((f"{kind}[{idx[1]}].name", f"duplicate name {name!r} (also {kind}[{idx[0]}])"))
+    if ESCALATION_SKILL in seg_names:
+        i = seg_names.index(ESCALATION_SKILL)
+        problems.append((f"segments[{i}].name", f"{ESCALATION_SKILL!r} is reserved for the escalation skill"))
+
+    # lengths of per-interval lists
+    n = _n_intervals(data)
+    first_path = None
+    for i, seg in enumerate(segments):
+        for key in ("calls_per_interval", "profile"):
+            s = _seq(seg.get(key))
+            if s is not None:
+                first_path = first_path or f"segments[{i}].{key}"
+                if n is not None and len(s) != n:
+                    problems.append((f"segments[{i}].{key}", f"has {len(s)} intervals but {first_path} has {n}"))
+    for i, g in enumerate(groups):
+        s = _seq(g.get("agents_per_interval"))
+        if s is not None:
+            first_path = first_path or f"agent_groups[{i}].agents_per_interval"
+            if n is not None and len(s) != n:
+                problems.append((f"agent_groups[{i}].agents_per_interval",
+                                 f"has {len(s)} intervals but {first_path} has {n}"))
+
+    # volume definition
+    for i, seg in enumerate(segments):
+        has_cpi = seg.get("calls_per_interval") is not None
+        has_daily = seg.get("daily_calls") is not None
+        if has_cpi and has_daily:
+            problems.append((f"segments[{i}]", "give either calls_per_interval or daily_calls (with profile), not both"))
+        elif not has_cpi and not has_daily:
+            problems.append((f"segments[{i}]", "volume missing: give calls_per_interval, or daily_calls with profile"))
+        elif has_cpi and seg.get("profile") is not None:
+            problems.append((f"segments[{i}].profile", "profile only goes with daily_calls"))
+        prof = _seq(seg.get("profile"))
+        if prof and all(isinstance(x, (int, float)) for x in prof) and sum(prof) <= 0:
+            problems.append((f"segments[{i}].profile", "weights must not all be zero"))
+        ht = seg.get("handle_time", "exponential")
+        cv = seg.get("handle_time_cv")
+        if isinstance(cv, (int, float)):
+            if ht == "exponential" and cv != 1:
+                problems.append((f"segments[{i}].handle_time_cv",
+                                 "an exponential handle time has cv 1; choose lognormal or gamma for another cv"))
+            if ht == "deterministic" and cv != 0:
+                problems.append((f"segments[{i}].handle_time_cv", "a deterministic handle time has cv 0"))
+            if ht in ("lognormal", "gamma") and cv <= 0:
+                problems.append((f"segments[{i}].handle_time_cv", f"must be > 0 for {ht}"))
+        esc = seg.get("escalation_probability")
+        if isinstance(esc, (int, float)) and esc > 0:
+            if not any(ESCALATION_SKILL in (_seq(g.get("skills")) or []) for g in groups):
+                problems.append((f"segments[{i}].escalation_probability",
+                                 f"is {esc} but no agent group has the {ESCALATION_SKILL!r} skill"))
+    if n is None and segments:
+        problems.append(("segments", "cannot tell the number of intervals: give calls_per_interval, "
+                                     "a profile, or agents_per_interval somewhere"))
+
+    # groups: staffing, skills, reserve
+    valid_skills = set(seg_names) | {ESCALATION_SKILL}
+    for i, g in enumerate(groups):
+        has_a = g.get("agents") is not None
+        has_api = g.get("agents_per_interval") is not None
+        if has_a == has_api:
+            problems.append((f"agent_groups[{i}]", "give exactly one of agents or agents_per_interval"))
+        skills = _seq(g.get("skills")) or []
+        for j, sk in enumerate(skills):
+            if isinstance(sk, str) and sk not in valid_skills:
+                hint = difflib.get_close_matches(sk, sorted(valid_skills), n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                problems.append((f"agent_groups[{i}].skills[{j}]", f"names no segment: {sk!r}{extra}"))
+        rf = _seq(g.get("reserve_for")) or []
+        for j, sk in enumerate(rf):
+            if isinstance(sk, str) and sk not in seg_names:
+                problems.append((f"agent_groups[{i}].reserve_for[{j}]", f"names no segment: {sk!r}"))
+            elif isinstance(sk, str) and sk not in skills:
+                problems.append((f"agent_groups[{i}].reserve_for[{j}]", f"{sk!r} is not among the group's skills"))
+        res = g.get("reserve")
+        if isinstance(res, int) and res > 0 and not rf:
+            problems.append((f"agent_groups[{i}].reserve_for", "reserve > 0 needs the segments it is kept for"))
+    for i, seg in enumerate(segments):
+        name = seg.get("name")
+        if isinstance(name, str) and not any(name in (_seq(g.get("skills")) or []) for g in groups):
+            problems.append((f"segments[{i}].name", f"no agent group has the skill {name!r}: its calls cannot be served"))
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# loading and dumping
+
+
+def _path_str(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        nxt = None
+        for cand in (ServiceLevelTarget, Segment, AgentGroup, Routing, Costs, SimulationSettings):
+            if ann is cand or cand in getattr(ann, "__args__", ()):
+                nxt = cand
+        model = nxt
+    return model
+
+
+def _friendly(err: dict) -> tuple[str, str]:
+    loc = tuple(err["loc"])
+    typ = err["type"]
+    msg = err["msg"]
+    inp = err.get("input")
+    if typ == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        hint = ""
+        if parent is not None:
+            close = difflib.get_close_matches(str(loc[-1]), list(parent.model_fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return _path_str(loc), f"unknown key{hint}"
+    if typ == "missing":
+        return _path_str(loc), "required field is missing"
+    if typ in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        want = "a whole number" if typ.startswith("int") else "a number"
+        return _path_str(loc), f"must be {want}, got {inp!r}"
+    if typ in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        ctx = err.get("ctx", {})
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[typ]
+        bound = f"{next(iter(ctx.values())):g}" if ctx else "?"
+        return _path_str(loc), f"must be {op} {bound}, got {inp!r}"
+    if typ == "literal_error":
+        return _path_str(loc), f"must be one of {err.get('ctx', {}).get('expected', '')}, got {inp!r}"
+    if typ == "value_error":
+        return _path_str(loc), msg.removeprefix("Value error, ")
+    if typ == "too_short":
+        return _path_str(loc), "must not be empty"
+    return _path_str(loc), msg
+
+
+def from_dict(data: Any, source: str | None = None) -> Scenario:
+    """Validate a plain dict (as read from TOML) into a Scenario; raise ScenarioError listing every problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError([("", "a scenario must be a table of keys")], source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [_friendly(e) for e in exc.errors() if not _is_echo(e)]
+        seen = set(problems)
+        # cross-field problems are reported together with field problems, from the raw data
+        problems += [pr for pr in cross_field_problems(data) if pr not in seen]
+        raise ScenarioError(problems, source) from None
+
+
+def _is_echo(err: dict) -> bool:
+    """True for errors that repeat another: our cross-field summary, or pydantic's 'too short
+    after validation' for a list whose items failed."""
+    if _CROSS_MARK in str(err.get("msg", "")):
+        return True
+    return err["type"] == "too_short" and isinstance(err.get("input"), (list, tuple)) and len(err["input"]) > 0
+
+
+def loads(text: str, source: str | None = None) -> Scenario:
+    """Parse TOML text into a Scenario."""
+    if not text.strip():
+        raise ScenarioError([("", "the file is empty")], source)
+    if "\x00" in text:
+        raise ScenarioError([("", "this is a binary file, not a TOML scenario")], source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        if "end of document" in msg:
+            msg = msg.replace("at end of document", f"at the end of the document, line {text.count(chr(10)) + 1}")
+        raise ScenarioError([("", f"not valid TOML: {msg}")], source) from None
+    return from_dict(data, source)
+
+
+def load(path: str | Path) -> Scenario:
+    """Read a TOML scenario file. Raises ScenarioError with one clear message per problem."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError([("", "no such file")], str(p))
+    if p.is_dir():
+        raise ScenarioError([("", "is a folder, not a scenario file")], str(p))
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError([("", "this is a binary file, not a TOML scenario")], str(p)) from None
+    return loads(text, str(p))
+
+
+def to_dict(scenario: Scenario) -> dict:
+    """Plain dict of the scenario (lists, no None values), suitable for TOML."""
+    return scenario.model_dump(mode="json", exclude_none=True)
+
+
+def dumps(scenario: Scenario) -> str:
+    """TOML text of the scenario; ``loads(dumps(s)) == s``."""
+    return tomli_w.dumps(to_dict(scenario))
+
+
+def dump(scenario: Scenario, path: str | Path) -> None:
+    """Write the scenario as TOML."""
+    Path(path).write_text(dumps(scenario), encoding="utf-8")
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for k, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            match = [it for it in node if isinstance(it, dict) and it.get("name") == part]
+            if not match:
+                names = [it.get("name") for it in node if isinstance(it, dict)]
+                raise ScenarioError([(path, f"no item named {part!r} (have {names})")])
+            node = match[0]
+        else:
+            if part not in node:
+                if part in ("segments", "agent_groups"):
+                    raise ScenarioError([(path, f"unknown key {part!r}")])
+                node[part] = {}
+            node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        raise ScenarioError([(path, "address a field of a named item, e.g. segments.premium.priority")])
+    if last in ("agents", "agents_per_interval") and "agents" in path and isinstance(node, dict):
+        node.pop("agents", None)
+        node.pop("agents_per_interval", None)
+    node[last] = value
+
+
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def presets() -> dict[str, Path]:
+    """Built-in scenario files by stem name."""
+    return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}

@@ -1,0 +1,1 @@
+"""Discrete-event engine on SimPy. Times in seconds."""
