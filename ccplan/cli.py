@@ -110,6 +110,135 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
         console.print("  " + "   ".join(cells[i : i + per_row]))
 
 
+def _finite(x: float) -> float | None:
+    """JSON has no inf/NaN: such values become null."""
+    import math
+
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@app.command()
+def erlang(
+    calls: Annotated[float, typer.Option("--calls", min=0, help="Offered calls in the interval.")],
+    aht_s: Annotated[float, typer.Option("--aht-s", min=0.001, help="Average handle time, seconds.")],
+    interval_minutes: Annotated[float, typer.Option("--interval-minutes", min=0.001, help="Interval length, minutes.")] = 30.0,
+    answer_within_s: Annotated[float, typer.Option("--answer-within-s", min=0, help="Service-level threshold, seconds.")] = 20.0,
+    sl_target: Annotated[float, typer.Option("--sl-target", min=0, max=1, help="Service-level target share, e.g. 0.8.")] = 0.8,
+    patience_s: Annotated[Optional[float], typer.Option("--patience-s", min=0.001, help="Mean patience, seconds (Erlang A).")] = None,
+    max_asa_s: Annotated[Optional[float], typer.Option("--max-asa-s", min=0, help="Maximum ASA, seconds.")] = None,
+    max_abandon: Annotated[Optional[float], typer.Option("--max-abandon", min=0, max=1, help="Maximum abandonment rate.")] = None,
+    max_occupancy: Annotated[Optional[float], typer.Option("--max-occupancy", min=0.001, max=1, help="Maximum occupancy.")] = None,
+    shrinkage: Annotated[float, typer.Option("--shrinkage", min=0, max=0.999, help="Share of paid time off the phones.")] = 0.0,
+    agents: Annotated[Optional[int], typer.Option("--agents", min=0, help="Evaluate this many available agents instead of sizing.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Single-interval Erlang calculator: size the agents for the targets, or evaluate --agents.
+
+    Erlang C without --patience-s, Erlang A with it. Agents are available (on the
+    phones); scheduled_agents adds shrinkage.
+    """
+    from planner.erlang import traffic_erlangs
+    from planner.staffing import evaluate, required_agents, scheduled_agents
+
+    interval_s = interval_minutes * 60.0
+    a = float(traffic_erlangs(calls, aht_s, interval_s))
+    if patience_s is not None and max_abandon is None and patience_s <= 0:
+        raise UserError("--patience-s must be > 0")
+    if agents is None:
+        n = int(required_agents(a, aht_s, answer_within_s, sl_target, patience_s, max_asa_s, max_abandon, max_occupancy))
+        if n < 0:
+            raise UserError("no number of agents meets these targets (is a target 100% or an ASA of 0 s?)")
+    else:
+        n = agents
+    m = evaluate(n, a, aht_s, answer_within_s, patience_s)
+    out = {
+        "agents": n,
+        "scheduled_agents": int(scheduled_agents(n, shrinkage)),
+        "traffic_erlangs": a,
+        "service_level": _finite(m.service_level),
+        "asa_s": _finite(m.asa_s),
+        "p_wait": _finite(m.p_wait),
+        "occupancy": _finite(m.occupancy),
+    }
+    if patience_s is not None:
+        out["abandon_rate"] = _finite(m.abandon_rate)
+    if as_json:
+        _print_json(out)
+        return
+    model = "Erlang A (abandonment)" if patience_s is not None else "Erlang C"
+    t = Table(title=f"{model}: {calls:g} calls per {interval_minutes:g} min, AHT {aht_s:g} s", title_justify="left")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("agents (available)" + ("" if agents is not None else " — minimum meeting the targets"), str(n))
+    t.add_row(f"scheduled agents (shrinkage {shrinkage:.0%})", str(out["scheduled_agents"]))
+    t.add_row("offered load", f"{a:.2f} Erl")
+    sl = out["service_level"]
+    t.add_row(f"service level (answered within {answer_within_s:g} s)", "-" if sl is None else f"{sl:.1%} (target {sl_target:.0%})")
+    t.add_row("ASA", "inf (queue unstable)" if out["asa_s"] is None else f"{out['asa_s']:.1f} s")
+    t.add_row("probability of waiting", f"{out['p_wait']:.1%}")
+    t.add_row("occupancy", f"{out['occupancy']:.1%}")
+    if patience_s is not None:
+        t.add_row("abandonment", f"{out['abandon_rate']:.2%}")
+    console.print(t)
+
+
+@app.command()
+def staff(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the plan (one row per interval x group) as CSV.")] = None,
+    max_occupancy: Annotated[Optional[float], typer.Option("--max-occupancy", min=0.001, max=1, help="Occupancy cap for every group.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Staffing plan of a scenario: required and scheduled agents per interval and group, predicted service."""
+    from planner.staffing import daily_summary, plan
+
+    s = _load(scenario)
+    df = plan(s, max_occupancy=max_occupancy)
+    groups, segments = daily_summary(df)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out, index=False)
+    if as_json:
+        def records(frame):
+            return [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+                    for r in frame.to_dict(orient="records")]
+        _print_json({"scenario": s.name, "currency": s.currency, "intervals": records(df),
+                     "groups": records(groups), "segments": records(segments)})
+        return
+    console.print(f"[bold]{s.name}[/bold] — staffing plan ({s.n_intervals} × {s.interval_minutes} min, routing {s.routing.policy})")
+    for g in s.agent_groups:
+        sub = df[df["group"] == g.name]
+        segs = [c.split(":", 1)[1] for c in sub.columns if c.startswith("service_level:") and sub[c].notna().any()]
+        t = Table(title=f"Group {g.name} (shrinkage {g.shrinkage:.0%}, {g.cost_per_hour:g} {s.currency}/h)", title_justify="left")
+        for col in ["time", "load Erl", "required", "scheduled", "current", "cost-opt", "occupancy"] + [f"SL {k}" for k in segs]:
+            t.add_column(col, justify="right")
+        for _, r in sub.iterrows():
+            t.add_row(r["time"], f"{r['traffic_erlangs']:.1f}", str(r["required_agents"]), str(r["scheduled_agents"]),
+                      str(r["current_scheduled"]), str(r["cost_optimal_scheduled"]), f"{r['occupancy']:.0%}",
+                      *[f"{r[f'service_level:{k}']:.0%}" for k in segs])
+        console.print(t)
+    gt = Table(title="Daily summary per group", title_justify="left")
+    for col in ("group", "agent hours", "cost", "current agent hours", "peak required", "peak scheduled"):
+        gt.add_column(col, justify="left" if col == "group" else "right")
+    for _, r in groups.iterrows():
+        gt.add_row(r["group"], f"{r['agent_hours']:,.1f}", f"{r['cost']:,.0f} {s.currency}", f"{r['current_agent_hours']:,.1f}",
+                   str(r["peak_required"]), str(r["peak_scheduled"]))
+    console.print(gt)
+    st_ = Table(title="Predicted service per segment (whole day, at the planned staffing)", title_justify="left")
+    for col in ("segment", "calls", "service level", "target", "ASA s", "abandonment", "SL at current staffing"):
+        st_.add_column(col, justify="left" if col == "segment" else "right")
+    for _, r in segments.iterrows():
+        seg = r["segment"]
+        target = f"{s.sl_target(seg):.0%} in {s.answer_within_s(seg):g}s" if seg in s.segment_names else f"{s.service_level.target:.0%} in {s.service_level.answer_within_s:g}s"
+        st_.add_row(seg, f"{r['calls']:,.0f}", f"{r['service_level']:.1%}", target, f"{r['asa_s']:.1f}",
+                    f"{r['abandon_rate']:.2%}", f"{r['service_level_current']:.1%}")
+    console.print(st_)
+    console.print(f"Total planned agent cost: {groups['cost'].sum():,.0f} {s.currency}")
+    if out is not None:
+        console.print(f"plan written to {out}")
+
+
 def main() -> None:
     """Entry point: run the CLI, turning user errors into one message and an exit code.
 
