@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from planner.erlang import asa_s, erlang_a, erlang_c, occupancy, service_level
+from planner.erlang import erlang_a, erlang_c, occupancy
 from planner.priority import predict_classes
 
 # the largest staffing the search considers, as a multiple of the load (plus a constant)
@@ -39,13 +39,12 @@ def evaluate(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, an
     if patience_s is None or np.all(np.isinf(np.asarray(patience_s, float))):
         n, a, h, t = np.broadcast_arrays(*(np.asarray(v, float) for v in (agents, traffic_erlangs, aht_s,
                                                                            answer_within_s)))
-        return Measures(
-            np.asarray(service_level(n, a, h, t), float),
-            np.asarray(asa_s(n, a, h), float) if with_asa else np.full(n.shape, np.nan),
-            np.asarray(erlang_c(n, a), float),
-            np.asarray(occupancy(n, a), float),
-            np.zeros(n.shape),
-        )
+        c = np.asarray(erlang_c(n, a), float)
+        stable = n > a
+        gap = np.where(stable, n - a, 1.0)
+        sl = np.where(stable, 1.0 - c * np.exp(-gap * t / h), 0.0)
+        asa = np.where(stable, c * h / gap, np.inf) if with_asa else np.full(n.shape, np.nan)
+        return Measures(sl, asa, c, np.asarray(occupancy(n, a), float), np.zeros(n.shape))
     r = erlang_a(agents, traffic_erlangs, aht_s, patience_s, answer_within_s, with_asa=with_asa)
     return Measures(*(np.asarray(v, float) for v in (r.service_level, r.asa_s, r.p_wait, r.occupancy,
                                                       r.p_abandon)))

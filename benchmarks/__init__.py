@@ -1,0 +1,1 @@
+"""Benchmarks against peer libraries: ``python -m benchmarks [erlang|sim]`` (``make bench``)."""

@@ -1,0 +1,22 @@
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [--quick]``."""
+
+import sys
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim"]
+    for name in which:
+        if name == "erlang":
+            from benchmarks import erlang_bench
+
+            erlang_bench.main(quick=quick)
+        elif name == "sim":
+            from benchmarks import sim_bench
+
+            sim_bench.main(quick=quick)
+        else:
+            raise SystemExit(f"unknown benchmark {name!r}: choose erlang or sim")
+
+
+main(sys.argv[1:])

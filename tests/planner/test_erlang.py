@@ -1,0 +1,150 @@
+"""Erlang B / C / A against mpmath references, published values and their limits."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planner.erlang import asa_s, erlang_a, erlang_b, erlang_c, occupancy, service_level, traffic_erlangs
+
+from . import reference as ref
+
+
+def rel(x: float, y) -> float:
+    y = float(y)
+    return abs(x - y) / abs(y)
+
+
+@pytest.mark.parametrize(
+    "n,a",
+    [(1, 0.5), (2, 3.0), (10, 8.0), (14, 10.0), (50, 45.0), (100, 95.0), (500, 480.0), (1000, 980.0),
+     (3000, 2900.0), (5, 40.0), (200, 150.0)],
+)
+def test_erlang_b_matches_mpmath(n, a):
+    assert rel(float(erlang_b(n, a)), ref.erlang_b(n, a)) < 1e-9
+
+
+@pytest.mark.parametrize("n,a", [(10_000, 9_900.0), (50_000, 49_700.0), (100_000, 99_000.0), (100_000, 100_500.0)])
+def test_erlang_b_matches_mpmath_for_huge_centres(n, a):
+    import mpmath as mp
+
+    mp.mp.dps = 40
+    # closed form with mpmath's own incomplete gamma (the recursion is too slow at this size)
+    pmf = mp.exp(n * mp.log(a) - a - mp.loggamma(n + 1))
+    expected = pmf / mp.gammainc(n + 1, a, mp.inf, regularized=True)
+    assert rel(float(erlang_b(n, a)), expected) < 1e-9
+
+
+@pytest.mark.parametrize("n,a", [(2, 1.0), (14, 10.0), (100, 95.0), (1000, 990.0), (3000, 2950.0)])
+def test_erlang_c_matches_mpmath(n, a):
+    assert rel(float(erlang_c(n, a)), ref.erlang_c(n, a)) < 1e-9
+
+
+def test_textbook_case_100_calls_180s_80_in_20():
+    """100 calls per 30 min, AHT 180 s, 80% in 20 s: 14 agents with service level 0.888."""
+    a = traffic_erlangs(100, 180, 1800)
+    assert a == pytest.approx(10.0)
+    assert float(service_level(13, a, 180, 20)) < 0.8
+    assert float(service_level(14, a, 180, 20)) == pytest.approx(0.888, abs=5e-4)
+
+
+def test_erlang_c_published_value():
+    # Erlang C(2, 1) = 1/3 (two servers, one Erlang)
+    assert float(erlang_c(2, 1.0)) == pytest.approx(1 / 3, rel=1e-14)
+
+
+def test_stable_for_every_size_from_1_to_100000_agents():
+    n = np.arange(1, 100_001)
+    for load in (0.5, 0.95, 1.0, 1.2):
+        a = n * load
+        b, c = erlang_b(n, a), erlang_c(n, a)
+        assert np.all(np.isfinite(b)) and np.all((b >= 0) & (b <= 1))
+        assert np.all(np.isfinite(c)) and np.all((c >= 0) & (c <= 1))
+
+
+def test_unstable_queue_gives_certain_wait_not_an_error():
+    assert float(erlang_c(10, 10.0)) == 1.0
+    assert float(erlang_c(10, 12.0)) == 1.0
+    assert float(service_level(10, 12.0, 180, 20)) == 0.0
+    assert math.isinf(float(asa_s(10, 12.0, 180)))
+    assert float(occupancy(10, 12.0)) == 1.0
+
+
+def test_functions_broadcast_over_intervals():
+    a = np.array([[5.0, 10.0, 20.0]])
+    n = np.array([[8], [12], [25]])
+    assert erlang_c(n, a).shape == (3, 3)
+    assert service_level(n, a, 180, 20).shape == (3, 3)
+
+
+SMALL_A_CASES = [(5, 4.0, 300, 200, 20), (14, 10.0, 180, 300, 20), (10, 12.0, 240, 120, 30), (3, 1.0, 100, 50, 10)]
+
+
+@pytest.mark.parametrize("n,a,aht,pat,t", SMALL_A_CASES)
+def test_erlang_a_matches_independent_tagged_caller_reference(n, a, aht, pat, t):
+    pw, pab, sl, asa = ref.erlang_a(n, a, aht, pat, t, tagged=True)
+    r = erlang_a(n, a, aht, pat, t)
+    assert rel(float(r.p_wait), pw) < 1e-7
+    assert rel(float(r.p_abandon), pab) < 1e-7
+    assert rel(float(r.service_level), sl) < 1e-7
+    assert rel(float(r.asa_s), asa) < 1e-7
+
+
+@pytest.mark.parametrize(
+    "n,a,aht,pat,t",
+    [(50, 55.0, 300, 600, 20), (100, 90.0, 200, 100, 30), (1000, 990.0, 300, 300, 20), (2000, 2100.0, 300, 600, 20),
+     (20, 5.0, 300, 60, 10)],
+)
+def test_erlang_a_matches_mpmath_at_medium_and_large_loads(n, a, aht, pat, t):
+    pw, pab, sl, asa = ref.erlang_a(n, a, aht, pat, t)
+    r = erlang_a(n, a, aht, pat, t)
+    for got, want in ((r.p_wait, pw), (r.p_abandon, pab), (r.service_level, sl), (r.asa_s, asa)):
+        assert rel(float(got), want) < 1e-7
+
+
+def test_erlang_a_is_finite_for_huge_centres_and_overload():
+    n = np.array([10_000, 50_000, 100_000, 100_000, 40_000])
+    a = np.array([9_900.0, 50_000.0, 99_000.0, 120_000.0, 50_000.0])
+    r = erlang_a(n, a, 300, 300, 20)
+    for v in r:
+        assert np.all(np.isfinite(v))
+    assert np.all((r.p_abandon >= 0) & (r.p_abandon <= 1))
+    # heavy overload: the excess load abandons
+    assert float(r.p_abandon[3]) == pytest.approx(1 - 100_000 / 120_000, rel=1e-3)
+
+
+def test_erlang_a_with_endless_patience_approaches_erlang_c():
+    n, a, aht, t = 14, 10.0, 180.0, 20.0
+    r = erlang_a(n, a, aht, 1e9, t)
+    assert float(r.p_wait) == pytest.approx(float(erlang_c(n, a)), rel=1e-6)
+    assert float(r.service_level) == pytest.approx(float(service_level(n, a, aht, t)), rel=1e-6)
+    assert float(r.asa_s) == pytest.approx(float(asa_s(n, a, aht)), rel=1e-5)
+    assert float(r.p_abandon) < 1e-6
+
+
+@given(
+    a=st.floats(0.5, 300), aht=st.floats(30, 900), pat=st.floats(10, 2000),
+    t=st.floats(0, 120), extra=st.integers(-20, 40),
+)
+def test_erlang_a_service_level_rises_and_abandonment_falls_with_agents(a, aht, pat, t, extra):
+    n = max(1, int(a) + extra)
+    r1, r2 = erlang_a(n, a, aht, pat, t), erlang_a(n + 1, a, aht, pat, t)
+    assert float(r2.service_level) >= float(r1.service_level) - 1e-12
+    assert float(r2.p_abandon) <= float(r1.p_abandon) + 1e-12
+    assert float(r2.asa_s) <= float(r1.asa_s) * (1 + 1e-9) + 1e-12
+
+
+@given(a=st.floats(0.5, 2000), aht=st.floats(30, 900), t=st.floats(0, 120), extra=st.integers(1, 60))
+def test_erlang_c_service_level_rises_and_asa_falls_with_agents(a, aht, t, extra):
+    n = math.floor(a) + extra
+    assert float(service_level(n + 1, a, aht, t)) >= float(service_level(n, a, aht, t)) - 1e-12
+    assert float(asa_s(n + 1, a, aht)) <= float(asa_s(n, a, aht)) + 1e-12
+
+
+@given(pat=st.floats(1e5, 1e8))
+def test_erlang_a_converges_to_erlang_c_as_patience_grows(pat):
+    r = erlang_a(20, 16.0, 300, pat, 20)
+    c = float(service_level(20, 16.0, 300, 20))
+    assert abs(float(r.service_level) - c) < 300 * 50 / pat + 1e-9
