@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_WIDTH = None if sys.stdout.isatty() else 120
+_WIDTH = None if sys.stdout.isatty() else 140
 console = Console(highlight=False, width=_WIDTH)
 err_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
@@ -237,6 +237,96 @@ def staff(
     console.print(f"Total planned agent cost: {groups['cost'].sum():,.0f} {s.currency}")
     if out is not None:
         console.print(f"plan written to {out}")
+
+
+def _ci(row, col: str) -> list[float | None]:
+    return [_finite(row[f"{col}_ci_low"]), _finite(row[f"{col}_ci_high"])]
+
+
+def run_simulation(scenario: Scenario, replications: int | None, seed: int | None, keep_log: bool = False,
+                   label: str = "simulating"):
+    """Run the simulator with a progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.runner import simulate as run
+
+    reps = scenario.simulation.replications if replications is None else replications
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=reps)
+        return run(scenario, replications=reps, seed=seed, keep_log=keep_log,
+                   progress=lambda done, total: bar.update(task, completed=done))
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=1, max=10_000, help="Number of replications (default: the scenario's).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed (default: the scenario's).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the call log (Parquet) and metric tables (CSV).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate a scenario's day; per-segment service with 95% confidence intervals, occupancy per group."""
+    s = _load(scenario)
+    res = run_simulation(s, replications, seed, keep_log=out is not None)
+    seg = res.summary["segments"]
+    grp = res.summary["groups"]
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        res.call_log.to_parquet(out / "call_log.parquet", index=False)
+        for name, df in res.summary.items():
+            df.to_csv(out / f"{name}.csv", index=False)
+        for name, df in res.per_replication.items():
+            df.to_csv(out / f"{name}_per_replication.csv", index=False)
+    if as_json:
+        _print_json({
+            "segments": {
+                r["segment"]: {
+                    "offered": _finite(r["offered"]), "answered": _finite(r["answered"]),
+                    "abandoned": _finite(r["abandoned"]), "service_level": _finite(r["service_level"]),
+                    "service_level_ci": _ci(r, "service_level"), "asa_s": _finite(r["asa_s"]),
+                    "abandon_rate": _finite(r["abandon_rate"]), "wait_p90_s": _finite(r["wait_p90_s"]),
+                }
+                for _, r in seg.iterrows()
+            },
+            "groups": {r["group"]: {"occupancy": _finite(r["occupancy"])} for _, r in grp.iterrows()},
+        })
+        return
+    console.print(f"[bold]{s.name}[/bold] — {res.replications} replications, seed {res.seed}, routing {s.routing.policy}")
+    t = Table(title="Per segment (mean ± half-width of the 95% CI over replications)", title_justify="left")
+    for col in ("segment", "offered", "answered", "abandoned", "service level", "target", "ASA s", "abandonment",
+                "wait p90 s", "retries"):
+        t.add_column(col, justify="left" if col == "segment" else "right")
+
+    def ci(r, col: str, fmt: str) -> str:
+        """mean ± half-width of the 95% CI."""
+        lo, hi = r[f"{col}_ci_low"], r[f"{col}_ci_high"]
+        if pd_isna(lo):
+            return format(r[col], fmt)
+        return f"{format(r[col], fmt)} ±{format((hi - lo) / 2, fmt)}"
+
+    for _, r in seg.iterrows():
+        sl_ok = r["service_level"] >= s.sl_target(r["segment"])
+        mark = "[green]✓[/green]" if sl_ok else "[red]✗[/red]"
+        t.add_row(r["segment"], f"{r['offered']:,.0f}", f"{r['answered']:,.0f}", f"{r['abandoned']:,.0f}",
+                  ci(r, "service_level", ".1%") + f" {mark}",
+                  f"{s.sl_target(r['segment']):.0%} in {s.answer_within_s(r['segment']):g}s", ci(r, "asa_s", ".1f"),
+                  ci(r, "abandon_rate", ".2%"), ci(r, "wait_p90_s", ".0f"), f"{r['offered_retry']:,.0f}")
+    console.print(t)
+    g = Table(title="Per agent group", title_justify="left")
+    for col in ("group", "occupancy", "calls handled", "overtime agent-h"):
+        g.add_column(col, justify="left" if col == "group" else "right")
+    for _, r in grp.iterrows():
+        g.add_row(r["group"], ci(r, "occupancy", ".1%"), f"{r['handled']:,.0f}", f"{r['overtime_s'] / 3600:,.1f}")
+    console.print(g)
+    if out is not None:
+        console.print(f"call log and metrics written to {out}/")
+
+
+def pd_isna(x) -> bool:
+    import math
+
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def main() -> None:

@@ -1,0 +1,206 @@
+"""Call log -> metrics per segment, interval, group and day (pandas). Times in seconds.
+
+One replication at a time (workers call this so that only summaries travel back);
+:func:`summarise` then gives mean and 95% confidence interval across replications.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ccplan.scenario import Scenario
+
+
+def log_frame(log: dict[str, np.ndarray], scenario: Scenario, replication: int) -> pd.DataFrame:
+    """The call log as a DataFrame with segment and group names (one row per call attempt)."""
+    df = pd.DataFrame(log)
+    seg_names = np.array(scenario.segment_names, dtype=object)
+    grp_names = np.array(scenario.group_names + [""], dtype=object)
+    df["segment"] = pd.Categorical(seg_names[df["segment"].to_numpy()], categories=scenario.segment_names)
+    df["group"] = grp_names[np.where(df["group"] >= 0, df["group"], len(grp_names) - 1)]
+    df["escalation_group"] = grp_names[np.where(df["escalation_group"] >= 0, df["escalation_group"],
+                                                len(grp_names) - 1)]
+    df["interval"] = np.minimum((df["arrival_s"] // scenario.interval_s).astype(int), scenario.n_intervals - 1)
+    df.insert(0, "replication", replication)
+    return df
+
+
+def _overlap_by_interval(start: np.ndarray, end: np.ndarray, key: np.ndarray, n_keys: int, interval_s: float,
+                         n_intervals: int) -> np.ndarray:
+    """Sum over items of the time [start, end) falls in each interval, per key: (n_keys, n_intervals + 1) seconds.
+
+    The last column collects time after closing.
+    """
+    out = np.zeros((n_keys, n_intervals + 1))
+    ok = np.isfinite(start) & np.isfinite(end) & (end > start)
+    start, end, key = start[ok], end[ok], key[ok]
+    if len(start) == 0:
+        return out
+    i0 = np.floor(start / interval_s).astype(int)
+    i1 = np.floor(end / interval_s).astype(int)
+    for k in range(int((i1 - i0).max()) + 1):
+        i = i0 + k
+        live = i <= i1
+        lo = np.maximum(start[live], i[live] * interval_s)
+        hi = np.minimum(end[live], (i[live] + 1) * interval_s)
+        np.add.at(out, (key[live], np.minimum(i[live], n_intervals)), np.maximum(hi - lo, 0.0))
+    return out
+
+
+def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime_s: dict[str, float],
+                        replication: int) -> dict[str, pd.DataFrame]:
+    """Metrics of one replication.
+
+    Returns DataFrames ``segments`` (one row per segment), ``intervals`` (interval x segment),
+    ``groups`` (one row per group), ``group_intervals`` (interval x group) and ``day`` (one row).
+    """
+    seg = log["segment"].astype(int)
+    n_seg = len(scenario.segments)
+    n_int = scenario.n_intervals
+    isec = scenario.interval_s
+    thr = np.array([scenario.answer_within_s(s) for s in scenario.segments])
+    answered = log["answered"]
+    abandoned = log["abandoned"]
+    wait = log["wait_s"]
+    within = answered & (wait <= thr[seg] + 1e-9)
+    interval = np.minimum((log["arrival_s"] // isec).astype(int), n_int - 1)
+    # callers whose final attempt abandoned (no later success on retry)
+    caller = log["caller"]
+    last_attempt = np.zeros(len(caller), bool)
+    if len(caller):
+        order = np.lexsort((log["arrival_s"], caller))
+        last = np.ones(len(order), bool)
+        last[:-1] = caller[order][1:] != caller[order][:-1]
+        last_attempt[order] = last
+    lost = abandoned & last_attempt
+    esc = log["escalated"]
+    esc_handle = np.where(np.isfinite(log["escalation_end_s"]), log["escalation_end_s"] - log["escalation_answer_s"], 0.0)
+    handle_done = np.where(answered, log["end_s"] - log["answer_s"], 0.0)
+
+    rows = []
+    for i, s in enumerate(scenario.segments):
+        m = seg == i
+        w = wait[m & np.isfinite(wait)]
+        wa = wait[m & answered]
+        offered = int(m.sum())
+        rows.append({
+            "replication": replication, "segment": s.name, "offered": offered,
+            "offered_first": int((m & ~log["retry"]).sum()), "offered_retry": int((m & log["retry"]).sum()),
+            "answered": int((m & answered).sum()), "abandoned": int((m & abandoned).sum()),
+            "waiting_at_end": int((m & ~answered & ~abandoned).sum()),
+            "answered_within": int((m & within).sum()),
+            "service_level": float((m & within).sum() / offered) if offered else np.nan,
+            "asa_s": float(wa.mean()) if len(wa) else np.nan,
+            "mean_wait_s": float(w.mean()) if len(w) else np.nan,
+            "wait_p50_s": float(np.percentile(w, 50)) if len(w) else np.nan,
+            "wait_p90_s": float(np.percentile(w, 90)) if len(w) else np.nan,
+            "wait_p99_s": float(np.percentile(w, 99)) if len(w) else np.nan,
+            "abandon_rate": float((m & abandoned).sum() / offered) if offered else np.nan,
+            "lost_callers": int((m & lost).sum()),
+            "escalated": int((m & esc).sum()),
+            "wait_s_total": float(np.nansum(wait[m])),
+            "handle_s_total": float(handle_done[m].sum()),
+            "escalation_handle_s_total": float(esc_handle[m].sum()),
+            "escalation_wait_s_total": float(np.nansum(log["escalation_wait_s"][m])),
+        })
+    segments = pd.DataFrame(rows)
+
+    # interval x segment, by arrival interval; queue length is time-weighted within each clock interval
+    key = seg * n_int + interval
+    size = n_seg * n_int
+    offered_i = np.bincount(key, minlength=size)
+    ans_i = np.bincount(key, weights=answered, minlength=size)
+    ab_i = np.bincount(key, weights=abandoned, minlength=size)
+    within_i = np.bincount(key, weights=within, minlength=size)
+    wait_ans_i = np.bincount(key, weights=np.where(answered, wait, 0.0), minlength=size)
+    wait_end = log["arrival_s"] + np.nan_to_num(wait, nan=0.0)
+    queue_time = _overlap_by_interval(log["arrival_s"], wait_end, seg, n_seg, isec, n_int)[:, :n_int] / isec
+    with np.errstate(invalid="ignore", divide="ignore"):
+        intervals = pd.DataFrame({
+            "replication": replication,
+            "interval": np.tile(np.arange(n_int), n_seg),
+            "time": np.tile(scenario.interval_labels(), n_seg),
+            "segment": np.repeat(scenario.segment_names, n_int),
+            "offered": offered_i, "answered": ans_i.astype(int), "abandoned": ab_i.astype(int),
+            "service_level": within_i / offered_i,
+            "asa_s": wait_ans_i / ans_i,
+            "abandon_rate": ab_i / offered_i,
+            "queue_length": queue_time.ravel(),
+        })
+
+    # groups: busy time (both legs) against available time (schedule + overtime)
+    n_grp = len(scenario.agent_groups)
+    g0 = log["group"].astype(int)
+    g1 = log["escalation_group"].astype(int)
+    busy = _overlap_by_interval(log["answer_s"], log["end_s"], np.maximum(g0, 0), n_grp, isec, n_int)
+    busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"], np.maximum(g1, 0), n_grp, isec,
+                                 n_int)
+    from planner.staffing import available_agents
+
+    g_rows, gi_rows = [], []
+    for gi, g in enumerate(scenario.agent_groups):
+        avail = available_agents(scenario.agents_per_interval(g), g.shrinkage)
+        avail_s = avail * isec
+        ot = float(overtime_s.get(g.name, 0.0))
+        busy_total = float(busy[gi].sum())
+        denom = float(avail_s.sum()) + ot
+        g_rows.append({
+            "replication": replication, "group": g.name,
+            "handled": int(((g0 == gi) & answered).sum() + (g1 == gi).sum()),
+            "busy_s": busy_total, "available_s": float(avail_s.sum()), "overtime_s": ot,
+            "occupancy": busy_total / denom if denom > 0 else np.nan,
+        })
+        with np.errstate(invalid="ignore", divide="ignore"):
+            occ_i = np.where(avail_s > 0, busy[gi, :n_int] / avail_s, np.nan)
+        gi_rows.append(pd.DataFrame({
+            "replication": replication, "interval": np.arange(n_int), "time": scenario.interval_labels(),
+            "group": g.name, "available_agents": avail, "busy_agents": busy[gi, :n_int] / isec,
+            "occupancy": np.minimum(occ_i, 1.0),
+        }))
+    groups = pd.DataFrame(g_rows)
+    group_intervals = pd.concat(gi_rows, ignore_index=True)
+
+    offered_all = len(seg)
+    day = pd.DataFrame([{
+        "replication": replication, "offered": offered_all, "answered": int(answered.sum()),
+        "abandoned": int(abandoned.sum()), "waiting_at_end": int((~answered & ~abandoned).sum()),
+        "service_level": float(within.sum() / offered_all) if offered_all else np.nan,
+        "asa_s": float(wait[answered].mean()) if answered.any() else np.nan,
+        "abandon_rate": float(abandoned.sum() / offered_all) if offered_all else np.nan,
+        "overtime_s": float(sum(overtime_s.values())),
+    }])
+    return {"segments": segments, "intervals": intervals, "groups": groups, "group_intervals": group_intervals,
+            "day": day}
+
+
+def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of a t-based confidence interval for the mean of replication values."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return (np.nan, np.nan, np.nan)
+    m = float(v.mean())
+    if len(v) < 2:
+        return (m, np.nan, np.nan)
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return (m, m - half, m + half)
+
+
+def summarise(per_rep: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.DataFrame:
+    """Mean and CI across replications for every numeric column: ``X``, ``X_ci_low``, ``X_ci_high``."""
+    value_cols = [c for c in per_rep.columns if c not in keys + ["replication", "time"]
+                  and pd.api.types.is_numeric_dtype(per_rep[c])]
+    rows = []
+    group_iter = per_rep.groupby(keys, sort=False, observed=True) if keys else [((), per_rep)]
+    for k, sub in group_iter:
+        k = k if isinstance(k, tuple) else (k,)
+        row = dict(zip(keys, k))
+        if "time" in sub.columns:
+            row["time"] = sub["time"].iloc[0]
+        for c in value_cols:
+            m, lo, hi = confidence_interval(sub[c].to_numpy(), level)
+            row[c], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = m, lo, hi
+        rows.append(row)
+    return pd.DataFrame(rows)

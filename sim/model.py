@@ -1,0 +1,415 @@
+"""The SimPy model of a call-center day: calls, queues, agent groups and their schedules.
+
+Design (a dispatcher, not one process per call): SimPy's event queue drives the
+day, and every happening is a plain ``Timeout`` event with a callback — the next
+arrival, a caller's patience running out, a call ending, an overflow group's
+wait threshold, an interval boundary. Waiting calls sit in one FIFO queue per
+segment (plus one for escalations); when an agent becomes free, the routing
+policy picks among the heads of the queues the agent's group may serve. This
+avoids a generator, a resource request and a condition event per call.
+
+Rules:
+- An arriving call goes to a free agent of the first group (scenario order) that
+  is skilled for it and may take it; otherwise it waits.
+- A group with ``accepts_after_s`` only takes calls that waited that long; a group
+  with ``reserve`` keeps that many agents free for ``reserve_for`` segments.
+- Available agents per interval = floor(scheduled x (1 - shrinkage)). At an
+  interval boundary free agents leave at once; busy ones finish their call first.
+- Abandoned callers call again with ``retrial_probability`` after an exponential
+  delay (a new attempt, flagged ``retry``), unless that falls after closing.
+- An answered call is escalated with ``escalation_probability`` when its handle
+  time ends: it waits (first, ahead of every other call) for a group with the
+  ``escalation`` skill and takes ``escalation_aht_s``.
+- After the last interval no call arrives; agents stay until the queues they
+  serve are empty (overtime), then leave. Callers keep abandoning meanwhile.
+
+Times in seconds from the start of the first interval.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from ccplan.scenario import ESCALATION_SKILL, Scenario
+from sim.arrivals import distribution, poisson_arrivals, stream
+from sim.routing import Policy, policy_for
+
+WAITING, ANSWERED, ABANDONED = 0, 1, 2
+_NEG_INF = float("-inf")
+
+
+@dataclass
+class _Group:
+    name: str
+    index: int
+    queue_ids: list[int]
+    accepts_after_s: float
+    reserve: int
+    reserve_set: frozenset[int]
+    free: list[int] = field(default_factory=list)
+    off: list[int] = field(default_factory=list)
+    busy: int = 0
+    leaving: int = 0
+    target: int = 0
+    next_id: int = 0
+    overtime_s: float = 0.0
+    handled: int = 0
+
+
+class CallCenterModel:
+    """One replication of a scenario's day. Build, then :meth:`run`; results are in :meth:`log_arrays`."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
+                 policy: Policy | None = None, check_invariants: bool = False) -> None:
+        self.scenario = scenario
+        self.seed = scenario.simulation.seed if seed is None else seed
+        self.replication = replication
+        self.policy = policy or policy_for(scenario.routing)
+        self.check = check_invariants
+        self.violations: list[str] = []
+        self.env = simpy.Environment()
+        self.interval_s = scenario.interval_s
+        self.n_intervals = scenario.n_intervals
+        self.close_s = self.n_intervals * self.interval_s
+        self.closed = False
+
+        segs = scenario.segments
+        self.n_seg = len(segs)
+        esc_groups = scenario.escalation_groups()
+        self.esc_q = self.n_seg if esc_groups else -1
+        n_q = self.n_seg + (1 if esc_groups else 0)
+        self.queues: list[deque] = [deque() for _ in range(n_q)]
+        self.q_prio = [s.priority for s in segs] + ([0] if esc_groups else [])
+
+        # groups
+        seg_index = {s.name: i for i, s in enumerate(segs)}
+        self.groups: list[_Group] = []
+        for gi, g in enumerate(scenario.agent_groups):
+            qids = [seg_index[k] for k in g.skills if k in seg_index]
+            if ESCALATION_SKILL in g.skills and esc_groups:
+                qids = [self.esc_q] + qids  # escalations first
+            self.groups.append(_Group(
+                name=g.name, index=gi, queue_ids=qids, accepts_after_s=g.accepts_after_s, reserve=g.reserve,
+                reserve_set=frozenset(seg_index[k] for k in g.reserve_for),
+            ))
+        self.q_groups = [[grp for grp in self.groups if q in grp.queue_ids] for q in range(n_q)]
+        self.q_overflow = [[grp for grp in gl if grp.accepts_after_s > 0] for gl in self.q_groups]
+        from planner.staffing import available_agents  # pure numpy helper shared with the planner
+
+        self.avail = np.vstack([available_agents(scenario.agents_per_interval(g), g.shrinkage)
+                                for g in scenario.agent_groups])
+
+        # random streams and pre-drawn callers (common random numbers)
+        self.handle_dist = []
+        self.patience_dist = []
+        self.esc_p = []
+        self.retry_p = []
+        self.retry_delay = []
+        self.retry_rng = []
+        seg_ids, times, handle, patience, esc_u, esc_handle = [], [], [], [], [], []
+        for i, s in enumerate(segs):
+            rng_arr = stream(self.seed, replication, s.name, "arrivals")
+            t = poisson_arrivals(rng_arr, scenario.calls_per_interval(s), self.interval_s)
+            n = len(t)
+            hd = distribution(s.handle_time, s.aht_s, s.handle_cv)
+            pd_ = distribution(s.patience, s.patience_s, s.patience_coef_var)
+            ed = distribution(s.handle_time, s.escalation_aht_s or s.aht_s, s.handle_cv)
+            self.handle_dist.append(hd)
+            self.patience_dist.append(pd_)
+            self.esc_p.append(s.escalation_probability)
+            self.retry_p.append(s.retrial_probability)
+            self.retry_delay.append(s.retrial_delay_s)
+            self.retry_rng.append(stream(self.seed, replication, s.name, "retrial"))
+            seg_ids.append(np.full(n, i))
+            times.append(t)
+            handle.append(hd.sample(stream(self.seed, replication, s.name, "handle"), n))
+            patience.append(pd_.sample(stream(self.seed, replication, s.name, "patience"), n))
+            esc_u.append(stream(self.seed, replication, s.name, "escalation").random(n))
+            esc_handle.append(ed.sample(stream(self.seed, replication, s.name, "escalation_handle"), n))
+        t_all = np.concatenate(times)
+        order = np.argsort(t_all, kind="stable")
+        self.n_first = len(order)
+        # per-call columns as Python lists (fast element access; retries append)
+        self.c_seg: list[int] = np.concatenate(seg_ids)[order].tolist()
+        self.c_arrival: list[float] = t_all[order].tolist()
+        self.c_handle: list[float] = np.concatenate(handle)[order].tolist()
+        self.c_patience: list[float] = np.concatenate(patience)[order].tolist()
+        self.c_esc_u: list[float] = np.concatenate(esc_u)[order].tolist()
+        self.c_esc_handle: list[float] = np.concatenate(esc_handle)[order].tolist()
+        n = self.n_first
+        self.c_caller = list(range(n))  # the original caller of each attempt
+        self.c_retry = [False] * n
+        self.c_state = [WAITING] * n
+        self.c_answer = [np.nan] * n
+        self.c_end = [np.nan] * n
+        self.c_abandon = [np.nan] * n
+        self.c_group = [-1] * n
+        self.c_agent = [-1] * n
+        self.c_esc = [False] * n
+        self.c_esc_enq = [np.nan] * n
+        self.c_esc_answer = [np.nan] * n
+        self.c_esc_end = [np.nan] * n
+        self.c_esc_group = [-1] * n
+        self.c_esc_agent = [-1] * n
+
+    # ------------------------------------------------------------------ scheduling
+    def _at(self, delay: float, fn, *args) -> None:
+        ev = Timeout(self.env, delay)
+        ev.callbacks.append(partial(fn, *args))
+
+    def run(self) -> "CallCenterModel":
+        """Simulate the whole day, overtime included."""
+        for i in range(self.n_intervals):
+            self._at(i * self.interval_s, self._boundary, i)
+        self._at(self.close_s, self._close)
+        if self.n_first:
+            self._at(self.c_arrival[0], self._next_arrival, 0)
+        self.env.run()
+        return self
+
+    # ------------------------------------------------------------------ events
+    def _next_arrival(self, cid: int, _ev=None) -> None:
+        self._arrive(cid)
+        nxt = cid + 1
+        if nxt < self.n_first:
+            self._at(self.c_arrival[nxt] - self.env.now, self._next_arrival, nxt)
+
+    def _may_take(self, g: _Group, q: int) -> bool:
+        return g.free and g.accepts_after_s == 0 and (
+            g.reserve == 0 or len(g.free) > g.reserve or q in g.reserve_set or self.closed)
+
+    def _arrive(self, cid: int, _ev=None) -> None:
+        q = self.c_seg[cid]
+        for g in self.q_groups[q]:
+            if self._may_take(g, q):
+                self._start(g, cid, 0)
+                return
+        self.queues[q].append(cid)
+        pat = self.c_patience[cid]
+        if pat != float("inf"):
+            self._at(pat, self._abandon, cid)
+        for g in self.q_overflow[q]:
+            self._at(g.accepts_after_s, self._overflow_check, g)
+
+    def _abandon(self, cid: int, _ev=None) -> None:
+        if self.c_state[cid] != WAITING:
+            return
+        self.c_state[cid] = ABANDONED
+        now = self.env.now
+        self.c_abandon[cid] = now
+        s = self.c_seg[cid]
+        p = self.retry_p[s]
+        if p > 0:
+            rng = self.retry_rng[s]
+            if rng.random() < p:
+                t = now + rng.exponential(self.retry_delay[s])
+                if t < self.close_s:
+                    self._at(t - now, self._arrive, self._new_retry(cid, s, t, rng))
+
+    def _new_retry(self, parent: int, s: int, t: float, rng: np.random.Generator) -> int:
+        cid = len(self.c_seg)
+        self.c_caller.append(self.c_caller[parent])
+        self.c_seg.append(s)
+        self.c_arrival.append(t)
+        self.c_handle.append(float(self.handle_dist[s].sample(rng, 1)[0]))
+        self.c_patience.append(float(self.patience_dist[s].sample(rng, 1)[0]))
+        self.c_esc_u.append(float(rng.random()))
+        esc_aht = self.scenario.segments[s].escalation_aht_s or self.scenario.segments[s].aht_s
+        self.c_esc_handle.append(float(distribution(self.scenario.segments[s].handle_time, esc_aht,
+                                                    self.scenario.segments[s].handle_cv).sample(rng, 1)[0]))
+        for lst, v in ((self.c_retry, True), (self.c_state, WAITING), (self.c_answer, np.nan), (self.c_end, np.nan),
+                       (self.c_abandon, np.nan), (self.c_group, -1), (self.c_agent, -1), (self.c_esc, False),
+                       (self.c_esc_enq, np.nan), (self.c_esc_answer, np.nan), (self.c_esc_end, np.nan),
+                       (self.c_esc_group, -1), (self.c_esc_agent, -1)):
+            lst.append(v)
+        return cid
+
+    def _overflow_check(self, g: _Group, _ev=None) -> None:
+        if g.free:
+            self._dispatch(g)
+
+    def _start(self, g: _Group, cid: int, leg: int) -> None:
+        agent = g.free.pop()
+        g.busy += 1
+        g.handled += 1
+        now = self.env.now
+        if leg == 0:
+            self.c_state[cid] = ANSWERED
+            self.c_answer[cid] = now
+            self.c_group[cid] = g.index
+            self.c_agent[cid] = agent
+            ht = self.c_handle[cid]
+        else:
+            self.c_esc_answer[cid] = now
+            self.c_esc_group[cid] = g.index
+            self.c_esc_agent[cid] = agent
+            ht = self.c_esc_handle[cid]
+        self._at(ht, self._finish, g, agent, cid, leg)
+
+    def _finish(self, g: _Group, agent: int, cid: int, leg: int, _ev=None) -> None:
+        now = self.env.now
+        if leg == 0:
+            self.c_end[cid] = now
+            if self.esc_q >= 0 and self.c_esc_u[cid] < self.esc_p[self.c_seg[cid]]:
+                self.c_esc[cid] = True
+                self.c_esc_enq[cid] = now
+                self._escalate(cid)
+        else:
+            self.c_esc_end[cid] = now
+        g.busy -= 1
+        if self.closed:
+            g.free.append(agent)
+            self._dispatch(g)
+        elif g.leaving > 0:
+            g.leaving -= 1
+            g.off.append(agent)
+        else:
+            g.free.append(agent)
+            self._dispatch(g)
+        if self.check:
+            self._check(g)
+
+    def _escalate(self, cid: int) -> None:
+        q = self.esc_q
+        for g in self.q_groups[q]:
+            if self._may_take(g, q):
+                self._start(g, cid, 1)
+                return
+        if self.closed and not any(g.busy or g.free for g in self.q_groups[q]):
+            # after closing every escalation agent has gone home: call one back
+            g = self.q_groups[q][0]
+            if g.off:
+                g.free.append(g.off.pop())
+            else:
+                g.free.append(g.next_id)
+                g.next_id += 1
+            g.overtime_s -= self.env.now - self.close_s  # overtime counts from the recall
+            self._start(g, cid, 1)
+            return
+        self.queues[q].append(cid)
+        for g in self.q_overflow[q]:
+            self._at(g.accepts_after_s, self._overflow_check, g)
+
+    def _pick(self, g: _Group) -> int:
+        """The queue whose head this group's free agent takes now, or -1."""
+        now = self.env.now
+        best_q, best_key = -1, None
+        state = self.c_state
+        for q in g.queue_ids:
+            dq = self.queues[q]
+            if q == self.esc_q:
+                if not dq:
+                    continue
+                enq = self.c_esc_enq[dq[0]]
+                key = (_NEG_INF, enq)
+            else:
+                while dq and state[dq[0]] != WAITING:
+                    dq.popleft()
+                if not dq:
+                    continue
+                enq = self.c_arrival[dq[0]]
+                key = self.policy.key(self.q_prio[q], enq, now)
+            if not self.closed:
+                if g.accepts_after_s and now - enq < g.accepts_after_s - 1e-9:
+                    continue
+                if g.reserve and len(g.free) <= g.reserve and q not in g.reserve_set:
+                    continue
+            if best_key is None or key < best_key:
+                best_q, best_key = q, key
+        return best_q
+
+    def _dispatch(self, g: _Group) -> None:
+        while g.free:
+            q = self._pick(g)
+            if q < 0:
+                break
+            cid = self.queues[q].popleft()
+            self._start(g, cid, 1 if q == self.esc_q else 0)
+        if self.closed and g.free:
+            # nothing left for these agents: they go home (overtime counted to now)
+            g.overtime_s += (self.env.now - self.close_s) * len(g.free)
+            g.off.extend(g.free)
+            g.free.clear()
+
+    def _set_target(self, g: _Group, target: int) -> None:
+        g.target = target
+        on = len(g.free) + g.busy - g.leaving
+        if target > on:
+            add = target - on
+            cancel = min(g.leaving, add)
+            g.leaving -= cancel
+            for _ in range(add - cancel):
+                if g.off:
+                    g.free.append(g.off.pop())
+                else:
+                    g.free.append(g.next_id)
+                    g.next_id += 1
+            self._dispatch(g)
+        elif target < on:
+            remove = on - target
+            k = min(remove, len(g.free))
+            for _ in range(k):
+                g.off.append(g.free.pop())
+            g.leaving += remove - k
+
+    def _boundary(self, i: int, _ev=None) -> None:
+        for g in self.groups:
+            self._set_target(g, int(self.avail[g.index, i]))
+        if self.check:
+            for g in self.groups:
+                self._check(g)
+
+    def _close(self, _ev=None) -> None:
+        self.closed = True
+        for g in self.groups:
+            g.leaving = 0
+            g.target = 0
+        for g in self.groups:
+            self._dispatch(g)
+
+    def _check(self, g: _Group) -> None:
+        if self.closed:
+            return
+        on = len(g.free) + g.busy - g.leaving
+        if on > g.target or g.busy < 0 or g.leaving < 0 or len(set(g.free)) != len(g.free):
+            self.violations.append(f"t={self.env.now:.1f} group {g.name}: on-duty {on} > target {g.target}")
+
+    # ------------------------------------------------------------------ results
+    def overtime_s(self) -> dict[str, float]:
+        """Agent-seconds worked after closing, per group (including calls in hand at closing)."""
+        return {g.name: g.overtime_s for g in self.groups}
+
+    def log_arrays(self) -> dict[str, np.ndarray]:
+        """The call log as columns (one row per call attempt)."""
+        arrival = np.asarray(self.c_arrival)
+        answer = np.asarray(self.c_answer, float)
+        abandon = np.asarray(self.c_abandon, float)
+        state = np.asarray(self.c_state)
+        wait = np.where(state == ANSWERED, answer - arrival, np.where(state == ABANDONED, abandon - arrival, np.nan))
+        return {
+            "segment": np.asarray(self.c_seg, dtype=np.int16),
+            "arrival_s": arrival,
+            "answer_s": answer,
+            "end_s": np.asarray(self.c_end, float),
+            "abandon_s": abandon,
+            "wait_s": wait,
+            "abandoned": state == ABANDONED,
+            "answered": state == ANSWERED,
+            "retry": np.asarray(self.c_retry, bool),
+            "caller": np.asarray(self.c_caller, dtype=np.int64),
+            "group": np.asarray(self.c_group, dtype=np.int16),
+            "agent": np.asarray(self.c_agent, dtype=np.int32),
+            "handle_s": np.asarray(self.c_handle, float),
+            "escalated": np.asarray(self.c_esc, bool),
+            "escalation_wait_s": np.asarray(self.c_esc_answer, float) - np.asarray(self.c_esc_enq, float),
+            "escalation_answer_s": np.asarray(self.c_esc_answer, float),
+            "escalation_end_s": np.asarray(self.c_esc_end, float),
+            "escalation_group": np.asarray(self.c_esc_group, dtype=np.int16),
+            "escalation_agent": np.asarray(self.c_esc_agent, dtype=np.int32),
+        }

@@ -1,0 +1,117 @@
+"""Replications of a scenario: seeds, executors, aggregation with confidence intervals.
+
+``simulate(scenario, replications, seed, executor=...)`` runs independent
+replications. Replication r of seed S uses the random streams derived from
+(S, r, segment name, purpose) (see :mod:`sim.arrivals`), so two scenarios run
+with the same seed see the same callers (common random numbers), and the same
+seed always gives identical numbers, whatever the executor or the number of workers.
+
+Any :class:`concurrent.futures.Executor` can run the replications (a process pool
+on all cores by default; a Dask or other cluster executor plugs in unchanged).
+Workers return per-replication summaries, and the call log only when asked.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from ccplan.scenario import Scenario
+from sim.metrics import log_frame, replication_metrics, summarise
+from sim.model import CallCenterModel
+
+TABLES = ("segments", "intervals", "groups", "group_intervals", "day")
+_KEYS = {"segments": ["segment"], "intervals": ["interval", "segment"], "groups": ["group"],
+         "group_intervals": ["interval", "group"], "day": []}
+
+
+@dataclass
+class SimulationResult:
+    """Results of R replications.
+
+    ``per_replication[name]``: one row per replication (and key) for each table in
+    TABLES; ``summary[name]``: mean and 95% CI (``X``, ``X_ci_low``, ``X_ci_high``) of
+    every metric across replications; ``call_log``: one row per call attempt (all
+    replications) when requested, else None.
+    """
+
+    scenario: Scenario
+    replications: int
+    seed: int
+    per_replication: dict[str, pd.DataFrame]
+    summary: dict[str, pd.DataFrame]
+    call_log: pd.DataFrame | None = None
+    violations: list[str] = field(default_factory=list)
+
+
+def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: bool = False,
+                    check_invariants: bool = False) -> dict:
+    """Simulate one replication; return its metric tables (and its call log when asked)."""
+    model = CallCenterModel(scenario, replication=replication, seed=seed, check_invariants=check_invariants).run()
+    log = model.log_arrays()
+    out = replication_metrics(log, scenario, model.overtime_s(), replication)
+    out["violations"] = model.violations
+    if keep_log:
+        out["call_log"] = log_frame(log, scenario, replication)
+    return out
+
+
+class _InlineExecutor(Executor):
+    """Runs submitted work in the calling process (for one worker, tests and debugging)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # pragma: no cover - passed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def default_executor(replications: int) -> Executor:
+    """A process pool on all cores (inline when there is one replication or one core)."""
+    workers = min(os.cpu_count() or 1, replications)
+    return _InlineExecutor() if workers <= 1 else ProcessPoolExecutor(max_workers=workers)
+
+
+def simulate(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    keep_log: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    check_invariants: bool = False,
+) -> SimulationResult:
+    """Run ``replications`` (default: the scenario's) replications and aggregate them.
+
+    ``progress(done, total)`` is called after each finished replication.
+    """
+    reps = scenario.simulation.replications if replications is None else int(replications)
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    if reps < 1:
+        raise ValueError("replications must be >= 1")
+    own = executor is None
+    ex = default_executor(reps) if own else executor
+    results: dict[int, dict] = {}
+    try:
+        futures = {ex.submit(run_replication, scenario, r, seed, keep_log, check_invariants): r for r in range(reps)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            results[futures[fut]] = fut.result()
+            if progress is not None:
+                progress(done, reps)
+    finally:
+        if own:
+            ex.shutdown(wait=True, cancel_futures=True)
+    ordered = [results[r] for r in range(reps)]
+    per_rep = {name: pd.concat([o[name] for o in ordered], ignore_index=True) for name in TABLES}
+    summary = {name: summarise(per_rep[name], _KEYS[name]) for name in TABLES}
+    log = pd.concat([o["call_log"] for o in ordered], ignore_index=True) if keep_log else None
+    violations = [v for o in ordered for v in o["violations"]]
+    return SimulationResult(scenario, reps, seed, per_rep, summary, log, violations)

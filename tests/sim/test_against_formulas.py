@@ -1,0 +1,99 @@
+"""The simulator agrees with the formulas where they are exact, within its own 95% confidence interval.
+
+Each case is a long steady day (24 one-hour intervals at a constant rate); the
+first two hours are left out as warm-up. Seeds are fixed, so these tests are
+deterministic.
+"""
+
+import numpy as np
+import pytest
+
+from ccplan.scenario import from_dict
+from planner.erlang import asa_s, erlang_a, service_level
+from planner.priority import priority_waits_s
+from sim.metrics import confidence_interval
+from sim.runner import _InlineExecutor, simulate
+
+HOURS, WARMUP = 24, 2
+
+
+def steady(segments: list[dict], agents: int, policy: str = "fifo") -> dict:
+    for s in segments:
+        s.setdefault("priority", 1)
+    return {
+        "name": "steady", "interval_minutes": 60,
+        "segments": segments,
+        "agent_groups": [{"name": "pool", "skills": [s["name"] for s in segments], "agents": agents}],
+        "routing": {"policy": policy},
+    }
+
+
+def per_rep(result, segment: str, col: str) -> np.ndarray:
+    """Per-replication value of an interval metric after warm-up, weighted by offered calls."""
+    iv = result.per_replication["intervals"]
+    iv = iv[(iv["segment"] == segment) & (iv["interval"] >= WARMUP)]
+    iv = iv.assign(w=iv["offered"] if col != "asa_s" else iv["answered"])
+    iv = iv.assign(x=iv[col] * iv["w"])
+    g = iv.groupby("replication")[["x", "w"]].sum()
+    return (g["x"] / g["w"]).to_numpy()
+
+
+def assert_in_ci(values: np.ndarray, expected: float) -> None:
+    mean, lo, hi = confidence_interval(values)
+    assert lo <= expected <= hi, f"formula {expected:.5f} outside simulated CI [{lo:.5f}, {hi:.5f}] (mean {mean:.5f})"
+
+
+@pytest.fixture(scope="module")
+def mmc():
+    calls_per_hour, aht = 96.0, 300.0  # 8 Erlangs on 10 agents
+    sc = from_dict(steady([{"name": "a", "calls_per_interval": [calls_per_hour] * HOURS, "aht_s": aht}], 10))
+    return sc, simulate(sc, replications=30, seed=11, executor=_InlineExecutor())
+
+
+def test_mmc_fifo_service_level_matches_erlang_c(mmc):
+    _, res = mmc
+    assert_in_ci(per_rep(res, "a", "service_level"), float(service_level(10, 8.0, 300, 20)))
+
+
+def test_mmc_fifo_asa_matches_erlang_c(mmc):
+    _, res = mmc
+    assert_in_ci(per_rep(res, "a", "asa_s"), float(asa_s(10, 8.0, 300)))
+
+
+@pytest.fixture(scope="module")
+def mmcm():
+    calls_per_hour, aht, patience = 114.0, 300.0, 200.0  # 9.5 Erlangs on 10 agents, impatient callers
+    sc = from_dict(steady([{"name": "a", "calls_per_interval": [calls_per_hour] * HOURS, "aht_s": aht,
+                            "patience_s": patience}], 10))
+    return sc, simulate(sc, replications=30, seed=12, executor=_InlineExecutor())
+
+
+def test_mmcm_abandonment_matches_erlang_a(mmcm):
+    _, res = mmcm
+    assert_in_ci(per_rep(res, "a", "abandon_rate"), float(erlang_a(10, 9.5, 300, 200, 20).p_abandon))
+
+
+def test_mmcm_service_level_matches_erlang_a(mmcm):
+    _, res = mmcm
+    assert_in_ci(per_rep(res, "a", "service_level"), float(erlang_a(10, 9.5, 300, 200, 20).service_level))
+
+
+def test_mmcm_asa_matches_erlang_a(mmcm):
+    _, res = mmcm
+    assert_in_ci(per_rep(res, "a", "asa_s"), float(erlang_a(10, 9.5, 300, 200, 20).asa_s))
+
+
+@pytest.fixture(scope="module")
+def two_classes():
+    # 3 + 5 Erlangs on 10 agents, same handle time: Cobham's formula is exact
+    segs = [{"name": "high", "priority": 1, "calls_per_interval": [36.0] * HOURS, "aht_s": 300},
+            {"name": "low", "priority": 2, "calls_per_interval": [60.0] * HOURS, "aht_s": 300}]
+    sc = from_dict(steady(segs, 10, policy="priority"))
+    return sc, simulate(sc, replications=30, seed=13, executor=_InlineExecutor())
+
+
+@pytest.mark.parametrize("k,name", [(0, "high"), (1, "low")])
+def test_priority_class_mean_wait_matches_cobham(two_classes, k, name):
+    _, res = two_classes
+    expected = float(priority_waits_s(10, [[3.0], [5.0]], [300, 300], [1, 2])[k, 0])
+    assert_in_ci(per_rep(res, name, "asa_s"), expected)
