@@ -28,6 +28,7 @@ Times in seconds from the start of the first interval.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -135,28 +136,34 @@ class CallCenterModel:
         t_all = np.concatenate(times)
         order = np.argsort(t_all, kind="stable")
         self.n_first = len(order)
-        # per-call columns as Python lists (fast element access; retries append)
-        self.c_seg: list[int] = np.concatenate(seg_ids)[order].tolist()
-        self.c_arrival: list[float] = t_all[order].tolist()
-        self.c_handle: list[float] = np.concatenate(handle)[order].tolist()
-        self.c_patience: list[float] = np.concatenate(patience)[order].tolist()
-        self.c_esc_u: list[float] = np.concatenate(esc_u)[order].tolist()
-        self.c_esc_handle: list[float] = np.concatenate(esc_handle)[order].tolist()
+        # per-call columns as typed arrays: fast element access, 1-8 bytes per value, retries append
+        def col(code: str, values) -> array:
+            out = array(code)
+            out.frombytes(np.ascontiguousarray(values, dtype={"d": np.float64, "i": np.int32, "b": np.int8}[code]).tobytes())
+            return out
+
         n = self.n_first
-        self.c_caller = list(range(n))  # the original caller of each attempt
-        self.c_retry = [False] * n
-        self.c_state = [WAITING] * n
-        self.c_answer = [np.nan] * n
-        self.c_end = [np.nan] * n
-        self.c_abandon = [np.nan] * n
-        self.c_group = [-1] * n
-        self.c_agent = [-1] * n
-        self.c_esc = [False] * n
-        self.c_esc_enq = [np.nan] * n
-        self.c_esc_answer = [np.nan] * n
-        self.c_esc_end = [np.nan] * n
-        self.c_esc_group = [-1] * n
-        self.c_esc_agent = [-1] * n
+        self.c_seg = col("i", np.concatenate(seg_ids)[order])
+        self.c_arrival = col("d", t_all[order])
+        self.c_handle = col("d", np.concatenate(handle)[order])
+        self.c_patience = col("d", np.concatenate(patience)[order])
+        self.c_esc_u = col("d", np.concatenate(esc_u)[order])
+        self.c_esc_handle = col("d", np.concatenate(esc_handle)[order])
+        self.c_caller = col("i", np.arange(n))  # the original caller of each attempt
+        nan_d = array("d", [np.nan])
+        self.c_retry = array("b", [0]) * n
+        self.c_state = array("b", [WAITING]) * n
+        self.c_answer = nan_d * n
+        self.c_end = nan_d * n
+        self.c_abandon = nan_d * n
+        self.c_group = array("i", [-1]) * n
+        self.c_agent = array("i", [-1]) * n
+        self.c_esc = array("b", [0]) * n
+        self.c_esc_enq = nan_d * n
+        self.c_esc_answer = nan_d * n
+        self.c_esc_end = nan_d * n
+        self.c_esc_group = array("i", [-1]) * n
+        self.c_esc_agent = array("i", [-1]) * n
 
     # ------------------------------------------------------------------ scheduling
     def _at(self, delay: float, fn, *args) -> None:
@@ -223,8 +230,8 @@ class CallCenterModel:
         esc_aht = self.scenario.segments[s].escalation_aht_s or self.scenario.segments[s].aht_s
         self.c_esc_handle.append(float(distribution(self.scenario.segments[s].handle_time, esc_aht,
                                                     self.scenario.segments[s].handle_cv).sample(rng, 1)[0]))
-        for lst, v in ((self.c_retry, True), (self.c_state, WAITING), (self.c_answer, np.nan), (self.c_end, np.nan),
-                       (self.c_abandon, np.nan), (self.c_group, -1), (self.c_agent, -1), (self.c_esc, False),
+        for lst, v in ((self.c_retry, 1), (self.c_state, WAITING), (self.c_answer, np.nan), (self.c_end, np.nan),
+                       (self.c_abandon, np.nan), (self.c_group, -1), (self.c_agent, -1), (self.c_esc, 0),
                        (self.c_esc_enq, np.nan), (self.c_esc_answer, np.nan), (self.c_esc_end, np.nan),
                        (self.c_esc_group, -1), (self.c_esc_agent, -1)):
             lst.append(v)
@@ -257,7 +264,7 @@ class CallCenterModel:
         if leg == 0:
             self.c_end[cid] = now
             if self.esc_q >= 0 and self.c_esc_u[cid] < self.esc_p[self.c_seg[cid]]:
-                self.c_esc[cid] = True
+                self.c_esc[cid] = 1
                 self.c_esc_enq[cid] = now
                 self._escalate(cid)
         else:
@@ -387,29 +394,35 @@ class CallCenterModel:
 
     def log_arrays(self) -> dict[str, np.ndarray]:
         """The call log as columns (one row per call attempt)."""
-        arrival = np.asarray(self.c_arrival)
-        answer = np.asarray(self.c_answer, float)
-        abandon = np.asarray(self.c_abandon, float)
-        state = np.asarray(self.c_state)
+        def f(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.float64).copy() if len(a) else np.zeros(0)
+
+        def i(a: array, dtype) -> np.ndarray:
+            return np.frombuffer(a, dtype={"i": np.int32, "b": np.int8}[a.typecode]).astype(dtype) if len(a) \
+                else np.zeros(0, dtype)
+
+        arrival, answer, abandon = f(self.c_arrival), f(self.c_answer), f(self.c_abandon)
+        state = i(self.c_state, np.int8)
+        esc_enq, esc_answer = f(self.c_esc_enq), f(self.c_esc_answer)
         wait = np.where(state == ANSWERED, answer - arrival, np.where(state == ABANDONED, abandon - arrival, np.nan))
         return {
-            "segment": np.asarray(self.c_seg, dtype=np.int16),
+            "segment": i(self.c_seg, np.int16),
             "arrival_s": arrival,
             "answer_s": answer,
-            "end_s": np.asarray(self.c_end, float),
+            "end_s": f(self.c_end),
             "abandon_s": abandon,
             "wait_s": wait,
             "abandoned": state == ABANDONED,
             "answered": state == ANSWERED,
-            "retry": np.asarray(self.c_retry, bool),
-            "caller": np.asarray(self.c_caller, dtype=np.int64),
-            "group": np.asarray(self.c_group, dtype=np.int16),
-            "agent": np.asarray(self.c_agent, dtype=np.int32),
-            "handle_s": np.asarray(self.c_handle, float),
-            "escalated": np.asarray(self.c_esc, bool),
-            "escalation_wait_s": np.asarray(self.c_esc_answer, float) - np.asarray(self.c_esc_enq, float),
-            "escalation_answer_s": np.asarray(self.c_esc_answer, float),
-            "escalation_end_s": np.asarray(self.c_esc_end, float),
-            "escalation_group": np.asarray(self.c_esc_group, dtype=np.int16),
-            "escalation_agent": np.asarray(self.c_esc_agent, dtype=np.int32),
+            "retry": i(self.c_retry, bool),
+            "caller": i(self.c_caller, np.int64),
+            "group": i(self.c_group, np.int16),
+            "agent": i(self.c_agent, np.int32),
+            "handle_s": f(self.c_handle),
+            "escalated": i(self.c_esc, bool),
+            "escalation_wait_s": esc_answer - esc_enq,
+            "escalation_answer_s": esc_answer,
+            "escalation_end_s": f(self.c_esc_end),
+            "escalation_group": i(self.c_esc_group, np.int16),
+            "escalation_agent": i(self.c_esc_agent, np.int32),
         }
