@@ -5,6 +5,7 @@ Used by the CLI (``--out`` writes PNGs) and the app alike.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -30,4 +31,154 @@ def offered_load_figure(load: pd.DataFrame, title: str = "Offered load per inter
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", ncols=min(len(wide.columns), 4), frameon=False)
+    return fig
+
+
+_PCT = {"service_level", "abandon_rate", "occupancy"}
+_LABEL = {
+    "service_level": "service level (%)", "asa_s": "ASA (s)", "abandon_rate": "abandonment (%)",
+    "wait_p90_s": "90th percentile wait (s)", "agent_cost": "agent cost", "profit": "profit contribution",
+    "margin": "margin", "lost_value": "lost customer value", "telephony_cost": "telephony cost",
+    "cost_per_answered": "cost per answered call", "mean_wait_s": "mean wait (s)",
+}
+
+
+def metric_label(metric: str, currency: str = "") -> str:
+    """Axis label for a metric, with its unit."""
+    lab = _LABEL.get(metric, metric)
+    if currency and ("cost" in metric or metric in ("profit", "margin", "lost_value")):
+        lab += f" ({currency})"
+    return lab
+
+
+def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: str, currency: str = "") -> Figure:
+    """Service level against agent cost per segment across a sweep; best-profit point marked, targets drawn.
+
+    ``frontier`` has the columns of :func:`ccplan.compare.frontier`.
+    """
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    ax = fig.add_subplot()
+    segs = [s for s in dict.fromkeys(frontier["segment"]) if s != "total"]
+    colors = {s: f"C{i}" for i, s in enumerate(segs)}
+    for s in segs:
+        d = frontier[frontier["segment"] == s].sort_values("agent_cost")
+        ax.plot(d["agent_cost"], 100 * d["service_level"], "o-", color=colors[s], label=s, ms=4)
+        ax.fill_between(d["agent_cost"], 100 * d["service_level_ci_low"], 100 * d["service_level_ci_high"],
+                        color=colors[s], alpha=0.15, lw=0)
+        b = d[d["best"]]
+        if len(b):
+            ax.plot(b["agent_cost"], 100 * b["service_level"], marker="*", ms=16, color=colors[s], mec="black",
+                    ls="none")
+        short = varied.rsplit(".", 1)[-1]
+        for _, r in d.iloc[[0, -1]].iterrows():
+            ax.annotate(f"{short}={r['value']}", (r["agent_cost"], 100 * r["service_level"]), fontsize=7,
+                        textcoords="offset points", xytext=(4, -10), color="0.3")
+    # one dashed line per distinct target, labelled with the segments it applies to
+    by_target: dict[float, list[str]] = {}
+    for s in segs:
+        if s in targets:
+            by_target.setdefault(targets[s], []).append(s)
+    for tgt, names in by_target.items():
+        col = colors[names[0]] if len(names) == 1 else "0.35"
+        ax.axhline(100 * tgt, color=col, ls="--", lw=1, alpha=0.8)
+        ax.annotate(f"target {tgt:.0%} ({', '.join(names)})", (0.01, 100 * tgt), xycoords=("axes fraction", "data"),
+                    fontsize=8, color=col, va="bottom")
+    ax.plot([], [], marker="*", ms=12, color="0.5", mec="black", ls="none", label="highest total profit")
+    ax.set_xlabel(metric_label("agent_cost", currency) + " allocated to the segment, per day")
+    ax.set_ylabel("service level (% answered within target time)")
+    ax.set_title(f"Cost vs service level per segment, varying {varied}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", frameon=False)
+    return fig
+
+
+def wait_distribution_figure(call_log: pd.DataFrame, thresholds: dict[str, float] | None = None,
+                             title: str = "Waiting time per segment") -> Figure:
+    """Share of calls waiting at most x seconds (empirical CDF) per segment; abandoned calls included
+    with the time they waited. Dotted lines: each segment's service-level threshold."""
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    segs = list(call_log["segment"].cat.categories) if hasattr(call_log["segment"], "cat") else \
+        list(dict.fromkeys(call_log["segment"]))
+    wmax = 0.0
+    for i, s in enumerate(segs):
+        w = np.sort(call_log.loc[(call_log["segment"] == s) & call_log["wait_s"].notna(), "wait_s"].to_numpy())
+        if len(w) == 0:
+            continue
+        wmax = max(wmax, float(np.percentile(w, 99)))
+        ax.step(w, 100 * np.arange(1, len(w) + 1) / len(w), where="post", color=f"C{i}",
+                label=f"{s} (mean {w.mean():.0f} s)")
+        if thresholds and s in thresholds:
+            ax.axvline(thresholds[s], color=f"C{i}", ls=":", lw=1)
+    ax.set_xlim(0, max(wmax * 1.05, 10))
+    ax.set_ylim(0, 101)
+    ax.set_xlabel("waiting time (s) — dotted: service-level threshold")
+    ax.set_ylabel("calls waiting at most this long (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", frameon=False)
+    return fig
+
+
+def day_figure(intervals: pd.DataFrame, group_intervals: pd.DataFrame, title: str = "The day") -> Figure:
+    """Queue length per segment (top) and occupancy per agent group (bottom) per interval, mean with 95% CI."""
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    times = list(dict.fromkeys(intervals["time"]))
+    x = np.arange(len(times))
+    for i, (s, d) in enumerate(intervals.groupby("segment", sort=False, observed=True)):
+        d = d.sort_values("interval")
+        ax1.plot(x, d["queue_length"], color=f"C{i}", label=s)
+        if "queue_length_ci_low" in d:
+            ax1.fill_between(x, np.maximum(d["queue_length_ci_low"], 0), d["queue_length_ci_high"], color=f"C{i}",
+                             alpha=0.15, lw=0)
+    ax1.set_ylabel("calls waiting (time-average)")
+    ax1.set_ylim(bottom=0)
+    ax1.set_title(title)
+    ax1.legend(loc="upper left", frameon=False, ncols=4)
+    ax1.grid(alpha=0.3)
+    for i, (g, d) in enumerate(group_intervals.groupby("group", sort=False, observed=True)):
+        d = d.sort_values("interval")
+        ax2.plot(x, 100 * d["occupancy"], color=f"C{i + 4}", label=g)
+        if "occupancy_ci_low" in d:
+            ax2.fill_between(x, np.clip(100 * d["occupancy_ci_low"], 0, 100), np.clip(100 * d["occupancy_ci_high"], 0, 100),
+                             color=f"C{i + 4}", alpha=0.15, lw=0)
+    ax2.set_ylabel("occupancy (%)")
+    ax2.set_ylim(0, 105)
+    ax2.legend(loc="lower left", frameon=False, ncols=4)
+    ax2.grid(alpha=0.3)
+    step = max(1, len(times) // 12)
+    ax2.set_xticks(x[::step], times[::step])
+    ax2.set_xlabel("interval start (clock time)")
+    return fig
+
+
+def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
+                      title: str | None = None) -> Figure:
+    """Bars per segment and variant for one metric, with 95% CI whiskers.
+
+    ``table`` has columns variant, segment, METRIC, METRIC_ci_low, METRIC_ci_high
+    (:attr:`ccplan.compare.Comparison.table`)."""
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    variants = list(dict.fromkeys(table["variant"]))
+    segs = [s for s in dict.fromkeys(table["segment"]) if s != "total"]
+    width = 0.8 / max(len(variants), 1)
+    scale = 100.0 if metric in _PCT else 1.0
+    for i, v in enumerate(variants):
+        d = table[table["variant"] == v].set_index("segment").reindex(segs)
+        y = scale * d[metric].to_numpy(float)
+        lo = scale * d[f"{metric}_ci_low"].to_numpy(float) if f"{metric}_ci_low" in d else y
+        hi = scale * d[f"{metric}_ci_high"].to_numpy(float) if f"{metric}_ci_high" in d else y
+        xs = np.arange(len(segs)) + (i - (len(variants) - 1) / 2) * width
+        ax.bar(xs, y, width * 0.95, label=v, color=f"C{i}")
+        ax.errorbar(xs, y, yerr=[np.nan_to_num(y - lo), np.nan_to_num(hi - y)], fmt="none", ecolor="black",
+                    capsize=3, lw=1)
+    ax.set_xticks(np.arange(len(segs)), segs)
+    ax.set_xlabel("customer segment (bars: variants; whiskers: 95% confidence interval)")
+    ax.set_ylabel(metric_label(metric, currency))
+    ax.set_title(title or f"{metric_label(metric, currency)} per segment (95% CI)")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(frameon=False, fontsize=8)
     return fig

@@ -278,6 +278,15 @@ def simulate(
             df.to_csv(out / f"{name}.csv", index=False)
         for name, df in res.per_replication.items():
             df.to_csv(out / f"{name}_per_replication.csv", index=False)
+        from ccplan import charts
+        from ccplan.economics import price_simulation
+
+        eco = price_simulation(res)
+        eco.summary.to_csv(out / "economics.csv", index=False)
+        _save(charts.wait_distribution_figure(res.call_log, {k: s.answer_within_s(k) for k in s.segment_names},
+                                              title=f"Waiting time per segment — {s.name}"), out / "waits.png")
+        _save(charts.day_figure(res.summary["intervals"], res.summary["group_intervals"],
+                                title=f"Queue and occupancy over the day — {s.name}"), out / "day.png")
     if as_json:
         _print_json({
             "segments": {
@@ -321,6 +330,159 @@ def simulate(
     console.print(g)
     if out is not None:
         console.print(f"call log and metrics written to {out}/")
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+
+
+def _compare_tables(cmp, currency: str) -> None:
+    from ccplan.economics import TOTAL
+
+    base = cmp.variants[0][0]
+    for metric, fmt, title in (("service_level", ".1%", "Service level"), ("asa_s", ".1f", "ASA (s)"),
+                               ("abandon_rate", ".2%", "Abandonment"), ("agent_cost", ",.0f", f"Agent cost ({currency})"),
+                               ("profit", ",.0f", f"Profit contribution ({currency})")):
+        t = Table(title=f"{title} — mean ±95% CI; Δ vs '{base}' with paired CI \\[unpaired CI]", title_justify="left")
+        t.add_column("segment")
+        for name, _, _ in cmp.variants:
+            t.add_column(name, justify="right")
+        segs = list(dict.fromkeys(cmp.table["segment"]))
+        for seg in segs:
+            cells = []
+            for k, (name, _, _) in enumerate(cmp.variants):
+                r = cmp.table[(cmp.table["variant"] == name) & (cmp.table["segment"] == seg)].iloc[0]
+                cell = f"{format(r[metric], fmt)} ±{format((r[metric + '_ci_high'] - r[metric + '_ci_low']) / 2, fmt)}" \
+                    if not pd_isna(r[metric + "_ci_low"]) else format(r[metric], fmt)
+                if k > 0:
+                    d = cmp.differences[(cmp.differences["variant"] == name) & (cmp.differences["segment"] == seg)
+                                        & (cmp.differences["metric"] == metric)].iloc[0]
+                    sig = not (d["ci_low"] <= 0 <= d["ci_high"])
+                    color = "bold" if sig else "dim"
+                    cell += (f"\n[{color}]Δ {format(d['diff'], '+' + fmt)} [{format(d['ci_low'], fmt)}, "
+                             f"{format(d['ci_high'], fmt)}][/{color}] [dim][{format(d['unpaired_ci_low'], fmt)}, "
+                             f"{format(d['unpaired_ci_high'], fmt)}][/dim]")
+                cells.append(cell)
+            t.add_row(seg if seg != TOTAL else "[bold]total[/bold]", *cells)
+        console.print(t)
+    console.print("Δ in bold: the paired 95% CI excludes zero (a real difference, not noise).")
+
+
+def _variants(scenarios: list[Path], vary: list[str]):
+    from ccplan.compare import variants_of
+
+    out = []
+    for path in scenarios:
+        base = _load(path)
+        for name, sc in variants_of(base, vary):
+            label = name if vary else f"{path.stem}"
+            if vary and len(scenarios) > 1:
+                label = f"{path.stem}: {name}"
+            out.append((label, sc))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        out = [(f"{i + 1}. {n}", sc) for i, (n, sc) in enumerate(out)]
+    return out
+
+
+def _run_compare(variants, replications: Optional[int], seed: Optional[int], keep_log: bool = False):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ccplan.compare import compare as run
+
+    base = variants[0][1]
+    reps = base.simulation.replications if replications is None else replications
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(f"simulating {len(variants)} variants", total=reps * len(variants))
+        return run(variants, replications=reps, seed=seed, keep_log=keep_log,
+                   progress=lambda done, total: bar.update(task, completed=done))
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files; the first is the baseline.")],
+    vary: Annotated[Optional[list[str]], typer.Option("--vary", help="PATH=V1,V2,... or PATH=START:STOP[:STEP]; e.g. routing.policy=fifo,priority or agent_groups.generalists.agents=36,40,44.")] = None,
+    replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=2, max=10_000, help="Replications per variant (default: the first scenario's).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed, shared by all variants (common random numbers).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for comparison tables (CSV) and charts (PNG).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate scenarios or variants side by side with common random numbers: service, cost, profit,
+    and each variant's difference to the first with its paired 95% CI."""
+    variants = _variants(scenarios, vary or [])
+    if len(variants) < 2:
+        raise UserError("compare needs at least two variants: give several files or --vary with several values")
+    cmp = _run_compare(variants, replications, seed)
+    currency = variants[0][1].currency
+    if out is not None:
+        from ccplan import charts
+
+        out.mkdir(parents=True, exist_ok=True)
+        cmp.table.to_csv(out / "comparison.csv", index=False)
+        cmp.differences.to_csv(out / "differences.csv", index=False)
+        for metric in ("service_level", "asa_s", "abandon_rate", "agent_cost", "profit"):
+            _save(charts.comparison_figure(cmp.table, metric, currency), out / f"compare_{metric}.png")
+    if as_json:
+        _print_json(cmp.to_json())
+        return
+    n_rep = cmp.variants[0][1].replications
+    console.print(f"[bold]{len(variants)} variants[/bold], {n_rep} replications each, seed {cmp.variants[0][1].seed} "
+                  "(common random numbers: every variant sees the same callers)")
+    _compare_tables(cmp, currency)
+    if out is not None:
+        console.print(f"tables and charts written to {out}/")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    vary: Annotated[str, typer.Option("--vary", help="PATH=START:STOP[:STEP] or PATH=V1,V2,...; e.g. agent_groups.generalists.agents=30:50.")],
+    replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=2, max=10_000, help="Replications per point (default: the scenario's).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed (common random numbers across points).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the frontier table (CSV) and chart (PNG).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the frontier as JSON records.")] = False,
+) -> None:
+    """Cost vs service-level frontier per segment over a range of one setting; marks the profit-maximising point."""
+    from ccplan.compare import frontier, parse_vary
+
+    path, values = parse_vary(vary)
+    if len(values) < 2:
+        raise UserError("sweep needs at least two values, e.g. --vary agent_groups.team.agents=40:60")
+    variants = _variants([scenario], [vary])
+    cmp = _run_compare(variants, replications, seed)
+    fr = frontier(cmp, path)
+    sc = variants[0][1]
+    if out is not None:
+        from ccplan import charts
+
+        out.mkdir(parents=True, exist_ok=True)
+        fr.to_csv(out / "frontier.csv", index=False)
+        _save(charts.frontier_figure(fr, {k: sc.sl_target(k) for k in sc.segment_names}, path, sc.currency),
+              out / "frontier.png")
+    if as_json:
+        recs = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()} for r in fr.to_dict("records")]
+        _print_json({"path": path, "frontier": recs})
+        return
+    t = Table(title=f"Frontier: {path} — service level and allocated agent cost per segment; ★ = highest total profit",
+              title_justify="left")
+    t.add_column(path, justify="right")
+    segs = [x for x in dict.fromkeys(fr["segment"]) if x != "total"]
+    for seg in segs:
+        t.add_column(f"{seg} SL", justify="right")
+        t.add_column(f"{seg} cost", justify="right")
+    t.add_column(f"total profit ({sc.currency})", justify="right")
+    for v in dict.fromkeys(fr["variant"]):
+        d = fr[fr["variant"] == v].set_index("segment")
+        cells = []
+        for seg in segs:
+            ok = d.loc[seg, "service_level"] >= sc.sl_target(seg)
+            cells += [f"{d.loc[seg, 'service_level']:.1%}{'' if ok else ' ✗'}", f"{d.loc[seg, 'agent_cost']:,.0f}"]
+        star = " ★" if d["best"].any() else ""
+        t.add_row(f"{d['value'].iloc[0]}{star}", *cells, f"{d.loc['total', 'profit']:,.0f}")
+    console.print(t)
+    if out is not None:
+        console.print(f"frontier table and chart written to {out}/")
 
 
 def pd_isna(x) -> bool:

@@ -50,11 +50,12 @@ def _overlap_by_interval(start: np.ndarray, end: np.ndarray, key: np.ndarray, n_
 
 
 def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime_s: dict[str, float],
-                        replication: int) -> dict[str, pd.DataFrame]:
+                        replication: int, finishing_s: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
     """Metrics of one replication.
 
     Returns DataFrames ``segments`` (one row per segment), ``intervals`` (interval x segment),
-    ``groups`` (one row per group), ``group_intervals`` (interval x group) and ``day`` (one row).
+    ``groups`` (one row per group), ``group_intervals`` (interval x group), ``segment_groups``
+    (agent seconds each segment consumed in each group) and ``day`` (one row).
     """
     seg = log["segment"].astype(int)
     n_seg = len(scenario.segments)
@@ -144,12 +145,15 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
         avail = available_agents(scenario.agents_per_interval(g), g.shrinkage)
         avail_s = avail * isec
         ot = float(overtime_s.get(g.name, 0.0))
+        fin = float((finishing_s or {}).get(g.name, 0.0))
         busy_total = float(busy[gi].sum())
-        denom = float(avail_s.sum()) + ot
+        denom = float(avail_s.sum()) + ot + fin
+        sched_s = float(scenario.agents_per_interval(g).sum() * isec)
         g_rows.append({
             "replication": replication, "group": g.name,
             "handled": int(((g0 == gi) & answered).sum() + (g1 == gi).sum()),
-            "busy_s": busy_total, "available_s": float(avail_s.sum()), "overtime_s": ot,
+            "busy_s": busy_total, "available_s": float(avail_s.sum()), "scheduled_s": sched_s,
+            "overtime_s": ot, "finishing_s": fin,
             "occupancy": busy_total / denom if denom > 0 else np.nan,
         })
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -162,6 +166,19 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     groups = pd.DataFrame(g_rows)
     group_intervals = pd.concat(gi_rows, ignore_index=True)
 
+    # agent time each segment consumed in each group (first leg and escalation leg), seconds
+    leg0 = np.where(answered & (g0 >= 0), handle_done, 0.0)
+    sg = np.zeros((n_seg, n_grp))
+    np.add.at(sg, (seg[g0 >= 0], g0[g0 >= 0]), leg0[g0 >= 0])
+    e_ok = g1 >= 0
+    np.add.at(sg, (seg[e_ok], g1[e_ok]), esc_handle[e_ok])
+    segment_groups = pd.DataFrame({
+        "replication": replication,
+        "segment": np.repeat(scenario.segment_names, n_grp),
+        "group": np.tile(scenario.group_names, n_seg),
+        "busy_s": sg.ravel(),
+    })
+
     offered_all = len(seg)
     day = pd.DataFrame([{
         "replication": replication, "offered": offered_all, "answered": int(answered.sum()),
@@ -169,10 +186,11 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
         "service_level": float(within.sum() / offered_all) if offered_all else np.nan,
         "asa_s": float(wait[answered].mean()) if answered.any() else np.nan,
         "abandon_rate": float(abandoned.sum() / offered_all) if offered_all else np.nan,
+        "wait_p90_s": float(np.percentile(wait[np.isfinite(wait)], 90)) if np.isfinite(wait).any() else np.nan,
         "overtime_s": float(sum(overtime_s.values())),
     }])
     return {"segments": segments, "intervals": intervals, "groups": groups, "group_intervals": group_intervals,
-            "day": day}
+            "segment_groups": segment_groups, "day": day}
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

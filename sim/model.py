@@ -60,6 +60,8 @@ class _Group:
     target: int = 0
     next_id: int = 0
     overtime_s: float = 0.0
+    finishing_s: float = 0.0
+    leave_since: float = 0.0
     handled: int = 0
 
 
@@ -276,6 +278,7 @@ class CallCenterModel:
         elif g.leaving > 0:
             g.leaving -= 1
             g.off.append(agent)
+            g.finishing_s += now - g.leave_since
         else:
             g.free.append(agent)
             self._dispatch(g)
@@ -363,7 +366,9 @@ class CallCenterModel:
             k = min(remove, len(g.free))
             for _ in range(k):
                 g.off.append(g.free.pop())
-            g.leaving += remove - k
+            if remove > k:
+                g.leaving += remove - k
+                g.leave_since = self.env.now
 
     def _boundary(self, i: int, _ev=None) -> None:
         for g in self.groups:
@@ -391,6 +396,10 @@ class CallCenterModel:
     def overtime_s(self) -> dict[str, float]:
         """Agent-seconds worked after closing, per group (including calls in hand at closing)."""
         return {g.name: g.overtime_s for g in self.groups}
+
+    def finishing_s(self) -> dict[str, float]:
+        """Agent-seconds spent finishing a call after the agent's shift ended during the day, per group."""
+        return {g.name: g.finishing_s for g in self.groups}
 
     def log_arrays(self) -> dict[str, np.ndarray]:
         """The call log as columns (one row per call attempt)."""

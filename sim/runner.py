@@ -24,9 +24,9 @@ from ccplan.scenario import Scenario
 from sim.metrics import log_frame, replication_metrics, summarise
 from sim.model import CallCenterModel
 
-TABLES = ("segments", "intervals", "groups", "group_intervals", "day")
+TABLES = ("segments", "intervals", "groups", "group_intervals", "segment_groups", "day")
 _KEYS = {"segments": ["segment"], "intervals": ["interval", "segment"], "groups": ["group"],
-         "group_intervals": ["interval", "group"], "day": []}
+         "group_intervals": ["interval", "group"], "segment_groups": ["segment", "group"], "day": []}
 
 
 @dataclass
@@ -53,7 +53,7 @@ def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: b
     """Simulate one replication; return its metric tables (and its call log when asked)."""
     model = CallCenterModel(scenario, replication=replication, seed=seed, check_invariants=check_invariants).run()
     log = model.log_arrays()
-    out = replication_metrics(log, scenario, model.overtime_s(), replication)
+    out = replication_metrics(log, scenario, model.overtime_s(), replication, model.finishing_s())
     out["violations"] = model.violations
     if keep_log:
         out["call_log"] = log_frame(log, scenario, replication)

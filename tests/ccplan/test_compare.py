@@ -1,0 +1,141 @@
+"""Comparisons with common random numbers; variants inline; sweeps; charts."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from ccplan import charts
+from ccplan.compare import compare, frontier, paired_difference, parse_vary, variants_of
+from ccplan.scenario import ScenarioError, load, presets
+from sim.runner import _InlineExecutor
+
+
+def ccplan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_parse_vary_lists_and_ranges():
+    assert parse_vary("routing.policy=fifo,priority") == ("routing.policy", ["fifo", "priority"])
+    assert parse_vary("agent_groups.g.agents=30:34") == ("agent_groups.g.agents", [30, 31, 32, 33, 34])
+    assert parse_vary("agent_groups.g.agents=30:50:10") == ("agent_groups.g.agents", [30, 40, 50])
+    assert parse_vary("costs.telephony_per_minute=0.01,0.02")[1] == [0.01, 0.02]
+    for bad in ("routing.policy", "x=", "a.b=5:1", "a.b=x:y"):
+        with pytest.raises(ScenarioError):
+            parse_vary(bad)
+
+
+def test_variants_apply_and_validate_changes():
+    base = load(presets()["trainer"])
+    vs = variants_of(base, ["routing.policy=fifo,aging", "agent_groups.team.agents=48,52"])
+    assert len(vs) == 4
+    assert vs[3][1].routing.policy == "aging" and vs[3][1].group("team").agents == 52
+    with pytest.raises(ScenarioError):
+        variants_of(base, ["agent_groups.nobody.agents=3"])
+    with pytest.raises(ScenarioError):
+        variants_of(base, ["routing.policy=random"])
+
+
+def test_paired_difference_of_identical_noise_is_tighter():
+    rng = np.random.default_rng(0)
+    common = rng.normal(0, 10, 30)
+    a, b = common, common + 1 + rng.normal(0, 0.5, 30)
+    d, lo, hi, ulo, uhi = paired_difference(a, b)
+    assert lo < d < hi and (hi - lo) < (uhi - ulo) / 5
+
+
+@pytest.fixture(scope="module")
+def trainer_fifo_vs_priority():
+    base = load(presets()["trainer"])
+    return compare(variants_of(base, ["routing.policy=fifo,priority"]), replications=12, seed=2026,
+                   executor=_InlineExecutor())
+
+
+def test_common_random_numbers_make_the_paired_interval_narrower(trainer_fifo_vs_priority):
+    diffs = trainer_fifo_vs_priority.differences
+    for metric in ("asa_s", "service_level", "profit"):
+        for seg in ("gold", "silver"):
+            r = diffs[(diffs["segment"] == seg) & (diffs["metric"] == metric)].iloc[0]
+            assert (r["ci_high"] - r["ci_low"]) < (r["unpaired_ci_high"] - r["unpaired_ci_low"])
+
+
+def test_priority_moves_waiting_from_gold_to_silver(trainer_fifo_vs_priority):
+    diffs = trainer_fifo_vs_priority.differences
+    gold = diffs[(diffs["segment"] == "gold") & (diffs["metric"] == "asa_s")].iloc[0]
+    silver = diffs[(diffs["segment"] == "silver") & (diffs["metric"] == "asa_s")].iloc[0]
+    assert gold["ci_high"] < 0 < silver["ci_low"]
+
+
+def test_compare_cli_json_contract_on_the_trainer():
+    r = ccplan("compare", str(presets()["trainer"]), "--vary", "routing.policy=fifo,priority", "-r", "10", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [v["name"] for v in out["variants"]] == ["routing.policy=fifo", "routing.policy=priority"]
+    keys = {"offered", "answered", "abandoned", "service_level", "service_level_ci", "asa_s", "asa_s_ci",
+            "abandon_rate", "abandon_rate_ci", "wait_p90_s", "agent_cost", "agent_cost_ci", "telephony_cost",
+            "margin", "lost_value", "profit", "profit_ci", "cost_per_answered"}
+    for v in out["variants"]:
+        assert set(v["segments"]) == {"gold", "silver"}
+        for seg in v["segments"].values():
+            assert keys <= set(seg)
+        assert keys <= set(v["total"])
+    [d] = out["differences"]
+    assert d["variant"] == "routing.policy=priority"
+    gold, silver = d["segments"]["gold"]["asa_s"], d["segments"]["silver"]["asa_s"]
+    assert gold["diff"] < 0 and gold["ci"][1] < 0  # gold waits less, CI excludes zero
+    assert silver["diff"] > 0 and silver["ci"][0] > 0  # silver waits more, CI excludes zero
+
+
+def test_compare_cli_table_and_files(tmp_path):
+    r = ccplan("compare", str(presets()["trainer"]), str(presets()["trainer"]), "-r", "3", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "Service level" in r.stdout and "paired CI" in r.stdout
+    assert (tmp_path / "compare_profit.png").stat().st_size > 10_000
+    assert (tmp_path / "differences.csv").exists()
+
+
+def test_compare_needs_two_variants():
+    r = ccplan("compare", str(presets()["trainer"]))
+    assert r.returncode == 1 and "at least two" in r.stderr
+
+
+def test_compare_bad_vary_is_a_clear_error():
+    r = ccplan("compare", str(presets()["trainer"]), "--vary", "agent_groups.nobody.agents=1,2")
+    assert r.returncode == 1 and "nobody" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sweep_cli_writes_frontier_and_marks_the_best(tmp_path):
+    r = ccplan("sweep", str(presets()["trainer"]), "--vary", "agent_groups.team.agents=46:54:4", "-r", "3",
+               "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "★" in r.stdout
+    import pandas as pd
+
+    fr = pd.read_csv(tmp_path / "frontier.csv")
+    assert set(fr["value"]) == {46, 50, 54}
+    assert fr.groupby("variant")["best"].any().sum() == 1
+    assert (tmp_path / "frontier.png").stat().st_size > 10_000
+
+
+def test_frontier_cost_rises_with_agents():
+    base = load(presets()["trainer"])
+    cmp = compare(variants_of(base, ["agent_groups.team.agents=46,54"]), replications=3, seed=1,
+                  executor=_InlineExecutor())
+    fr = frontier(cmp, "agent_groups.team.agents")
+    tot = fr[fr["segment"] == "total"].set_index("value")
+    assert tot.loc[54, "agent_cost"] > tot.loc[46, "agent_cost"]
+    assert tot.loc[54, "service_level"] > tot.loc[46, "service_level"]
+
+
+def test_charts_have_titles_units_and_legends(trainer_fifo_vs_priority):
+    cmp = trainer_fifo_vs_priority
+    figs = [charts.comparison_figure(cmp.table, "asa_s", "USD"),
+            charts.day_figure(cmp.variants[0][1].summary["intervals"], cmp.variants[0][1].summary["group_intervals"])]
+    for fig in figs:
+        assert isinstance(fig, Figure)
+        ax = fig.axes[-1]
+        assert ax.get_xlabel() and ax.get_ylabel() and fig.axes[0].get_title()
+        assert ax.get_legend() is not None
