@@ -6,7 +6,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ccplan-installed
 
-.PHONY: app test bench install
+.PHONY: app test bench install chromium
+
+# Debian's Chromium for the browser tests (Playwright cannot download a browser here)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +26,7 @@ install: $(STAMP)
 app: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 bench: $(STAMP)

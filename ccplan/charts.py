@@ -182,3 +182,124 @@ def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
     ax.grid(alpha=0.3, axis="y")
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def erlang_curves_figure(curve: pd.DataFrame, sl_target: float | None = None, answer_within_s: float | None = None,
+                         required: int | None = None) -> Figure:
+    """Service level, ASA and abandonment against agents, Erlang C and Erlang A side by side.
+
+    ``curve`` has the columns of :func:`planner.staffing.staffing_curve`."""
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
+    axes = fig.subplots(1, 3)
+    styles = {"Erlang C": dict(color="C0", ls="-"), "Erlang A": dict(color="C3", ls="--")}
+    for model, d in curve.groupby("model", sort=False):
+        axes[0].plot(d["agents"], 100 * d["service_level"], label=model, **styles.get(model, {}))
+        asa = d["asa_s"].where(np.isfinite(d["asa_s"]))
+        axes[1].plot(d["agents"], asa, label=model, **styles.get(model, {}))
+        axes[2].plot(d["agents"], 100 * d["abandon_rate"], label=model, **styles.get(model, {}))
+    thr = f" within {answer_within_s:g} s" if answer_within_s is not None else ""
+    axes[0].set_ylabel(f"service level (% answered{thr})")
+    axes[1].set_ylabel("ASA (s)")
+    axes[2].set_ylabel("abandonment (%)")
+    if sl_target is not None:
+        axes[0].axhline(100 * sl_target, color="0.4", ls=":", lw=1, label=f"target {sl_target:.0%}")
+    for ax, title in zip(axes, ("Service level", "Average speed of answer", "Abandonment")):
+        ax.set_xlabel("agents on the phones")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        if required is not None and required > 0:
+            ax.axvline(required, color="0.6", lw=1)
+    axes[1].set_ylim(bottom=0)
+    axes[0].legend(frameon=False, fontsize=8, loc="lower right")
+    axes[2].legend(frameon=False, fontsize=8)
+    return fig
+
+
+def plan_figure(plan_df: pd.DataFrame) -> Figure:
+    """Required (available) vs scheduled vs current scheduled agents per interval, one panel per group."""
+    groups = list(dict.fromkeys(plan_df["group"]))
+    fig = Figure(figsize=(9, 2.6 * len(groups) + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(groups), 1, sharex=True))
+    for ax, g in zip(axes, groups):
+        d = plan_df[plan_df["group"] == g].sort_values("interval")
+        x = np.arange(len(d))
+        ax.step(x, d["required_agents"], where="mid", label="required on the phones", color="C0")
+        ax.step(x, d["scheduled_agents"], where="mid", label="scheduled (with shrinkage)", color="C1")
+        ax.step(x, d["current_scheduled"], where="mid", label="scheduled in the scenario", color="0.4", ls="--")
+        ax.fill_between(x, 0, d["traffic_erlangs"], step="mid", color="C0", alpha=0.12, label="offered load (Erl)")
+        ax.set_ylabel(f"{g}\nagents")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    times = list(plan_df.sort_values("interval")["time"].drop_duplicates())
+    step = max(1, len(times) // 12)
+    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
+    axes[-1].set_xlabel("interval start (clock time)")
+    fig.suptitle("Agents per interval: required, planned and current")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=4, loc="outside upper center")
+    return fig
+
+
+def trainer_figure(call_logs: dict[str, pd.DataFrame], thresholds: dict[str, float]) -> Figure:
+    """Waiting-time distributions per segment, one panel per routing policy (same callers in each)."""
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(call_logs), sharey=True))
+    wmax = 1.0
+    for log in call_logs.values():
+        w = log["wait_s"].dropna()
+        if len(w):
+            wmax = max(wmax, float(np.percentile(w, 99)))
+    for ax, (policy, log) in zip(axes, call_logs.items()):
+        segs = list(log["segment"].cat.categories) if hasattr(log["segment"], "cat") else list(dict.fromkeys(log["segment"]))
+        for i, s in enumerate(segs):
+            w = np.sort(log.loc[(log["segment"] == s) & log["wait_s"].notna(), "wait_s"].to_numpy())
+            if len(w):
+                ax.step(w, 100 * np.arange(1, len(w) + 1) / len(w), where="post", color=f"C{i}",
+                        label=f"{s}: mean {w.mean():.0f} s")
+            if s in thresholds:
+                ax.axvline(thresholds[s], color="0.5", ls=":", lw=1)
+        ax.set_title(f"routing: {policy}")
+        ax.set_xlim(0, wmax * 1.05)
+        ax.set_xlabel("waiting time (s)")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+    axes[0].set_ylabel("calls waiting at most this long (%)")
+    return fig
+
+
+_MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
+def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str = "") -> Figure:
+    """Service level against allocated agent cost per segment, one marker per variant (95% CI whiskers).
+
+    ``table`` has the columns of :attr:`ccplan.compare.Comparison.table`."""
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    variants = list(dict.fromkeys(table["variant"]))
+    segs = [s for s in dict.fromkeys(table["segment"]) if s != "total"]
+    for i, s in enumerate(segs):
+        d = table[table["segment"] == s]
+        for j, v in enumerate(variants):
+            r = d[d["variant"] == v]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            y = 100 * r["service_level"]
+            ax.errorbar(r["agent_cost"], y, yerr=[[y - 100 * r["service_level_ci_low"]],
+                                                  [100 * r["service_level_ci_high"] - y]],
+                        xerr=[[r["agent_cost"] - r["agent_cost_ci_low"]], [r["agent_cost_ci_high"] - r["agent_cost"]]],
+                        marker=_MARKERS[j % len(_MARKERS)], color=f"C{i}", ms=8, capsize=3, lw=1, ls="none")
+        if s in targets:
+            ax.axhline(100 * targets[s], color=f"C{i}", ls="--", lw=1, alpha=0.7)
+    seg_handles = [ax.plot([], [], color=f"C{i}", lw=6)[0] for i in range(len(segs))]
+    var_handles = [ax.plot([], [], marker=_MARKERS[j % len(_MARKERS)], color="0.3", ls="none", ms=8)[0]
+                   for j in range(len(variants))]
+    leg = ax.legend(seg_handles, segs, title="segment (dashed: target)", loc="lower left", frameon=False, fontsize=8)
+    ax.add_artist(leg)
+    ax.legend(var_handles, variants, title="variant", loc="lower right", frameon=False, fontsize=8)
+    ax.set_xlabel(metric_label("agent_cost", currency) + " allocated to the segment, per day")
+    ax.set_ylabel("service level (% answered within target time)")
+    ax.set_title("Service level against cost per segment (95% CI)")
+    ax.grid(alpha=0.3)
+    return fig

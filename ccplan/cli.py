@@ -485,6 +485,26 @@ def sweep(
         console.print(f"frontier table and chart written to {out}/")
 
 
+@app.command("import-volumes")
+def import_volumes(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    volumes: Annotated[Path, typer.Argument(help="CSV: one row per interval and one column per segment, or long format interval,segment,calls.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the new scenario (TOML).")],
+) -> None:
+    """Fill each segment's calls_per_interval from an interval export (CSV) and write a new scenario."""
+    from ccplan.scenario import dump
+    from ccplan.volumes import apply_volumes, read_volumes
+
+    s = _load(scenario)
+    if not volumes.exists():
+        raise UserError(f"{volumes}: no such file")
+    new = apply_volumes(s, read_volumes(volumes, s, str(volumes)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dump(new, out)
+    total = {k: float(sum(new.calls_per_interval(k))) for k in new.segment_names}
+    console.print(f"ok: wrote {out} — " + ", ".join(f"{k} {v:,.0f} calls" for k, v in total.items()))
+
+
 def pd_isna(x) -> bool:
     import math
 

@@ -34,11 +34,11 @@ _CROSS_MARK = "cross-field problems:\n"
 class ScenarioError(ValueError):
     """A scenario that cannot be used; ``problems`` lists ``(path, reason)`` pairs."""
 
-    def __init__(self, problems: list[tuple[str, str]], source: str | None = None) -> None:
+    def __init__(self, problems: list[tuple[str, str]], source: str | None = None, what: str = "scenario") -> None:
         self.problems = problems
         self.source = source
         head = f"{source}: " if source else ""
-        lines = [f"{head}{len(problems)} problem(s) in the scenario:"] if len(problems) > 1 else []
+        lines = [f"{head}{len(problems)} problem(s) in the {what}:"] if len(problems) > 1 else []
         lines += [f"{p}: {r}" if p else r for p, r in problems]
         if len(problems) == 1 and source:
             lines = [f"{source}: {lines[0]}"]

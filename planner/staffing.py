@@ -419,3 +419,21 @@ def daily_summary(plan_df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                for c in ("service_level", "asa_s", "abandon_rate", "service_level_current")},
         })
     return groups, pd.DataFrame(rows)
+
+
+def staffing_curve(traffic_erlangs: float, aht_s: float, answer_within_s: float, patience_s: float | None,
+                   agents_from: int, agents_to: int) -> pd.DataFrame:
+    """Measures against the number of available agents, for Erlang C and (with patience) Erlang A.
+
+    One row per agents x model; columns agents, model ("Erlang C" / "Erlang A"),
+    service_level, asa_s, abandon_rate, occupancy, p_wait. Erlang C rows where the
+    queue is unstable have service_level 0 and asa_s inf.
+    """
+    n = np.arange(max(1, int(agents_from)), int(agents_to) + 1)
+    frames = []
+    models = [("Erlang C", None)] + ([("Erlang A", patience_s)] if patience_s else [])
+    for name, pat in models:
+        m = evaluate(n, traffic_erlangs, aht_s, answer_within_s, pat)
+        frames.append(pd.DataFrame({"agents": n, "model": name, "service_level": m.service_level, "asa_s": m.asa_s,
+                                    "abandon_rate": m.abandon_rate, "occupancy": m.occupancy, "p_wait": m.p_wait}))
+    return pd.concat(frames, ignore_index=True)

@@ -60,7 +60,7 @@ def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: b
     return out
 
 
-class _InlineExecutor(Executor):
+class InlineExecutor(Executor):
     """Runs submitted work in the calling process (for one worker, tests and debugging)."""
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
@@ -77,7 +77,7 @@ class _InlineExecutor(Executor):
 def default_executor(replications: int) -> Executor:
     """A process pool on all cores (inline when there is one replication or one core)."""
     workers = min(os.cpu_count() or 1, replications)
-    return _InlineExecutor() if workers <= 1 else ProcessPoolExecutor(max_workers=workers)
+    return InlineExecutor() if workers <= 1 else ProcessPoolExecutor(max_workers=workers)
 
 
 def simulate(

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from ccplan import charts
 from ccplan.compare import compare, frontier, paired_difference, parse_vary, variants_of
 from ccplan.scenario import ScenarioError, load, presets
-from sim.runner import _InlineExecutor
+from sim.runner import InlineExecutor
 
 
 def ccplan(*args: str) -> subprocess.CompletedProcess:
@@ -51,7 +51,7 @@ def test_paired_difference_of_identical_noise_is_tighter():
 def trainer_fifo_vs_priority():
     base = load(presets()["trainer"])
     return compare(variants_of(base, ["routing.policy=fifo,priority"]), replications=12, seed=2026,
-                   executor=_InlineExecutor())
+                   executor=InlineExecutor())
 
 
 def test_common_random_numbers_make_the_paired_interval_narrower(trainer_fifo_vs_priority):
@@ -123,7 +123,7 @@ def test_sweep_cli_writes_frontier_and_marks_the_best(tmp_path):
 def test_frontier_cost_rises_with_agents():
     base = load(presets()["trainer"])
     cmp = compare(variants_of(base, ["agent_groups.team.agents=46,54"]), replications=3, seed=1,
-                  executor=_InlineExecutor())
+                  executor=InlineExecutor())
     fr = frontier(cmp, "agent_groups.team.agents")
     tot = fr[fr["segment"] == "total"].set_index("value")
     assert tot.loc[54, "agent_cost"] > tot.loc[46, "agent_cost"]

@@ -7,7 +7,7 @@ import pytest
 from ccplan.economics import TOTAL, price_plan, price_simulation
 from ccplan.scenario import from_dict, load, presets
 from planner.staffing import plan
-from sim.runner import _InlineExecutor, simulate
+from sim.runner import InlineExecutor, simulate
 
 
 def no_queue_scenario() -> dict:
@@ -23,7 +23,7 @@ def no_queue_scenario() -> dict:
 @pytest.fixture(scope="module")
 def hand():
     sc = from_dict(no_queue_scenario())
-    res = simulate(sc, replications=3, seed=1, executor=_InlineExecutor(), keep_log=True)
+    res = simulate(sc, replications=3, seed=1, executor=InlineExecutor(), keep_log=True)
     return sc, res, price_simulation(res)
 
 
@@ -54,7 +54,7 @@ def test_lost_value_counts_callers_who_never_got_through():
     data["segments"][0].update(patience_s=20, retrial_probability=0.5, retrial_delay_s=60, calls_per_interval=[400])
     data["agent_groups"][0]["agents"] = 30
     sc = from_dict(data)
-    res = simulate(sc, replications=2, seed=3, executor=_InlineExecutor(), keep_log=True)
+    res = simulate(sc, replications=2, seed=3, executor=InlineExecutor(), keep_log=True)
     eco = price_simulation(res)
     for r in range(2):
         log = res.call_log[res.call_log["replication"] == r].sort_values("arrival_s")
@@ -69,7 +69,7 @@ def test_lost_value_counts_callers_who_never_got_through():
 @pytest.mark.parametrize("name", ["retail_bank", "telecom"])
 def test_allocated_agent_costs_add_up_to_the_paid_cost(name):
     sc = load(presets()[name])
-    res = simulate(sc, replications=2, seed=4, executor=_InlineExecutor())
+    res = simulate(sc, replications=2, seed=4, executor=InlineExecutor())
     eco = price_simulation(res)
     per = eco.per_replication
     paid = eco.groups.groupby("replication")["paid_cost"].sum()
@@ -88,7 +88,7 @@ def test_allocated_agent_costs_add_up_to_the_paid_cost(name):
 
 def test_every_figure_has_a_confidence_interval():
     sc = load(presets()["trainer"])
-    eco = price_simulation(simulate(sc, replications=4, seed=2, executor=_InlineExecutor()))
+    eco = price_simulation(simulate(sc, replications=4, seed=2, executor=InlineExecutor()))
     for col in ("agent_cost", "telephony_cost", "margin", "lost_value", "profit", "cost_per_answered"):
         assert (eco.summary[f"{col}_ci_low"] <= eco.summary[col]).all()
         assert (eco.summary[col] <= eco.summary[f"{col}_ci_high"]).all()

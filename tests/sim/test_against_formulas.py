@@ -12,7 +12,7 @@ from ccplan.scenario import from_dict
 from planner.erlang import asa_s, erlang_a, service_level
 from planner.priority import priority_waits_s
 from sim.metrics import confidence_interval
-from sim.runner import _InlineExecutor, simulate
+from sim.runner import InlineExecutor, simulate
 
 HOURS, WARMUP = 24, 2
 
@@ -47,7 +47,7 @@ def assert_in_ci(values: np.ndarray, expected: float) -> None:
 def mmc():
     calls_per_hour, aht = 96.0, 300.0  # 8 Erlangs on 10 agents
     sc = from_dict(steady([{"name": "a", "calls_per_interval": [calls_per_hour] * HOURS, "aht_s": aht}], 10))
-    return sc, simulate(sc, replications=30, seed=11, executor=_InlineExecutor())
+    return sc, simulate(sc, replications=30, seed=11, executor=InlineExecutor())
 
 
 def test_mmc_fifo_service_level_matches_erlang_c(mmc):
@@ -65,7 +65,7 @@ def mmcm():
     calls_per_hour, aht, patience = 114.0, 300.0, 200.0  # 9.5 Erlangs on 10 agents, impatient callers
     sc = from_dict(steady([{"name": "a", "calls_per_interval": [calls_per_hour] * HOURS, "aht_s": aht,
                             "patience_s": patience}], 10))
-    return sc, simulate(sc, replications=30, seed=12, executor=_InlineExecutor())
+    return sc, simulate(sc, replications=30, seed=12, executor=InlineExecutor())
 
 
 def test_mmcm_abandonment_matches_erlang_a(mmcm):
@@ -89,7 +89,7 @@ def two_classes():
     segs = [{"name": "high", "priority": 1, "calls_per_interval": [36.0] * HOURS, "aht_s": 300},
             {"name": "low", "priority": 2, "calls_per_interval": [60.0] * HOURS, "aht_s": 300}]
     sc = from_dict(steady(segs, 10, policy="priority"))
-    return sc, simulate(sc, replications=30, seed=13, executor=_InlineExecutor())
+    return sc, simulate(sc, replications=30, seed=13, executor=InlineExecutor())
 
 
 @pytest.mark.parametrize("k,name", [(0, "high"), (1, "low")])

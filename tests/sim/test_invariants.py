@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ccplan.scenario import from_dict, load, presets
 from sim.model import CallCenterModel
-from sim.runner import _InlineExecutor, simulate
+from sim.runner import InlineExecutor, simulate
 
 
 @st.composite
@@ -127,10 +127,10 @@ def test_same_seed_same_call_log(sc, seed):
 
 def test_same_seed_same_numbers_whatever_the_executor():
     sc = load(presets()["trainer"])
-    a = simulate(sc, replications=3, seed=5, executor=_InlineExecutor())
+    a = simulate(sc, replications=3, seed=5, executor=InlineExecutor())
     b = simulate(sc, replications=3, seed=5)  # process pool
     pd.testing.assert_frame_equal(a.summary["segments"], b.summary["segments"])
-    c = simulate(sc, replications=3, seed=6, executor=_InlineExecutor())
+    c = simulate(sc, replications=3, seed=6, executor=InlineExecutor())
     assert not a.summary["segments"].equals(c.summary["segments"])
 
 

@@ -1,0 +1,133 @@
+"""State shared by the app's pages: the scenario being edited, caches, formatting helpers.
+
+``st.session_state`` holds:
+- ``base``: the scenario as a plain dict, exactly as the user has edited it (may be invalid);
+- ``scenario``: the last valid :class:`Scenario` (what the engines run);
+- ``problems``: the validation problems of ``base`` (empty when valid);
+- ``source``: where it came from (preset or file name); ``version``: bumped when ``base`` is replaced.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from ccplan.scenario import Scenario, ScenarioError, dumps, from_dict, load, loads, presets, to_dict
+
+DEFAULT_PRESET = "retail_bank"
+
+
+def _validate(data: dict) -> None:
+    try:
+        sc = from_dict(copy.deepcopy(data))
+    except ScenarioError as exc:
+        st.session_state["problems"] = exc.problems
+        return
+    st.session_state["problems"] = []
+    st.session_state["scenario"] = sc
+
+
+def set_base(data: dict, source: str) -> None:
+    """Replace the scenario being edited (a preset, an upload, an import) and validate it."""
+    st.session_state["base"] = copy.deepcopy(data)
+    st.session_state["source"] = source
+    st.session_state["version"] = st.session_state.get("version", 0) + 1
+    _validate(data)
+
+
+def commit(data: dict) -> None:
+    """Store the user's edited dict (valid or not) and validate it; the last valid scenario stays runnable."""
+    st.session_state["base"] = data
+    _validate(data)
+
+
+def init_state() -> None:
+    if "base" not in st.session_state:
+        sc = load(presets()[DEFAULT_PRESET])
+        st.session_state["scenario"] = sc
+        set_base(to_dict(sc), f"{DEFAULT_PRESET}.toml")
+
+
+def _on_preset() -> None:
+    name = st.session_state["preset"]
+    set_base(to_dict(load(presets()[name])), f"{name}.toml")
+
+
+def _on_upload() -> None:
+    f = st.session_state.get("upload")
+    if f is None:
+        return
+    try:
+        sc = loads(f.getvalue().decode("utf-8", errors="replace"), f.name)
+    except ScenarioError as exc:
+        st.session_state["upload_error"] = exc
+        return
+    st.session_state.pop("upload_error", None)
+    set_base(to_dict(sc), f.name)
+
+
+def sidebar() -> None:
+    """Scenario chooser shown on every page."""
+    init_state()
+    names = list(presets())
+    with st.sidebar:
+        st.markdown("### Scenario")
+        st.selectbox("Preset", names, index=names.index(DEFAULT_PRESET), key="preset", on_change=_on_preset,
+                     help="Built-in scenarios from the scenarios/ folder.")
+        st.file_uploader("…or upload a scenario (TOML)", type=["toml"], key="upload", on_change=_on_upload)
+        err = st.session_state.get("upload_error")
+        if err is not None:
+            st.error(f"The uploaded file was not loaded; the current scenario is unchanged.\n\n{err}")
+        sc: Scenario = st.session_state["scenario"]
+        st.caption(f"Working on **{sc.name}** ({st.session_state['source']})")
+        if st.session_state["problems"]:
+            st.warning(f"Your edits have {len(st.session_state['problems'])} problem(s); the engines use the last "
+                       "valid version until they are fixed (see the Scenario page).")
+
+
+def scenario() -> Scenario:
+    """The last valid scenario."""
+    init_state()
+    return st.session_state["scenario"]
+
+
+def scenario_key(sc: Scenario, *extra: Any) -> str:
+    """A stable key for caching results of a scenario and settings."""
+    h = hashlib.sha1(dumps(sc).encode())
+    for e in extra:
+        h.update(repr(e).encode())
+    return h.hexdigest()
+
+
+def cached(kind: str, key: str, compute: Callable[[], Any]) -> Any:
+    """Keep the last few results of ``kind`` in the session, so changing a chart option never re-runs them."""
+    cache: dict = st.session_state.setdefault("_results", {})
+    store: dict = cache.setdefault(kind, {})
+    if key not in store:
+        if len(store) >= 4:
+            store.pop(next(iter(store)))
+        store[key] = compute()
+    return store[key]
+
+
+def has_result(kind: str, key: str) -> bool:
+    return key in st.session_state.get("_results", {}).get(kind, {})
+
+
+def progress_callback(label: str) -> Callable[[int, int], None]:
+    bar = st.progress(0.0, text=label)
+
+    def update(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{label}: {done}/{total} replications")
+
+    return update
+
+
+def fmt_ci(mean: float, lo: float, hi: float, fmt: str) -> str:
+    if pd.isna(lo) or pd.isna(hi):
+        return format(mean, fmt)
+    return f"{format(mean, fmt)} ± {format((hi - lo) / 2, fmt)}"

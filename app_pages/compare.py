@@ -1,0 +1,130 @@
+"""Compare page: 2-4 variants of the current scenario side by side, paired differences, and a cost/SL frontier."""
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from ccplan import charts
+from ccplan.compare import compare, frontier
+from ccplan.scenario import ScenarioError
+from sim.runner import InlineExecutor
+
+FORMATS = {"service_level": ("{:+.1%}", 1.0), "abandon_rate": ("{:+.2%}", 1.0), "asa_s": ("{:+.1f} s", 1.0)}
+
+
+def difference_table(diffs: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Readable differences: one row per variant, segment and metric."""
+    rows = []
+    for _, r in diffs[diffs["metric"].isin(["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"])].iterrows():
+        fmt = FORMATS.get(r["metric"], ("{:+,.0f} " + currency, 1.0))[0]
+
+        def f(x: float) -> str:
+            return "—" if pd.isna(x) else fmt.format(x)
+
+        rows.append({"variant": r["variant"], "segment": r["segment"], "metric": charts.metric_label(r["metric"]),
+                     "difference": f(r["diff"]), "paired 95% CI": f"{f(r['ci_low'])} … {f(r['ci_high'])}",
+                     "unpaired 95% CI": f"{f(r['unpaired_ci_low'])} … {f(r['unpaired_ci_high'])}",
+                     "verdict": "real" if not (r["ci_low"] <= 0 <= r["ci_high"]) else "could be noise"})
+    return pd.DataFrame(rows)
+
+
+sc = common.scenario()
+st.title("Compare variants")
+st.caption("Every variant is simulated with the same callers (common random numbers), so differences come from "
+           "what you changed, not from luck. Differences carry a paired 95% confidence interval.")
+
+n_var = st.radio("Variants", [2, 3, 4], horizontal=True, key="cmp_n")
+reps = st.number_input("Replications per variant", min_value=2, max_value=200,
+                       value=min(int(sc.simulation.replications), 10), key="cmp_reps")
+cols = st.columns(n_var)
+variants = []
+policies = ["fifo", "priority", "aging"]
+for i, col in enumerate(cols):
+    with col.container(border=True):
+        name = st.text_input("Name", "baseline" if i == 0 else f"variant {i}", key=f"cmp_name_{i}")
+        changes = {}
+        default_pol = sc.routing.policy if i == 0 else policies[(policies.index(sc.routing.policy) + i) % 3]
+        pol = st.selectbox("Routing", policies, index=policies.index(default_pol), key=f"cmp_pol_{i}")
+        if pol != sc.routing.policy:
+            changes["routing.policy"] = pol
+        for g in sc.agent_groups:
+            d = st.number_input(f"{g.name}: agents ±", min_value=-500, max_value=500, value=0, step=1,
+                                key=f"cmp_ag_{i}_{g.name}", help="added to every interval's scheduled agents")
+            if d:
+                changes[f"agent_groups.{g.name}.agents_per_interval"] = [
+                    max(0, int(x) + int(d)) for x in sc.agents_per_interval(g)]
+        with st.expander("Priorities and targets"):
+            for s in sc.segments:
+                p = st.number_input(f"{s.name}: priority", min_value=1, max_value=9, value=s.priority,
+                                    key=f"cmp_pr_{i}_{s.name}")
+                if p != s.priority:
+                    changes[f"segments.{s.name}.priority"] = int(p)
+                t = st.number_input(f"{s.name}: SL target", min_value=0.05, max_value=1.0, step=0.05,
+                                    value=float(sc.sl_target(s)), key=f"cmp_tg_{i}_{s.name}")
+                if abs(t - sc.sl_target(s)) > 1e-9:
+                    changes[f"segments.{s.name}.target"] = float(t)
+        variants.append((name, changes))
+
+names = [n for n, _ in variants]
+if len(set(names)) != len(names):
+    st.error("Give every variant its own name.")
+    st.stop()
+built = []
+for name, changes in variants:
+    try:
+        built.append((name, sc.with_changes(changes) if changes else sc))
+    except ScenarioError as exc:
+        st.error(f"Variant {name!r}: {exc}")
+        st.stop()
+
+key = common.scenario_key(sc, [(n, sorted(c.items(), key=str)) for n, c in variants], reps)
+if st.button("Run comparison", type="primary", key="cmp_run") and not common.has_result("cmp", key):
+    progress = common.progress_callback("Simulating variants")
+    common.cached("cmp", key, lambda: compare(built, replications=int(reps), progress=progress))
+
+if common.has_result("cmp", key):
+    cmp = common.cached("cmp", key, lambda: None)
+    st.subheader("Service level against cost, per segment")
+    st.pyplot(charts.sl_cost_figure(cmp.table, {s: sc.sl_target(s) for s in sc.segment_names}, sc.currency),
+              width="stretch")
+    metric = st.radio("Bars", ["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"], horizontal=True,
+                      key="cmp_metric", format_func=lambda m: charts.metric_label(m, sc.currency))
+    st.pyplot(charts.comparison_figure(cmp.table, metric, sc.currency), width="stretch")
+    st.subheader(f"Differences to '{names[0]}' (paired 95% CI; unpaired for comparison)")
+    st.dataframe(difference_table(cmp.differences, sc.currency), hide_index=True, width="stretch",
+                 key="cmp_diff_table")
+    st.caption("Paired CI: from the replication-by-replication differences (same callers in both variants). "
+               "Unpaired CI: what two separate runs would tell you. 'real' = the paired CI excludes zero.")
+    st.download_button("Comparison (CSV)", cmp.table.to_csv(index=False), file_name="comparison.csv", mime="text/csv")
+else:
+    st.info("Set up the variants and press **Run comparison**.")
+
+st.divider()
+st.subheader("Frontier: sweep one group's staffing")
+c = st.columns(4)
+grp = c[0].selectbox("Group", sc.group_names, key="sw_group")
+base_avg = int(round(sc.agents_per_interval(grp).mean()))
+lo = c[1].number_input("Change from", min_value=-500, max_value=500, value=-max(2, base_avg // 10), key="sw_lo")
+hi = c[2].number_input("to", min_value=-500, max_value=500, value=max(2, base_avg // 10), key="sw_hi")
+step = c[3].number_input("step", min_value=1, max_value=100, value=max(1, base_avg // 25), key="sw_step")
+sw_reps = st.number_input("Replications per point", min_value=2, max_value=100, value=5, key="sw_reps")
+if hi <= lo:
+    st.error("'to' must be larger than 'from'.")
+    st.stop()
+deltas = list(range(int(lo), int(hi) + 1, int(step)))
+sw_key = common.scenario_key(sc, grp, deltas, sw_reps)
+if st.button("Run sweep", key="sw_run") and not common.has_result("sweep", sw_key):
+    pts = [(f"{grp} {d:+d}", sc.with_changes({f"agent_groups.{grp}.agents_per_interval":
+                                              [max(0, int(x) + d) for x in sc.agents_per_interval(grp)]}))
+           for d in deltas]
+    progress = common.progress_callback("Sweeping")
+    common.cached("sweep", sw_key, lambda: compare(pts, replications=int(sw_reps), progress=progress))
+if common.has_result("sweep", sw_key):
+    res = common.cached("sweep", sw_key, lambda: None)
+    fr = frontier(res, "variant")
+    fr["value"] = fr["variant"].str.split(" ").str[-1]
+    st.pyplot(charts.frontier_figure(fr, {s: sc.sl_target(s) for s in sc.segment_names}, f"{grp} agents ±",
+                                     sc.currency), width="stretch")
+    best = fr[fr["best"]]["variant"].iloc[0]
+    st.success(f"Highest total profit at **{best}** agents per interval.")
+    st.dataframe(fr, hide_index=True, width="stretch")

@@ -1,0 +1,342 @@
+"""Scenario page: edit segments, volumes, agent groups, staffing, routing and targets; import volumes; download TOML."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from ccplan import charts
+from ccplan.scenario import ScenarioError, dumps, from_dict, loads, to_dict
+from ccplan.volumes import apply_volumes, read_volumes
+
+SEG_COLS = {
+    "name": st.column_config.TextColumn("segment", required=True),
+    "priority": st.column_config.NumberColumn("priority", min_value=1, step=1, help="1 is served first"),
+    "aht_s": st.column_config.NumberColumn("AHT (s)", min_value=0.0, help="mean handle time, seconds"),
+    "handle_time": st.column_config.SelectboxColumn(
+        "handle time", options=["exponential", "lognormal", "gamma", "deterministic"]),
+    "handle_time_cv": st.column_config.NumberColumn("handle CV", min_value=0.0),
+    "patience_s": st.column_config.NumberColumn("patience (s)", min_value=0.0, help="empty: callers never abandon"),
+    "retrial_probability": st.column_config.NumberColumn("retry prob.", min_value=0.0, max_value=1.0),
+    "retrial_delay_s": st.column_config.NumberColumn("retry delay (s)", min_value=0.0),
+    "value_per_call": st.column_config.NumberColumn("value/call", min_value=0.0),
+    "clv": st.column_config.NumberColumn("CLV", min_value=0.0),
+    "churn_per_abandon": st.column_config.NumberColumn("churn/abandon", min_value=0.0, max_value=1.0),
+    "escalation_probability": st.column_config.NumberColumn("escalation prob.", min_value=0.0, max_value=1.0),
+    "escalation_aht_s": st.column_config.NumberColumn("escalation AHT (s)", min_value=0.0),
+    "answer_within_s": st.column_config.NumberColumn("SL within (s)", min_value=0.0, help="empty: the default"),
+    "target": st.column_config.NumberColumn("SL target", min_value=0.0, max_value=1.0, help="empty: the default"),
+    "max_abandon_rate": st.column_config.NumberColumn("max abandon", min_value=0.0, max_value=1.0),
+    "max_asa_s": st.column_config.NumberColumn("max ASA (s)", min_value=0.0),
+}
+GRP_COLS = {
+    "name": st.column_config.TextColumn("group", required=True),
+    "skills": st.column_config.TextColumn("skills", help="segment names separated by commas; 'escalation' for escalations"),
+    "cost_per_hour": st.column_config.NumberColumn("cost/hour", min_value=0.0),
+    "shrinkage": st.column_config.NumberColumn("shrinkage", min_value=0.0, max_value=0.99),
+    "accepts_after_s": st.column_config.NumberColumn("overflow after (s)", min_value=0.0),
+    "reserve": st.column_config.NumberColumn("reserve", min_value=0, step=1),
+    "reserve_for": st.column_config.TextColumn("reserve for", help="segment names separated by commas"),
+}
+
+
+def _clean(v):
+    """Editor cell -> TOML value (None/NaN drop the key)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def _n_intervals(base: dict) -> int:
+    for s in base.get("segments", []):
+        for k in ("calls_per_interval", "profile"):
+            if isinstance(s.get(k), list) and s[k]:
+                return len(s[k])
+    for g in base.get("agent_groups", []):
+        if isinstance(g.get("agents_per_interval"), list) and g["agents_per_interval"]:
+            return len(g["agents_per_interval"])
+    return 1
+
+
+def _labels(base: dict, n: int) -> list[str]:
+    try:
+        h, m = (int(x) for x in str(base.get("open_time", "08:00")).split(":"))
+        step = int(base.get("interval_minutes", 30))
+        return [f"{((h * 60 + m + i * step) // 60) % 24:02d}:{(h * 60 + m + i * step) % 60:02d}" for i in range(n)]
+    except (ValueError, TypeError):
+        return [str(i) for i in range(n)]
+
+
+def _segment_calls(seg: dict, n: int) -> list:
+    if isinstance(seg.get("calls_per_interval"), list):
+        return list(seg["calls_per_interval"]) + [None] * (n - len(seg["calls_per_interval"]))
+    prof = seg.get("profile") if isinstance(seg.get("profile"), list) else [1.0] * n
+    try:
+        w = np.asarray(prof, float)
+        return list(float(seg.get("daily_calls", 0)) * w / w.sum())
+    except (TypeError, ValueError, ZeroDivisionError):
+        return [None] * n
+
+
+def _group_agents(g: dict, n: int) -> list:
+    if isinstance(g.get("agents_per_interval"), list):
+        return list(g["agents_per_interval"]) + [None] * (n - len(g["agents_per_interval"]))
+    return [g.get("agents")] * n
+
+
+# ---------------------------------------------------------------- callbacks (commit edits into the base dict)
+
+def _edits(key: str) -> dict:
+    return st.session_state.get(key, {}).get("edited_rows", {})
+
+
+def _on_segments(key: str) -> None:
+    base = copy.deepcopy(st.session_state["base"])
+    for row, changes in _edits(key).items():
+        seg = base["segments"][int(row)]
+        for col, val in changes.items():
+            val = _clean(val)
+            if val is None:
+                seg.pop(col, None)
+            else:
+                seg[col] = val
+    common.commit(base)
+
+
+def _on_groups(key: str) -> None:
+    base = copy.deepcopy(st.session_state["base"])
+    for row, changes in _edits(key).items():
+        g = base["agent_groups"][int(row)]
+        for col, val in changes.items():
+            val = _clean(val)
+            if col in ("skills", "reserve_for"):
+                val = [s.strip() for s in str(val or "").split(",") if s.strip()]
+                if col == "reserve_for" and not val:
+                    g.pop(col, None)
+                    continue
+            if val is None:
+                g.pop(col, None)
+            else:
+                g[col] = val
+    common.commit(base)
+
+
+def _on_volumes(key: str, names: list[str], n: int) -> None:
+    base = copy.deepcopy(st.session_state["base"])
+    for row, changes in _edits(key).items():
+        for col, val in changes.items():
+            seg = next(s for s in base["segments"] if s.get("name") == col)
+            if not isinstance(seg.get("calls_per_interval"), list):
+                seg["calls_per_interval"] = _segment_calls(seg, n)
+                seg.pop("daily_calls", None)
+                seg.pop("profile", None)
+            seg["calls_per_interval"][int(row)] = _clean(val) if _clean(val) is not None else 0.0
+    common.commit(base)
+
+
+def _on_staffing(key: str, n: int) -> None:
+    base = copy.deepcopy(st.session_state["base"])
+    for row, changes in _edits(key).items():
+        for col, val in changes.items():
+            g = next(x for x in base["agent_groups"] if x.get("name") == col)
+            if not isinstance(g.get("agents_per_interval"), list):
+                g["agents_per_interval"] = _group_agents(g, n)
+                g.pop("agents", None)
+            v = _clean(val)
+            g["agents_per_interval"][int(row)] = int(v) if isinstance(v, (int, float)) else 0
+    common.commit(base)
+
+
+def _on_setting(path: str, key: str) -> None:
+    base = copy.deepcopy(st.session_state["base"])
+    node = base
+    parts = path.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    val = _clean(st.session_state[key])
+    if val is None or val == "":
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = val
+    common.commit(base)
+
+
+def _on_toml_apply() -> None:
+    text = st.session_state.get("toml_text", "")
+    try:
+        sc = loads(text, "TOML editor")
+    except ScenarioError as exc:
+        st.session_state["toml_error"] = exc
+        return
+    st.session_state.pop("toml_error", None)
+    common.set_base(to_dict(sc), st.session_state.get("source", "edited"))
+
+
+def _on_volume_upload() -> None:
+    f = st.session_state.get("volume_csv")
+    if f is None:
+        return
+    sc = common.scenario()
+    try:
+        new = apply_volumes(sc, read_volumes(f.getvalue(), sc, f.name))
+    except ScenarioError as exc:
+        st.session_state["volume_error"] = exc
+        return
+    st.session_state.pop("volume_error", None)
+    st.session_state["volume_ok"] = f"Volumes from {f.name} loaded into calls_per_interval."
+    common.set_base(to_dict(new), st.session_state.get("source", "edited"))
+
+
+# ---------------------------------------------------------------- problems shown next to their table
+
+def _problems_for(prefix: str) -> list[tuple[str, str]]:
+    return [(p, r) for p, r in st.session_state["problems"] if p.startswith(prefix)]
+
+
+def _describe(path: str, base: dict) -> str:
+    m = re.match(r"(segments|agent_groups)\[(\d+)\](?:\.(\w+))?(.*)", path)
+    if not m:
+        return path or "file"
+    kind, idx, field, rest = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+    items = base.get(kind, [])
+    name = items[idx].get("name") if idx < len(items) and isinstance(items[idx], dict) else None
+    what = "segment" if kind == "segments" else "group"
+    out = f"{what} {name!r} (row {idx + 1})" if name else f"{what} row {idx + 1}"
+    return out + (f", {field}{rest}" if field else "")
+
+
+def _show_problems(problems: list[tuple[str, str]], base: dict) -> None:
+    if problems:
+        st.error("\n".join(f"- **{_describe(p, base)}**: {r}" for p, r in problems))
+
+
+# ---------------------------------------------------------------- page
+
+common.init_state()
+base: dict = st.session_state["base"]
+ver = st.session_state["version"]
+problems = st.session_state["problems"]
+
+st.title("Scenario")
+if problems:
+    st.error(f"**{len(problems)} problem(s)** in your edits — each is shown next to its table below. Your other "
+             "edits are kept; the engines keep using the last valid version until these are fixed.")
+else:
+    st.success(f"**{common.scenario().name}** is valid and ready to plan and simulate.")
+
+n = _n_intervals(base)
+labels = _labels(base, n)
+
+with st.expander("Day, targets, routing and costs", expanded=False):
+    c = st.columns(4)
+    c[0].text_input("Name", base.get("name", ""), key=f"set_name_{ver}", on_change=_on_setting,
+                    args=("name", f"set_name_{ver}"))
+    c[1].selectbox("Interval (minutes)", [15, 30, 60], index=[15, 30, 60].index(base.get("interval_minutes", 30))
+                   if base.get("interval_minutes", 30) in (15, 30, 60) else 1, key=f"set_int_{ver}",
+                   on_change=_on_setting, args=("interval_minutes", f"set_int_{ver}"))
+    c[2].text_input("Opens at (HH:MM)", base.get("open_time", "08:00"), key=f"set_open_{ver}",
+                    on_change=_on_setting, args=("open_time", f"set_open_{ver}"))
+    c[3].text_input("Currency", base.get("currency", "USD"), key=f"set_cur_{ver}", on_change=_on_setting,
+                    args=("currency", f"set_cur_{ver}"))
+    sl = base.get("service_level", {})
+    c = st.columns(4)
+    c[0].number_input("Default: answer within (s)", min_value=0.1, value=float(sl.get("answer_within_s", 20)),
+                      key=f"set_thr_{ver}", on_change=_on_setting, args=("service_level.answer_within_s", f"set_thr_{ver}"))
+    c[1].number_input("Default: service-level target", min_value=0.01, max_value=1.0, step=0.01,
+                      value=float(sl.get("target", 0.8)), key=f"set_tgt_{ver}", on_change=_on_setting,
+                      args=("service_level.target", f"set_tgt_{ver}"))
+    rt = base.get("routing", {})
+    pols = ["fifo", "priority", "aging"]
+    c[2].selectbox("Routing policy", pols, index=pols.index(rt.get("policy", "priority")) if rt.get("policy", "priority")
+                   in pols else 1, key=f"set_pol_{ver}", on_change=_on_setting, args=("routing.policy", f"set_pol_{ver}"),
+                   help="fifo: longest wait first; priority: lowest priority number first; aging: priority improves "
+                        "by one step per aging_s waited")
+    c[3].number_input("Aging step (s)", min_value=1.0, value=float(rt.get("aging_s", 120)), key=f"set_age_{ver}",
+                      on_change=_on_setting, args=("routing.aging_s", f"set_age_{ver}"))
+    c = st.columns(4)
+    c[0].number_input("Telephony per minute", min_value=0.0, value=float(base.get("costs", {}).get(
+        "telephony_per_minute", 0.0)), step=0.001, format="%.3f", key=f"set_tel_{ver}", on_change=_on_setting,
+        args=("costs.telephony_per_minute", f"set_tel_{ver}"))
+    sim = base.get("simulation", {})
+    c[1].number_input("Replications", min_value=1, max_value=1000, value=int(sim.get("replications", 20)),
+                      key=f"set_rep_{ver}", on_change=_on_setting, args=("simulation.replications", f"set_rep_{ver}"))
+    c[2].number_input("Seed", min_value=0, value=int(sim.get("seed", 2026)), key=f"set_seed_{ver}",
+                      on_change=_on_setting, args=("simulation.seed", f"set_seed_{ver}"))
+    _show_problems([(p, r) for p, r in problems if not p.startswith(("segments", "agent_groups"))], base)
+
+st.subheader("Customer segments")
+seg_rows = [{k: s.get(k) for k in SEG_COLS} for s in base.get("segments", [])]
+seg_key = f"seg_editor_{ver}_{len(seg_rows)}"
+st.data_editor(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), column_config=SEG_COLS, hide_index=True,
+               key=seg_key, on_change=_on_segments, args=(seg_key,), width="stretch")
+_show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" not in p], base)
+
+st.subheader("Offered calls per interval")
+seg_names = [s.get("name") for s in base.get("segments", [])]
+vol = pd.DataFrame({name: _segment_calls(s, n) for name, s in zip(seg_names, base.get("segments", []))},
+                   index=pd.Index(labels, name="interval"))
+vol_key = f"vol_editor_{ver}"
+st.data_editor(vol, key=vol_key, on_change=_on_volumes, args=(vol_key, seg_names, n), width="stretch",
+               column_config={c: st.column_config.NumberColumn(c, min_value=0.0, format="%.1f") for c in seg_names},
+               height=min(38 + 35 * n, 320))
+_show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" in p or "profile" in p], base)
+c1, c2 = st.columns([2, 3])
+c1.file_uploader("Import interval volumes (CSV)", type=["csv", "txt"], key="volume_csv", on_change=_on_volume_upload,
+                 help="One row per interval and one column per segment, or long format with columns "
+                      "interval, segment, calls (as exported by most phone systems).")
+if st.session_state.get("volume_error") is not None:
+    c2.error(f"The volumes were not imported; nothing was changed.\n\n{st.session_state['volume_error']}")
+elif st.session_state.get("volume_ok"):
+    c2.success(st.session_state.pop("volume_ok"))
+
+st.subheader("Agent groups")
+grp_rows = []
+for g in base.get("agent_groups", []):
+    row = {k: g.get(k) for k in GRP_COLS}
+    row["skills"] = ", ".join(g.get("skills", []) or [])
+    row["reserve_for"] = ", ".join(g.get("reserve_for", []) or [])
+    grp_rows.append(row)
+grp_key = f"grp_editor_{ver}_{len(grp_rows)}"
+st.data_editor(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), column_config=GRP_COLS, hide_index=True,
+               key=grp_key, on_change=_on_groups, args=(grp_key,), width="stretch")
+_show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not in p.split(".")[-1]], base)
+
+st.subheader("Scheduled agents per interval")
+grp_names = [g.get("name") for g in base.get("agent_groups", [])]
+staff = pd.DataFrame({name: _group_agents(g, n) for name, g in zip(grp_names, base.get("agent_groups", []))},
+                     index=pd.Index(labels, name="interval"))
+staff_key = f"staff_editor_{ver}"
+st.data_editor(staff, key=staff_key, on_change=_on_staffing, args=(staff_key, n), width="stretch",
+               column_config={c: st.column_config.NumberColumn(c, min_value=0, step=1) for c in grp_names},
+               height=min(38 + 35 * n, 320))
+_show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" in p.split(".")[-1]], base)
+
+sc = common.scenario()
+st.subheader("Offered load")
+st.pyplot(charts.offered_load_figure(sc.offered_load(), title=f"Offered load per interval — {sc.name}"),
+          width="stretch")
+
+c1, c2 = st.columns(2)
+c1.download_button("Download scenario (TOML)", dumps(sc), file_name=f"{re.sub(r'[^A-Za-z0-9]+', '_', sc.name).strip('_').lower()}.toml",
+                   mime="application/toml", disabled=bool(problems),
+                   help="Fix the problems above first" if problems else "The scenario as a file you can keep and edit")
+with st.expander("Edit as TOML (add or remove segments and groups here)"):
+    if "toml_text" not in st.session_state or st.session_state.get("toml_version") != ver:
+        st.session_state["toml_text"] = dumps(sc) if not problems else st.session_state.get("toml_text", dumps(sc))
+        st.session_state["toml_version"] = ver
+    st.text_area("Scenario TOML", key="toml_text", height=400)
+    st.button("Apply TOML", on_click=_on_toml_apply, key="toml_apply")
+    if st.session_state.get("toml_error") is not None:
+        err = st.session_state["toml_error"]
+        st.error("The TOML was not applied; your text is kept so you can fix it:\n\n"
+                 + "\n".join(f"- **{p or 'file'}**: {r}" for p, r in err.problems))

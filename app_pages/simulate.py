@@ -1,0 +1,99 @@
+"""Simulate page: run the current scenario, KPI cards per segment with confidence intervals, charts, downloads."""
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from ccplan import charts
+from ccplan.economics import price_simulation
+from sim.runner import simulate
+
+sc = common.scenario()
+st.title("Simulate")
+st.caption(f"{sc.name}: a discrete-event simulation of the day — arrivals per interval, routing, abandonment, "
+           "retries, escalations, shift changes — repeated to give 95% confidence intervals.")
+
+c = st.columns([1, 1, 2])
+reps = c[0].number_input("Replications", min_value=2, max_value=500, value=int(sc.simulation.replications),
+                         key="sim_reps")
+seed = c[1].number_input("Seed", min_value=0, value=int(sc.simulation.seed), key="sim_seed")
+key = common.scenario_key(sc, reps, seed)
+run = c[2].button("Run simulation", type="primary", key="sim_run")
+
+if run and not common.has_result("sim", key):
+    progress = common.progress_callback("Simulating")
+    common.cached("sim", key, lambda: simulate(sc, replications=int(reps), seed=int(seed), keep_log=True,
+                                               progress=progress))
+    progress(int(reps), int(reps))
+
+if not common.has_result("sim", key):
+    st.info("Press **Run simulation** to simulate the current scenario.")
+    st.stop()
+
+res = common.cached("sim", key, lambda: None)
+eco = common.cached("eco", key, lambda: price_simulation(res))
+summ = eco.summary.set_index("segment")
+
+st.subheader("Per segment")
+for seg in sc.segment_names:
+    r = summ.loc[seg]
+    target = sc.sl_target(seg)
+    with st.container(border=True):
+        st.markdown(f"**{seg}** — target {target:.0%} within {sc.answer_within_s(seg):g} s")
+        k = st.columns(5)
+        k[0].metric("Service level", f"{r['service_level']:.1%}", f"{(r['service_level'] - target) * 100:+.1f} pts vs target",
+                    help=f"95% CI {r['service_level_ci_low']:.1%} – {r['service_level_ci_high']:.1%}")
+        k[1].metric("ASA", f"{r['asa_s']:.1f} s", help=f"95% CI {r['asa_s_ci_low']:.1f} – {r['asa_s_ci_high']:.1f} s")
+        k[2].metric("Abandonment", f"{r['abandon_rate']:.2%}",
+                    help=f"95% CI {r['abandon_rate_ci_low']:.2%} – {r['abandon_rate_ci_high']:.2%}")
+        k[3].metric(f"Cost per answered call", f"{r['cost_per_answered']:.2f} {sc.currency}",
+                    help="Cost to serve: (agent cost + telephony) / answered calls")
+        k[4].metric("Profit contribution", f"{r['profit']:,.0f} {sc.currency}",
+                    help=f"95% CI {r['profit_ci_low']:,.0f} – {r['profit_ci_high']:,.0f}")
+
+st.subheader("KPI table (mean ± half-width of the 95% CI)")
+rows = []
+for seg, r in summ.iterrows():
+    rows.append({
+        "segment": seg,
+        "offered": f"{r['offered']:,.0f}",
+        "service level": common.fmt_ci(r["service_level"], r["service_level_ci_low"], r["service_level_ci_high"], ".1%"),
+        "target": f"{sc.sl_target(seg):.0%}" if seg in sc.segment_names else "",
+        "ASA (s)": common.fmt_ci(r["asa_s"], r["asa_s_ci_low"], r["asa_s_ci_high"], ".1f"),
+        "abandonment": common.fmt_ci(r["abandon_rate"], r["abandon_rate_ci_low"], r["abandon_rate_ci_high"], ".2%"),
+        "wait p90 (s)": f"{r['wait_p90_s']:.0f}",
+        f"agent cost ({sc.currency})": common.fmt_ci(r["agent_cost"], r["agent_cost_ci_low"], r["agent_cost_ci_high"], ",.0f"),
+        f"profit ({sc.currency})": common.fmt_ci(r["profit"], r["profit_ci_low"], r["profit_ci_high"], ",.0f"),
+        "cost per answered": f"{r['cost_per_answered']:.2f}",
+    })
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="kpi_table")
+
+occ = res.summary["groups"]
+st.markdown("**Occupancy per group:** " + ", ".join(
+    f"{r['group']} {common.fmt_ci(r['occupancy'], r['occupancy_ci_low'], r['occupancy_ci_high'], '.1%')}"
+    for _, r in occ.iterrows()))
+
+st.subheader("Charts")
+chart = st.radio("Show", ["Waiting times", "Queue and occupancy over the day", "Profit per segment",
+                          "Service level per segment"], horizontal=True, key="sim_chart")
+if chart == "Waiting times":
+    fig = charts.wait_distribution_figure(res.call_log, {s: sc.answer_within_s(s) for s in sc.segment_names})
+elif chart == "Queue and occupancy over the day":
+    fig = charts.day_figure(res.summary["intervals"], res.summary["group_intervals"])
+else:
+    table = eco.summary.assign(variant=sc.name)
+    fig = charts.comparison_figure(table, "profit" if chart.startswith("Profit") else "service_level", sc.currency)
+st.pyplot(fig, width="stretch")
+
+st.subheader("Downloads")
+c = st.columns(3)
+buf = io.BytesIO()
+res.call_log.to_parquet(buf, index=False)
+c[0].download_button("Call log (Parquet)", buf.getvalue(), file_name="call_log.parquet",
+                     mime="application/octet-stream")
+c[1].download_button("Segment metrics (CSV)", eco.summary.to_csv(index=False), file_name="segments.csv",
+                     mime="text/csv")
+c[2].download_button("Interval metrics (CSV)", res.summary["intervals"].to_csv(index=False), file_name="intervals.csv",
+                     mime="text/csv")

@@ -1,0 +1,76 @@
+"""Trainer: one classroom screen showing how routing priorities move waiting time between segments."""
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from ccplan import charts
+from ccplan.compare import compare
+from ccplan.scenario import from_dict, load, presets, to_dict
+from sim.runner import InlineExecutor
+
+st.title("Trainer: who waits when the queue is full?")
+st.caption("The same callers, three routing rules. Gold and silver customers need the same handling; only the "
+           "routing decides who waits.")
+
+base = load(presets()["trainer"])
+c = st.columns(3)
+occupancy = c[0].slider("Load (offered Erlangs per agent)", 0.70, 0.98, 0.90, 0.01, key="tr_load",
+                        help="90% means 45 Erlangs offered to 50 agents")
+gold_share = c[1].slider("Gold share of calls", 0.1, 0.7, 0.4, 0.05, key="tr_share")
+reps = c[2].select_slider("Replications", [4, 8, 12], value=8, key="tr_reps")
+
+agents = base.group("team").agents
+aht = base.segment("gold").aht_s
+calls = occupancy * agents * base.interval_s / aht
+data = to_dict(base)
+data["segments"][0]["calls_per_interval"] = [round(calls * gold_share, 3)] * base.n_intervals
+data["segments"][1]["calls_per_interval"] = [round(calls * (1 - gold_share), 3)] * base.n_intervals
+sc = from_dict(data)
+key = common.scenario_key(sc, reps)
+
+
+def run():
+    variants = [(p, sc.with_changes({"routing.policy": p})) for p in ("fifo", "priority", "aging")]
+    return compare(variants, replications=reps, seed=7, executor=InlineExecutor(), keep_log=True)
+
+
+cmp = common.cached("trainer", key, run)
+logs = {name: res.call_log for name, res, _ in cmp.variants}
+st.pyplot(charts.trainer_figure(logs, {s: sc.answer_within_s(s) for s in sc.segment_names}), width="stretch")
+
+rows = []
+for name, res, _ in cmp.variants:
+    seg = res.summary["segments"]
+    for _, r in seg.iterrows():
+        rows.append({"variant": name, "segment": r["segment"], "mean_wait_s": r["mean_wait_s"],
+                     "mean_wait_s_ci_low": r["mean_wait_s_ci_low"], "mean_wait_s_ci_high": r["mean_wait_s_ci_high"],
+                     "service_level": r["service_level"], "offered": r["offered"]})
+table = pd.DataFrame(rows)
+c1, c2 = st.columns([3, 2])
+c1.pyplot(charts.comparison_figure(table, "mean_wait_s", title="Mean wait per segment (95% CI)"), width="stretch")
+
+w = table.set_index(["variant", "segment"])
+fifo_g, fifo_s = w.loc[("fifo", "gold"), "mean_wait_s"], w.loc[("fifo", "silver"), "mean_wait_s"]
+pr_g, pr_s = w.loc[("priority", "gold"), "mean_wait_s"], w.loc[("priority", "silver"), "mean_wait_s"]
+ag_g, ag_s = w.loc[("aging", "gold"), "mean_wait_s"], w.loc[("aging", "silver"), "mean_wait_s"]
+
+
+def pooled(v: str) -> float:
+    sub = table[table["variant"] == v]
+    return float((sub["mean_wait_s"] * sub["offered"]).sum() / sub["offered"].sum())
+
+
+with c2:
+    st.markdown("#### What you see")
+    st.markdown(
+        f"- **FIFO** (first come, first served): gold and silver wait about the same — {fifo_g:.0f} s and "
+        f"{fifo_s:.0f} s on average.\n"
+        f"- **Strict priority** serves gold first: gold's wait drops to **{pr_g:.0f} s**, silver's rises to "
+        f"**{pr_s:.0f} s**.\n"
+        f"- **Aging** lets a waiting silver call climb one step every {sc.routing.aging_s:g} s: gold waits "
+        f"{ag_g:.0f} s and silver {ag_s:.0f} s — in between, and no silver call waits for ever.\n"
+        f"- Over all callers the average wait hardly moves ({pooled('fifo'):.0f} s FIFO, {pooled('priority'):.0f} s "
+        f"priority, {pooled('aging'):.0f} s aging): **priorities move waiting time between segments; only more "
+        f"agents or shorter calls remove it.**\n"
+        f"- Push the load slider up: near 100% the queue explodes, and silver pays for it under priority.")

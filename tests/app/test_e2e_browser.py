@@ -1,0 +1,195 @@
+"""End to end in a real headless Chromium (Debian's), driven by Playwright, against `streamlit run app.py`.
+
+Screenshots of every page go to test-artifacts/screenshots/.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+# `make test` installs Debian's chromium; on CI a missing browser is a failure, not a skip
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+                                reason="Debian's chromium is not installed (run `make test`)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # stop the server by its PID (and its children)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 2600}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.set_default_timeout(90_000)
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=180_000)
+
+
+def test_every_page_opens_without_an_error(server, page):
+    for path, text in [("", "is valid"), ("erlang", "Offered load"), ("plan", "Predicted service per segment"),
+                       ("simulate", "Run simulation"), ("compare", "Run comparison"),
+                       ("trainer", "What you see")]:
+        page.goto(f"{server}/{path}")
+        page.get_by_text(text).first.wait_for()
+        wait_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, path
+        shot(page, path or "scenario")
+
+
+def test_simulation_shows_numbers(server, page):
+    page.goto(f"{server}/simulate")
+    page.get_by_role("button", name="Run simulation").click()
+    page.get_by_text("KPI table").wait_for()
+    wait_idle(page)
+    body = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert any("%" in t for t in body)  # service levels
+    assert any(" s" in t for t in body)  # ASA in seconds
+    shot(page, "simulate_results")
+
+
+def test_comparison_shows_differences(server, page):
+    page.goto(f"{server}/compare")
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("Differences to").wait_for()
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "compare_results")
+
+
+def test_download_the_scenario_and_upload_it_again(server, page, tmp_path):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download scenario (TOML)").click()
+    path = tmp_path / "downloaded.toml"
+    dl.value.save_as(path)
+    text = path.read_text()
+    assert "[[segments]]" in text and 'name = "premium"' in text
+    # edit it outside the app, then upload it
+    path.write_text(text.replace('name = "Retail bank, weekday"', 'name = "Retail bank, re-uploaded"'))
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("Retail bank, re-uploaded").first.wait_for()
+    wait_idle(page)
+    shot(page, "scenario_reuploaded")
+
+
+def test_a_broken_upload_is_reported_and_keeps_the_scenario(server, page, tmp_path):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[[segments]]\nname = "a"\ncalls_per_interval = [1]\naht_s = -3\n'
+                   '[[agent_groups]]\nname = "g"\nskills = ["a", "zz"]\nagents = 1\n')
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(bad))
+    page.get_by_text("segments[0].aht_s").first.wait_for()
+    wait_idle(page)
+    assert page.get_by_text("Retail bank, weekday").count() > 0
+    shot(page, "scenario_bad_upload")
+
+
+def test_importing_interval_volumes_from_csv(server, page, tmp_path):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    csv_input = page.locator('[data-testid="stMain"] input[type="file"]')
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,premium,standard,gold\n08:00,1,x,3\n")
+    csv_input.set_input_files(str(bad))
+    page.get_by_text("The volumes were not imported").wait_for()
+    for needle in ("is not a number", "'gold'", "has no volumes", "24 intervals"):
+        assert page.get_by_text(needle, exact=False).count() > 0, needle
+    shot(page, "scenario_bad_volumes")
+    good = tmp_path / "good.csv"
+    rows = ["time,premium,standard,basic"] + [f"{8 + i // 2:02d}:{30 * (i % 2):02d},10,50,70" for i in range(24)]
+    good.write_text("\n".join(rows) + "\n")
+    csv_input.set_input_files(str(good))
+    page.get_by_text("Volumes from good.csv loaded").wait_for()
+    wait_idle(page)
+    assert page.get_by_text("is valid").count() > 0
+
+
+def test_editing_a_cell_to_an_invalid_value_shows_the_problem_next_to_the_table(server, page):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    wait_idle(page)
+    grid = page.locator('[data-testid="stDataFrame"]').first  # the segments table
+    page.wait_for_timeout(1500)  # let the grid finish its first layout
+    box = grid.bounding_box()
+    # select the first data cell (segment 'premium'), move to the AHT column and type over it
+    page.mouse.click(box["x"] + 30, box["y"] + 35 + 17)
+    page.wait_for_timeout(300)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.type("0")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.get_by_text("must be > 0").first.wait_for()
+    wait_idle(page)
+    assert page.get_by_text("segment 'premium' (row 1), aht_s").count() > 0
+    # the rest of the user's scenario is still there
+    assert grid.get_by_text("standard").count() > 0
+    shot(page, "scenario_invalid_edit")
