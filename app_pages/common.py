@@ -114,6 +114,11 @@ def cached(kind: str, key: str, compute: Callable[[], Any]) -> Any:
     return store[key]
 
 
+def result(kind: str, key: str) -> Any:
+    """A result stored by :func:`cached`."""
+    return st.session_state["_results"][kind][key]
+
+
 def has_result(kind: str, key: str) -> bool:
     return key in st.session_state.get("_results", {}).get(kind, {})
 

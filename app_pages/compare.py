@@ -7,7 +7,6 @@ from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare, frontier
 from ccplan.scenario import ScenarioError
-from sim.runner import InlineExecutor
 
 FORMATS = {"service_level": ("{:+.1%}", 1.0), "abandon_rate": ("{:+.2%}", 1.0), "asa_s": ("{:+.1f} s", 1.0)}
 
@@ -83,7 +82,7 @@ if st.button("Run comparison", type="primary", key="cmp_run") and not common.has
     common.cached("cmp", key, lambda: compare(built, replications=int(reps), progress=progress))
 
 if common.has_result("cmp", key):
-    cmp = common.cached("cmp", key, lambda: None)
+    cmp = common.result("cmp", key)
     st.subheader("Service level against cost, per segment")
     st.pyplot(charts.sl_cost_figure(cmp.table, {s: sc.sl_target(s) for s in sc.segment_names}, sc.currency),
               width="stretch")
@@ -120,7 +119,7 @@ if st.button("Run sweep", key="sw_run") and not common.has_result("sweep", sw_ke
     progress = common.progress_callback("Sweeping")
     common.cached("sweep", sw_key, lambda: compare(pts, replications=int(sw_reps), progress=progress))
 if common.has_result("sweep", sw_key):
-    res = common.cached("sweep", sw_key, lambda: None)
+    res = common.result("sweep", sw_key)
     fr = frontier(res, "variant")
     fr["value"] = fr["variant"].str.split(" ").str[-1]
     st.pyplot(charts.frontier_figure(fr, {s: sc.sl_target(s) for s in sc.segment_names}, f"{grp} agents ±",

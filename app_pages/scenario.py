@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
-from ccplan.scenario import ScenarioError, dumps, from_dict, loads, to_dict
+from ccplan.scenario import ScenarioError, dumps, loads, to_dict
 from ccplan.volumes import apply_volumes, read_volumes
 
 SEG_COLS = {

@@ -32,7 +32,7 @@ if not common.has_result("sim", key):
     st.info("Press **Run simulation** to simulate the current scenario.")
     st.stop()
 
-res = common.cached("sim", key, lambda: None)
+res = common.result("sim", key)
 eco = common.cached("eco", key, lambda: price_simulation(res))
 summ = eco.summary.set_index("segment")
 
@@ -48,7 +48,7 @@ for seg in sc.segment_names:
         k[1].metric("ASA", f"{r['asa_s']:.1f} s", help=f"95% CI {r['asa_s_ci_low']:.1f} – {r['asa_s_ci_high']:.1f} s")
         k[2].metric("Abandonment", f"{r['abandon_rate']:.2%}",
                     help=f"95% CI {r['abandon_rate_ci_low']:.2%} – {r['abandon_rate_ci_high']:.2%}")
-        k[3].metric(f"Cost per answered call", f"{r['cost_per_answered']:.2f} {sc.currency}",
+        k[3].metric("Cost per answered call", f"{r['cost_per_answered']:.2f} {sc.currency}",
                     help="Cost to serve: (agent cost + telephony) / answered calls")
         k[4].metric("Profit contribution", f"{r['profit']:,.0f} {sc.currency}",
                     help=f"95% CI {r['profit_ci_low']:,.0f} – {r['profit_ci_high']:,.0f}")

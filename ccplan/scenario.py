@@ -31,6 +31,12 @@ RoutingPolicy = Literal["fifo", "priority", "aging"]
 _CROSS_MARK = "cross-field problems:\n"
 
 
+def available_agents(scheduled, shrinkage) -> np.ndarray:
+    """Agents available for calls: floor(scheduled x (1 - shrinkage)); the inverse of scheduling
+    ceil(required / (1 - shrinkage))."""
+    return np.floor(np.asarray(scheduled, float) * (1.0 - np.asarray(shrinkage, float)) + 1e-9).astype(np.int64)
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be used; ``problems`` lists ``(path, reason)`` pairs."""
 
@@ -238,6 +244,11 @@ class Scenario(_Model):
         if g.agents_per_interval is not None:
             return np.asarray(g.agents_per_interval, dtype=int)
         return np.full(self.n_intervals, int(g.agents or 0), dtype=int)
+
+    def available_per_interval(self, group: AgentGroup | str) -> np.ndarray:
+        """Agents on the phones per interval: floor(scheduled x (1 - shrinkage)) (int array)."""
+        g = self.group(group) if isinstance(group, str) else group
+        return available_agents(self.agents_per_interval(g), g.shrinkage)
 
     def answer_within_s(self, segment: Segment | str) -> float:
         """The segment's service-level threshold in seconds (its own, or the default)."""

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from ccplan.scenario import available_agents  # noqa: F401  (re-exported: the inverse of scheduled_agents)
 from planner.erlang import erlang_a, erlang_c, occupancy
 from planner.priority import predict_classes
 
@@ -131,9 +132,6 @@ def scheduled_agents(required: ArrayLike, shrinkage: ArrayLike) -> np.ndarray:
     return out[()] if np.ndim(out) == 0 else out
 
 
-def available_agents(scheduled: ArrayLike, shrinkage: ArrayLike) -> np.ndarray:
-    """Agents available for calls: floor(scheduled x (1 - shrinkage)) (the inverse of :func:`scheduled_agents`)."""
-    return np.floor(np.asarray(scheduled, float) * (1.0 - np.asarray(shrinkage, float)) + 1e-9).astype(np.int64)
 
 
 # ---------------------------------------------------------------------------
@@ -241,8 +239,7 @@ def plan(scenario, max_occupancy: float | None = None) -> pd.DataFrame:
     strict = scenario.routing.policy == "priority"
     sl_default = scenario.service_level
 
-    avail_current = {g.name: available_agents(scenario.agents_per_interval(g), g.shrinkage)
-                     for g in scenario.agent_groups}
+    avail_current = {g.name: scenario.available_per_interval(g) for g in scenario.agent_groups}
     shares = _split_shares(scenario, avail_current)
 
     # class parameters (segments, plus escalation)

@@ -138,11 +138,9 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     busy = _overlap_by_interval(log["answer_s"], log["end_s"], np.maximum(g0, 0), n_grp, isec, n_int)
     busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"], np.maximum(g1, 0), n_grp, isec,
                                  n_int)
-    from planner.staffing import available_agents
-
     g_rows, gi_rows = [], []
     for gi, g in enumerate(scenario.agent_groups):
-        avail = available_agents(scenario.agents_per_interval(g), g.shrinkage)
+        avail = scenario.available_per_interval(g)
         avail_s = avail * isec
         ot = float(overtime_s.get(g.name, 0.0))
         fin = float((finishing_s or {}).get(g.name, 0.0))

@@ -103,13 +103,11 @@ class CallCenterModel:
             ))
         self.q_groups = [[grp for grp in self.groups if q in grp.queue_ids] for q in range(n_q)]
         self.q_overflow = [[grp for grp in gl if grp.accepts_after_s > 0] for gl in self.q_groups]
-        from planner.staffing import available_agents  # pure numpy helper shared with the planner
-
-        self.avail = np.vstack([available_agents(scenario.agents_per_interval(g), g.shrinkage)
-                                for g in scenario.agent_groups])
+        self.avail = np.vstack([scenario.available_per_interval(g) for g in scenario.agent_groups])
 
         # random streams and pre-drawn callers (common random numbers)
         self.handle_dist = []
+        self.esc_handle_dist = []
         self.patience_dist = []
         self.esc_p = []
         self.retry_p = []
@@ -124,6 +122,7 @@ class CallCenterModel:
             pd_ = distribution(s.patience, s.patience_s, s.patience_coef_var)
             ed = distribution(s.handle_time, s.escalation_aht_s or s.aht_s, s.handle_cv)
             self.handle_dist.append(hd)
+            self.esc_handle_dist.append(ed)
             self.patience_dist.append(pd_)
             self.esc_p.append(s.escalation_probability)
             self.retry_p.append(s.retrial_probability)
@@ -229,9 +228,7 @@ class CallCenterModel:
         self.c_handle.append(float(self.handle_dist[s].sample(rng, 1)[0]))
         self.c_patience.append(float(self.patience_dist[s].sample(rng, 1)[0]))
         self.c_esc_u.append(float(rng.random()))
-        esc_aht = self.scenario.segments[s].escalation_aht_s or self.scenario.segments[s].aht_s
-        self.c_esc_handle.append(float(distribution(self.scenario.segments[s].handle_time, esc_aht,
-                                                    self.scenario.segments[s].handle_cv).sample(rng, 1)[0]))
+        self.c_esc_handle.append(float(self.esc_handle_dist[s].sample(rng, 1)[0]))
         for lst, v in ((self.c_retry, 1), (self.c_state, WAITING), (self.c_answer, np.nan), (self.c_end, np.nan),
                        (self.c_abandon, np.nan), (self.c_group, -1), (self.c_agent, -1), (self.c_esc, 0),
                        (self.c_esc_enq, np.nan), (self.c_esc_answer, np.nan), (self.c_esc_end, np.nan),
