@@ -94,6 +94,17 @@ def _group_agents(g: dict, n: int) -> list:
     return [g.get("agents")] * n
 
 
+def _column_names(names: list, what: str) -> list[str]:
+    """Unique, non-empty column labels for the per-interval tables, even while names are being edited."""
+    out: list[str] = []
+    for i, name in enumerate(names):
+        label = name if isinstance(name, str) and name.strip() else f"{what} {i + 1}"
+        while label in out:
+            label += "'"
+        out.append(label)
+    return out
+
+
 # ---------------------------------------------------------------- callbacks (commit edits into the base dict)
 
 def _edits(key: str) -> dict:
@@ -135,7 +146,7 @@ def _on_volumes(key: str, names: list[str], n: int) -> None:
     base = copy.deepcopy(st.session_state["base"])
     for row, changes in _edits(key).items():
         for col, val in changes.items():
-            seg = next(s for s in base["segments"] if s.get("name") == col)
+            seg = base["segments"][names.index(col)]  # columns follow the segments' order
             if not isinstance(seg.get("calls_per_interval"), list):
                 seg["calls_per_interval"] = _segment_calls(seg, n)
                 seg.pop("daily_calls", None)
@@ -144,11 +155,11 @@ def _on_volumes(key: str, names: list[str], n: int) -> None:
     common.commit(base)
 
 
-def _on_staffing(key: str, n: int) -> None:
+def _on_staffing(key: str, names: list[str], n: int) -> None:
     base = copy.deepcopy(st.session_state["base"])
     for row, changes in _edits(key).items():
         for col, val in changes.items():
-            g = next(x for x in base["agent_groups"] if x.get("name") == col)
+            g = base["agent_groups"][names.index(col)]  # columns follow the groups' order
             if not isinstance(g.get("agents_per_interval"), list):
                 g["agents_per_interval"] = _group_agents(g, n)
                 g.pop("agents", None)
@@ -282,7 +293,7 @@ st.data_editor(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), column_config=SEG
 _show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" not in p], base)
 
 st.subheader("Offered calls per interval")
-seg_names = [s.get("name") for s in base.get("segments", [])]
+seg_names = _column_names([s.get("name") for s in base.get("segments", [])], "segment")
 vol = pd.DataFrame({name: _segment_calls(s, n) for name, s in zip(seg_names, base.get("segments", []))},
                    index=pd.Index(labels, name="interval"))
 vol_key = f"vol_editor_{ver}"
@@ -312,11 +323,11 @@ st.data_editor(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), column_config=GRP
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not in p.split(".")[-1]], base)
 
 st.subheader("Scheduled agents per interval")
-grp_names = [g.get("name") for g in base.get("agent_groups", [])]
+grp_names = _column_names([g.get("name") for g in base.get("agent_groups", [])], "group")
 staff = pd.DataFrame({name: _group_agents(g, n) for name, g in zip(grp_names, base.get("agent_groups", []))},
                      index=pd.Index(labels, name="interval"))
 staff_key = f"staff_editor_{ver}"
-st.data_editor(staff, key=staff_key, on_change=_on_staffing, args=(staff_key, n), width="stretch",
+st.data_editor(staff, key=staff_key, on_change=_on_staffing, args=(staff_key, grp_names, n), width="stretch",
                column_config={c: st.column_config.NumberColumn(c, min_value=0, step=1) for c in grp_names},
                height=min(38 + 35 * n, 320))
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" in p.split(".")[-1]], base)

@@ -127,3 +127,23 @@ def test_compare_page_runs_two_variants():
     assert not at.exception
     diff = next(d.value for d in at.dataframe if "paired 95% CI" in d.value.columns)
     assert set(diff["segment"]) >= {"gold", "silver"} and "paired 95% CI" in diff.columns
+
+
+def test_duplicate_or_missing_names_while_editing_do_not_break_the_page():
+    at = start()
+    import copy
+
+    from ccplan.scenario import ScenarioError, from_dict
+
+    edited = copy.deepcopy(at.session_state["base"])
+    edited["segments"][1]["name"] = "premium"  # duplicate
+    del edited["segments"][2]["name"]  # cleared cell
+    at.session_state["base"] = edited
+    try:
+        from_dict(edited)
+    except ScenarioError as exc:
+        at.session_state["problems"] = exc.problems
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "duplicate name" in errors and "required field is missing" in errors
