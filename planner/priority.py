@@ -15,16 +15,17 @@ Method
   use the same formula with the pool's mean handle time 1/mu = a / lambda (the
   load-weighted mean): an approximation, checked by the simulator. Classes with
   the same priority number form one level and are served FIFO among themselves.
-* **With abandonment** (some class has a patience) the pool's probability of
-  waiting is Erlang A's with the load-weighted mean abandonment rate (every class
-  sees the same P(wait) in a non-preemptive pool). A waiting call's offered wait is
-  taken as exponential with Cobham's conditional mean computed on the
-  *effective* load of its level and the levels above (offered load less the
-  calls that abandon), solved self-consistently with the level's abandonment
-  P(W>0) theta m / (1 + theta m). Service level and ASA per class then follow in
-  closed form with the class's own patience. This stays sensible in overload
-  (the lowest levels absorb the abandonment). A FIFO pool whose classes share one
-  patience and handle time gets the exact Erlang A (or C) measures instead.
+* **With abandonment** (some class has a patience) every class sees the pool's
+  probability of waiting (Erlang A with the load-weighted abandonment rate: in a
+  non-preemptive pool a call waits exactly when all agents are busy). While all agents
+  are busy, departures come at rate c mu, so each priority level queues like an
+  M/M/1+M queue whose server works at the rate the levels above leave it; its measures
+  are Erlang A's closed forms (see :func:`_level_conditionals`). This reduces to
+  Cobham without patience and to Erlang A for one level with one patience. Checked by
+  the simulator: within 2-3 points of service level and 1 point of abandonment on
+  two impatient priority classes, and on the presets.
+* A FIFO pool whose classes share one patience and handle time gets the exact
+  Erlang A (or C) measures.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from planner.erlang import erlang_a, erlang_c
+from scipy import special as sc
+
+from planner.erlang import _erlang_a_wait_answered, _kummer, erlang_a, erlang_c
 
 
 def _levels(priorities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,51 +83,106 @@ def priority_waits_s(agents: ArrayLike, traffic_per_class: ArrayLike, aht_per_cl
     return np.where(np.isfinite(f), base * f, np.inf)
 
 
-def _conditional_waits(c: np.ndarray, a_k: np.ndarray, lam_k: np.ndarray, theta_k: np.ndarray,
-                       prio: np.ndarray, pw: np.ndarray, mean_aht: np.ndarray) -> np.ndarray:
-    """Mean conditional offered wait m_k (K, T) of a class, given that it waits.
+def _level_conditionals(c: np.ndarray, lam_k: np.ndarray, theta_k: np.ndarray, thr_k: np.ndarray,
+                        prio: np.ndarray, pw: np.ndarray, mean_aht: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per class (K, T), given that the call waits: P(abandon), P(answered within its threshold),
+    E[wait x 1{answered}] (s) and P(still waiting at its threshold).
 
-    Level by level in priority order: m = (AHT/c) / ((1 - s_prev)(1 - s_prev - a_level (1 - ab)/c)),
-    Cobham's conditional wait on the *effective* (non-abandoning) load, where the level's
-    abandonment ab = P(W>0) theta m / (1 + theta m) is solved self-consistently by bisection
-    (ab is the unique root of an increasing function on [0, P(W>0)]). Without patience
-    this is Cobham's formula exactly; a level whose load cannot be carried gets ``inf``.
+    While every agent is busy, departures happen at rate c mu, so the calls of one priority
+    level queue like an M/M/1+M queue whose server works at the rate left to that level:
+    s = lambda_l + c mu (1 - s_prev)(1 - s_prev - s_l), with s_prev the effective (answered)
+    load of the levels above (once the level's own load exceeds what is left, s = c mu (1 - s_prev)).
+    Without patience this is exactly Cobham's conditional wait;
+    with one level and one patience it is exactly Erlang A's. The M/M/1+M measures are the
+    Erlang A closed forms at x = s / theta, y = lambda_l / theta. Classes of one level with
+    different patience share an exponential offered wait whose rate reproduces the level's
+    abandonment.
     """
-    k_n, t_n = a_k.shape
+    k_n, t_n = lam_k.shape
     levels, idx = _levels(prio)
-    base = np.divide(mean_aht, c, out=np.full(t_n, np.inf), where=c > 0)
-    cc = np.where(c > 0, c, np.nan)
+    cmu = np.divide(c, mean_aht, out=np.zeros(t_n), where=mean_aht > 0)
+    ab_w = np.zeros((k_n, t_n))
+    within_w = np.ones((k_n, t_n))
+    wans_w = np.zeros((k_n, t_n))
+    still_w = np.zeros((k_n, t_n))
     s_prev = np.zeros(t_n)
-    mk = np.full((k_n, t_n), np.inf)
+    tiny = 1e-12
     for lv in range(len(levels)):
-        members = idx == lv
-        a_l = a_k[members].sum(axis=0)
+        members = np.nonzero(idx == lv)[0]
         lam_l = lam_k[members].sum(axis=0)
-        th_l = np.divide((lam_k[members] * theta_k[members]).sum(axis=0), lam_l, out=np.zeros(t_n),
-                         where=lam_l > 0)
+        th_l = np.divide((lam_k[members] * theta_k[members]).sum(axis=0), lam_l, out=np.zeros(t_n), where=lam_l > 0)
+        sig_l = np.divide(lam_l, cmu, out=np.zeros(t_n), where=cmu > 0)
+        left = np.maximum(1.0 - s_prev, 0.0)  # share of the agents' capacity the levels above leave
+        # Cobham-consistent rate while the level fits in what is left; what is left once it does not
+        rate_s = np.where(left - sig_l > 0, lam_l + cmu * left * (left - sig_l), cmu * left)
+        rate_s = np.maximum(rate_s, 1e-6 * np.maximum(cmu, tiny))
+        live = lam_l > 0
+        q_l = np.zeros(t_n)
+        patient = live & (th_l > 0)
+        # -- levels without patience: M/M/1 at rate s (Cobham)
+        for k in members:
+            if np.any(theta_k[k] > 0):
+                continue
+            r = rate_s - lam_l
+            ok = live & (r > 0)
+            within_w[k] = np.where(ok, -np.expm1(-np.where(ok, r, 1.0) * thr_k[k]), np.where(live, 0.0, 1.0))
+            wans_w[k] = np.where(ok, 1.0 / np.where(ok, r, 1.0), np.where(live, np.inf, 0.0))
+            still_w[k] = np.where(ok, np.exp(-np.where(ok, r, 1.0) * thr_k[k]), np.where(live, 1.0, 0.0))
+        if patient.any():
+            th = np.where(patient, th_l, 1.0)
+            x = np.where(patient, rate_s, 1.0) / th
+            y = np.where(patient, lam_l, 1.0) / th
+            log_am1, d = _kummer(x, y)
+            log_a = np.logaddexp(0.0, log_am1)
+            inv_a = np.exp(-log_a)
+            q = np.where(y < x, np.nan_to_num(d) * x / y * inv_a, 1.0 - x / y + x / y * inv_a)
+            q = np.clip(np.where(patient, q, 0.0), 0.0, 1.0)
+            q_l = q
+            same = bool(np.all(theta_k[members] == theta_k[members][:1]))
+            for k in members:
+                if not np.any(theta_k[k] > 0) and not same:
+                    continue
+                if same:
+                    t = thr_k[k]
+                    u_log = -th * t
+                    log_am1_u, _ = _kummer(x, y * np.exp(u_log))
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        second = np.exp(np.minimum(y * (-np.expm1(u_log)) + x * u_log + log_am1_u - log_a, 700.0))
+                    w_in = np.clip((x / y) * np.maximum(sc.expit(log_am1) - second, 0.0), 0.0, 1.0)
+                    wans = _erlang_a_wait_answered(x, y, 1.0 / th, -log_a)
+                    r_exp = np.where(q > 0, th * (1.0 - q) / np.where(q > 0, q, 1.0), np.inf)
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        st_ = np.where(np.isinf(r_exp), 0.0, np.exp(-(r_exp + th) * t))
+                    ab_k = q
+                else:
+                    r_exp = _matched_rate(lam_k[members], theta_k[members], lam_l, q)
+                    thk = theta_k[k]
+                    tot = r_exp + thk
+                    ab_k = np.where(np.isinf(r_exp), 0.0, thk / tot)
+                    w_in = np.where(np.isinf(r_exp), 1.0, r_exp / tot * -np.expm1(-tot * thr_k[k]))
+                    wans = np.where(np.isinf(r_exp), 0.0, r_exp / tot**2)
+                    st_ = np.where(np.isinf(r_exp), 0.0, np.exp(-tot * thr_k[k]))
+                ab_w[k] = np.where(patient, ab_k, ab_w[k])
+                within_w[k] = np.where(patient, w_in, within_w[k])
+                wans_w[k] = np.where(patient, wans, wans_w[k])
+                still_w[k] = np.where(patient, st_, still_w[k])
+        s_prev = s_prev + sig_l * (1.0 - pw * q_l)
+    return ab_w, within_w, wans_w, still_w
 
-        def m_of(ab: np.ndarray) -> np.ndarray:
-            s_cur = s_prev + a_l * (1.0 - ab) / cc
-            with np.errstate(divide="ignore", invalid="ignore"):
-                m = base / ((1.0 - s_prev) * (1.0 - s_cur))
-            return np.where((s_cur < 1.0) & (s_prev < 1.0), m, np.inf)
 
-        lo = np.zeros(t_n)
-        hi = pw.copy()
-        patient = th_l > 0
-        for _ in range(60 if patient.any() else 0):
-            mid = 0.5 * (lo + hi)
-            m = m_of(mid)
-            with np.errstate(invalid="ignore"):
-                f = np.where(np.isinf(m), pw, pw * th_l * m / (1.0 + th_l * m))
-            up = mid < f  # root lies above mid
-            lo = np.where(up, mid, lo)
-            hi = np.where(up, hi, mid)
-        ab_l = np.where(patient, 0.5 * (lo + hi), 0.0)
-        m_l = m_of(ab_l)
-        mk[members] = m_l
-        s_prev = s_prev + a_l * (1.0 - ab_l) / cc
-    return mk
+def _matched_rate(lam_m: np.ndarray, theta_m: np.ndarray, lam_l: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Rate r (T,) of an exponential offered wait with sum_k lam_k theta_k / (r + theta_k) = lam_l q."""
+    target = lam_l * q
+    lo = np.full(lam_l.shape, -30.0)
+    hi = np.full(lam_l.shape, 30.0)
+    for _ in range(80):  # bisection on log r; the left side decreases in r
+        mid = 0.5 * (lo + hi)
+        r = np.exp(mid)
+        f = (lam_m * theta_m / (r + theta_m)).sum(axis=0)
+        lo = np.where(f > target, mid, lo)
+        hi = np.where(f > target, hi, mid)
+    r = np.exp(0.5 * (lo + hi))
+    return np.where(q > 0, r, np.inf)
 
 
 class ClassPrediction(NamedTuple):
@@ -200,30 +258,19 @@ def predict_classes(
         still = np.where(empty, 0.0, np.nan_to_num(still))
         return ClassPrediction(sl, asa, ab, np.broadcast_to(pw, (k_n, t_n)).copy(), occ, still)
 
-    # P(wait) of the pool: exact in a non-preemptive pool (all agents busy), Erlang A or C
+    # P(wait) of the pool: every class sees it in a non-preemptive pool (Erlang A or C)
     if np.all(theta == 0):
         pw = np.asarray(erlang_c(c, a), float)
     else:
         pool_pat = np.divide(1.0, theta, out=np.full_like(theta, np.inf), where=theta > 0)
         pw = np.asarray(erlang_a(c, a, mean_aht, pool_pat, 0.0, with_asa=False).p_wait, float)
-    mk = _conditional_waits(c, a_k, lam_k, theta_k, prio if strict_priority else np.zeros_like(prio), pw,
-                            mean_aht)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rate = np.where(mk > 0, 1.0 / mk, np.inf)  # 1 / m_k
-        p_ab_w = np.where(np.isinf(rate), 0.0, theta_k / (rate + theta_k))  # P(ab | wait)
-        p_ab_w = np.where(np.isinf(mk), np.where(theta_k > 0, 1.0, 0.0), p_ab_w)
-        ab = pw * p_ab_w
-        tot = rate + theta_k
-        ans_w = np.where(np.isinf(rate), 1.0, rate / tot)  # P(answered | wait)
-        within = np.where(np.isinf(rate), 1.0, ans_w * (-np.expm1(-tot * thr)))
-        within = np.where(np.isinf(mk), 0.0, within)
-        sl = (1.0 - pw) + pw * within
-        still = pw * np.where(np.isinf(rate), 0.0, np.exp(-tot * thr))
-        still = np.where(np.isinf(mk), pw, still)
-        # E[V e^{-theta V} | wait] for V ~ Exp(rate): rate / (rate + theta)^2
-        w_ans = pw * np.where(np.isinf(rate), 0.0, rate / tot**2)
-        w_ans = np.where(np.isinf(mk) & (theta_k == 0), np.inf, w_ans)
-        asa = np.divide(w_ans, 1.0 - ab, out=np.full_like(ab, np.nan), where=(1.0 - ab) > 0)
+    ab_w, within_w, wans_w, still_w = _level_conditionals(
+        c, lam_k, theta_k, thr * np.ones((1, t_n)), prio if strict_priority else np.zeros_like(prio), pw, mean_aht)
+    ab = pw * ab_w
+    sl = (1.0 - pw) + pw * within_w
+    still = pw * still_w
+    with np.errstate(invalid="ignore"):
+        asa = np.divide(pw * wans_w, 1.0 - ab, out=np.full_like(ab, np.nan), where=(1.0 - ab) > 0)
     throughput_load = (a_k * (1.0 - ab)).sum(axis=0)
     occ = np.minimum(np.divide(throughput_load, c, out=np.ones_like(a), where=c > 0), 1.0)
     sl[:, empty] = 1.0

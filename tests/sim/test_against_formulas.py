@@ -97,3 +97,24 @@ def test_priority_class_mean_wait_matches_cobham(two_classes, k, name):
     _, res = two_classes
     expected = float(priority_waits_s(10, [[3.0], [5.0]], [300, 300], [1, 2])[k, 0])
     assert_in_ci(per_rep(res, name, "asa_s"), expected)
+
+
+@pytest.fixture(scope="module")
+def impatient_priority():
+    # two priorities with different patience: the planner's approximation, checked by simulation
+    segs = [{"name": "high", "priority": 1, "calls_per_interval": [250.0] * HOURS, "aht_s": 300, "patience_s": 180},
+            {"name": "low", "priority": 2, "calls_per_interval": [350.0] * HOURS, "aht_s": 300, "patience_s": 120}]
+    sc = from_dict(steady(segs, 50, policy="priority"))
+    return sc, simulate(sc, replications=10, seed=14, executor=InlineExecutor())
+
+
+@pytest.mark.parametrize("k,name", [(0, "high"), (1, "low")])
+def test_planner_priority_approximation_with_abandonment_is_close_to_the_simulation(impatient_priority, k, name):
+    from planner.priority import predict_classes
+
+    _, res = impatient_priority
+    pred = predict_classes([50], [[250 * 300 / 3600], [350 * 300 / 3600]], [300, 300], [180, 120], [20, 20], [1, 2])
+    sl, _, _ = confidence_interval(per_rep(res, name, "service_level"))
+    ab, _, _ = confidence_interval(per_rep(res, name, "abandon_rate"))
+    assert abs(pred.service_level[k, 0] - sl) < 0.035
+    assert abs(pred.abandon_rate[k, 0] - ab) < 0.015
