@@ -236,7 +236,7 @@ def plan_figure(plan_df: pd.DataFrame) -> Figure:
     axes[-1].set_xlabel("interval start (clock time)")
     fig.suptitle("Agents per interval: required, planned and current")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=4, loc="outside upper center")
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=4, loc="outside lower center")
     return fig
 
 
