@@ -119,12 +119,12 @@ def main(quick: bool = False) -> None:
         t_pyw, pyw_note = math.nan, "not installed"
     rows.append(("96 intervals x 10 segments", "-", "ok" if ok_ours else "WRONG", t_ours, "-", t_pyw, pyw_note))
 
-    head = f"{'case':<28} {'true n':>8} {'ccplan n':>9} {'ccplan s':>10} {'pyworkforce n':>14} {'pyworkforce s':>14} {'ratio':>8}  note"
+    head = f"{'case':<28} {'true n':>8} {'ccplan n':>9} {'ccplan ms':>10} {'pyworkforce n':>14} {'pyworkforce ms':>15} {'ratio':>8}  note"
     print(head)
     print("-" * len(head))
     for case, truth, n_o, t_o, n_p, t_p, note in rows:
         ratio = t_p / t_o if (t_o and not math.isnan(t_p)) else math.nan
-        print(f"{case:<28} {str(truth):>8} {str(n_o):>9} {t_o:>10.5f} {str(n_p):>14} {t_p:>14.5f} {ratio:>7.1f}x  {note}")
+        print(f"{case:<28} {str(truth):>8} {str(n_o):>9} {1e3 * t_o:>10.3f} {str(n_p):>14} {1e3 * t_p:>15.3f} {ratio:>7.1f}x  {note}")
     print("ratio = pyworkforce time / ccplan time (higher is better for ccplan); times are the best of repeats.")
     print(f"erlangccmath: {_erlangccmath_status()}")
 

@@ -6,6 +6,7 @@ Everything is vectorised over intervals: one call sizes 96 intervals.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -99,6 +100,10 @@ def required_agents(
     ``max_occupancy``. Erlang A when ``patience_s`` is given, else Erlang C.
     Zero traffic needs 0 agents. -1 marks a target no staffing can meet.
     """
+    scalars = (traffic_erlangs, aht_s, answer_within_s, sl_target, max_asa_s, max_abandon, max_occupancy)
+    if patience_s is None and all(v is None or np.ndim(v) == 0 for v in scalars) and 0 < float(traffic_erlangs) < 2000:
+        return _required_agents_scalar(float(traffic_erlangs), float(aht_s), float(answer_within_s), sl_target,
+                                       max_asa_s, max_occupancy)
     arrays = [np.asarray(traffic_erlangs, float), np.asarray(aht_s, float), np.asarray(answer_within_s, float)]
     for v in (sl_target, patience_s, max_asa_s, max_abandon, max_occupancy):
         arrays.append(np.asarray(np.nan if v is None else v, float))
@@ -122,6 +127,27 @@ def required_agents(
     out = min_agents(meets, lower, guess, _CAP_FACTOR * a + _CAP_PLUS)
     out = np.where(a <= 0, 0, out)
     return out[()] if out.ndim == 0 else out
+
+
+def _required_agents_scalar(a: float, aht_s: float, t_s: float, sl_target, max_asa_s, max_occupancy) -> int:
+    """Erlang C sizing of one interval in plain floats (no numpy overhead): the stable
+    recursion B(n) = a B(n-1) / (n + a B(n-1)) walked up from n = 1, first n > a meeting
+    every target. Same formulas and tolerance as the vectorised path; used for loads < 2,000 Erl."""
+    b = 1.0
+    n = 0
+    while n <= a:  # B(n) up to the first stable staffing
+        n += 1
+        b = a * b / (n + a * b)
+    while n <= _CAP_FACTOR * a + _CAP_PLUS:
+        c = b / (1.0 - a / n * (1.0 - b))
+        ok = sl_target is None or 1.0 - c * math.exp(-(n - a) * t_s / aht_s) >= float(sl_target) - 1e-12
+        ok = ok and (max_asa_s is None or c * aht_s / (n - a) <= float(max_asa_s) + 1e-12)
+        ok = ok and (max_occupancy is None or a / n <= float(max_occupancy) + 1e-12)
+        if ok:
+            return np.int64(n)
+        n += 1
+        b = a * b / (n + a * b)
+    return np.int64(-1)
 
 
 def scheduled_agents(required: ArrayLike, shrinkage: ArrayLike) -> np.ndarray:

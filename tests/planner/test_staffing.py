@@ -146,3 +146,11 @@ def test_cost_optimal_staffing_grows_with_the_value_of_a_call():
     base["segments"][0]["value_per_call"] = 50.0
     rich = plan(from_dict(base)).iloc[0]["cost_optimal_agents"]
     assert rich > cheap
+
+
+@given(a=st.floats(0.05, 1999), aht=st.floats(30, 900), t=st.floats(0, 60), target=st.floats(0.3, 0.99),
+       max_asa=st.one_of(st.none(), st.floats(1, 60)), max_occ=st.one_of(st.none(), st.floats(0.5, 0.99)))
+def test_scalar_fast_path_agrees_with_the_vectorised_search(a, aht, t, target, max_asa, max_occ):
+    scalar = int(required_agents(a, aht, t, target, max_asa_s=max_asa, max_occupancy=max_occ))
+    vector = int(required_agents(np.array([a]), aht, t, target, max_asa_s=max_asa, max_occupancy=max_occ)[0])
+    assert scalar == vector
