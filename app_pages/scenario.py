@@ -142,29 +142,29 @@ def _on_groups(key: str) -> None:
     common.commit(base)
 
 
-def _on_volumes(key: str, names: list[str], n: int) -> None:
+# per-interval tables: (list in base, list key, what it replaces, how to rebuild it, how to store a cell)
+_PER_INTERVAL = {
+    "volumes": ("segments", "calls_per_interval", ("daily_calls", "profile"), lambda it, n: _segment_calls(it, n),
+                lambda v: float(v) if isinstance(v, (int, float)) else 0.0),
+    "staffing": ("agent_groups", "agents_per_interval", ("agents",), lambda it, n: _group_agents(it, n),
+                 lambda v: int(v) if isinstance(v, (int, float)) else 0),
+}
+
+
+def _on_per_interval(key: str, kind: str, names: list[str], n: int) -> None:
+    """Commit edits of a per-interval table (columns follow the items' order) into the base dict."""
+    items_key, list_key, replaces, rebuild, cell = _PER_INTERVAL[kind]
     base = copy.deepcopy(st.session_state["base"])
     for row, changes in _edits(key).items():
         for col, val in changes.items():
-            seg = base["segments"][names.index(col)]  # columns follow the segments' order
-            if not isinstance(seg.get("calls_per_interval"), list):
-                seg["calls_per_interval"] = _segment_calls(seg, n)
-                seg.pop("daily_calls", None)
-                seg.pop("profile", None)
-            seg["calls_per_interval"][int(row)] = _clean(val) if _clean(val) is not None else 0.0
-    common.commit(base)
-
-
-def _on_staffing(key: str, names: list[str], n: int) -> None:
-    base = copy.deepcopy(st.session_state["base"])
-    for row, changes in _edits(key).items():
-        for col, val in changes.items():
-            g = base["agent_groups"][names.index(col)]  # columns follow the groups' order
-            if not isinstance(g.get("agents_per_interval"), list):
-                g["agents_per_interval"] = _group_agents(g, n)
-                g.pop("agents", None)
-            v = _clean(val)
-            g["agents_per_interval"][int(row)] = int(v) if isinstance(v, (int, float)) else 0
+            if col not in names:  # e.g. the interval label column, which is read-only
+                continue
+            item = base[items_key][names.index(col)]
+            if not isinstance(item.get(list_key), list):
+                item[list_key] = rebuild(item, n)
+                for k in replaces:
+                    item.pop(k, None)
+            item[list_key][int(row)] = cell(_clean(val))
     common.commit(base)
 
 
@@ -297,7 +297,8 @@ seg_names = _column_names([s.get("name") for s in base.get("segments", [])], "se
 vol = pd.DataFrame({name: _segment_calls(s, n) for name, s in zip(seg_names, base.get("segments", []))},
                    index=pd.Index(labels, name="interval"))
 vol_key = f"vol_editor_{ver}"
-st.data_editor(vol, key=vol_key, on_change=_on_volumes, args=(vol_key, seg_names, n), width="stretch",
+st.data_editor(vol, key=vol_key, on_change=_on_per_interval, args=(vol_key, "volumes", seg_names, n), width="stretch",
+               disabled=["_index"],
                column_config={c: st.column_config.NumberColumn(c, min_value=0.0, format="%.1f") for c in seg_names},
                height=min(38 + 35 * n, 320))
 _show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" in p or "profile" in p], base)
@@ -327,7 +328,8 @@ grp_names = _column_names([g.get("name") for g in base.get("agent_groups", [])],
 staff = pd.DataFrame({name: _group_agents(g, n) for name, g in zip(grp_names, base.get("agent_groups", []))},
                      index=pd.Index(labels, name="interval"))
 staff_key = f"staff_editor_{ver}"
-st.data_editor(staff, key=staff_key, on_change=_on_staffing, args=(staff_key, grp_names, n), width="stretch",
+st.data_editor(staff, key=staff_key, on_change=_on_per_interval, args=(staff_key, "staffing", grp_names, n),
+               width="stretch", disabled=["_index"],
                column_config={c: st.column_config.NumberColumn(c, min_value=0, step=1) for c in grp_names},
                height=min(38 + 35 * n, 320))
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" in p.split(".")[-1]], base)

@@ -193,3 +193,34 @@ def test_editing_a_cell_to_an_invalid_value_shows_the_problem_next_to_the_table(
     # the rest of the user's scenario is still there
     assert grid.get_by_text("standard").count() > 0
     shot(page, "scenario_invalid_edit")
+
+
+def test_editing_the_staffing_and_volume_tables_changes_the_downloaded_scenario(server, page, tmp_path):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    grids = page.locator('[data-testid="stDataFrame"]')
+    for index, value in ((1, "9"), (3, "3")):  # volumes table, then staffing table: first cell after the index
+        box = grids.nth(index).bounding_box()
+        page.keyboard.press("Escape")  # leave the previous grid
+        for _ in range(2):  # the first click focuses the grid, the second selects the cell (not a double-click)
+            page.mouse.click(box["x"] + 130, box["y"] + 35 + 17)  # first row, first column after the interval
+            page.wait_for_timeout(800)
+        page.keyboard.type(value)
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1500)
+        wait_idle(page)
+    assert page.get_by_text("is valid").count() > 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download scenario (TOML)").click()
+    path = tmp_path / "edited.toml"
+    dl.value.save_as(path)
+    import tomllib
+
+    data = tomllib.loads(path.read_text())
+    assert data["segments"][0]["calls_per_interval"][0] == 9.0
+    assert data["agent_groups"][0]["agents_per_interval"][0] == 3
+    assert data["agent_groups"][0]["agents_per_interval"][1] == 50  # other cells untouched
