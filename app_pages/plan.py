@@ -5,7 +5,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.economics import price_plan
-from planner.staffing import daily_summary, plan
+from planner.staffing import plan
 
 sc = common.scenario()
 st.title("Staffing plan")
@@ -13,8 +13,9 @@ st.caption(f"{sc.name}: the fewest agents per interval and group that meet every
            f"'{sc.routing.policy}' routing (Erlang A where callers abandon), with shrinkage on top.")
 occ = st.slider("Occupancy cap", 0.5, 1.0, 1.0, 0.01, key="plan_occ", help="1.0 = no cap")
 key = common.scenario_key(sc, occ)
-df = common.cached("plan", key, lambda: plan(sc, max_occupancy=None if occ >= 1 else occ))
-groups, segments = daily_summary(df)
+pl = common.cached("plan", key, lambda: plan(sc, max_occupancy=None if occ >= 1 else occ))
+df = pl.groups
+groups, segments = pl.daily_groups(), pl.daily_segments()
 
 k = st.columns(4)
 k[0].metric("Planned agent hours", f"{groups['agent_hours'].sum():,.1f}",
@@ -27,8 +28,7 @@ st.pyplot(charts.plan_figure(df), width="stretch")
 
 st.subheader("Predicted service per segment (whole day)")
 show = segments.copy()
-show["target"] = [f"{sc.sl_target(s):.0%} in {sc.answer_within_s(s):g} s" if s in sc.segment_names else "escalation"
-                  for s in show["segment"]]
+show["target"] = [f"{sc.sl_target(s):.0%} in {sc.answer_within_s(s):g} s" for s in show["segment"]]
 st.dataframe(show, hide_index=True, width="stretch", column_config={
     "service_level": st.column_config.NumberColumn("SL at plan", format="percent"),
     "service_level_current": st.column_config.NumberColumn("SL at scenario staffing", format="percent"),
@@ -42,7 +42,7 @@ st.dataframe(groups.round(1), hide_index=True, width="stretch", column_config={
 st.subheader("Economics of the plan (analytic)")
 st.caption("Agent cost allocated to segments by predicted agent time; margin and lost customer value from predicted "
            "abandonment. Simulate for confidence intervals, retries and escalations in full.")
-eco = price_plan(df, sc)
+eco = price_plan(pl)
 money = {c: st.column_config.NumberColumn(c.replace("_", " "), format="%.0f")
          for c in ("calls", "answered", "abandoned", "agent_cost", "telephony_cost", "margin", "lost_value", "profit")}
 st.dataframe(eco, hide_index=True, width="stretch", column_config={
@@ -58,4 +58,99 @@ st.dataframe(df[cols].round(2), hide_index=True, width="stretch", height=320, co
     "occupancy": st.column_config.NumberColumn("occupancy", format="percent"),
     "marginal_value": st.column_config.NumberColumn("value of +1 agent", format="%.2f",
                                                     help="profit change in the interval from one more agent")})
-st.download_button("Download plan (CSV)", df.to_csv(index=False), file_name="staffing_plan.csv", mime="text/csv")
+st.download_button("Download plan (CSV)", pl.wide().to_csv(index=False), file_name="staffing_plan.csv", mime="text/csv")
+
+# ---------------------------------------------------------------------------
+# verification by simulation, and applying a staffing to the scenario
+st.subheader("Verify by simulation")
+reasons = pl.approximate_reasons()
+if reasons:
+    st.warning("The analytic figures above are approximate for this scenario (" + "; ".join(reasons) + "). "
+               "Verify the plan by simulation before you rely on it.", icon=":material/warning:")
+st.caption("Starts from the analytic plan and lets the simulator decide: agents are added where an interval misses "
+           "its target and removed where they are not needed, with the same simulated callers for every candidate "
+           "(common random numbers), until every interval with enough calls meets its targets and no group in any "
+           "interval can lose an agent.")
+c = st.columns([1, 1, 2])
+v_reps = c[0].number_input("Replications", min_value=2, max_value=200, value=int(sc.simulation.replications),
+                           key="ver_reps")
+v_seed = c[1].number_input("Seed", min_value=0, value=int(sc.simulation.seed), key="ver_seed")
+v_key = common.scenario_key(sc, occ, v_reps, v_seed)
+if c[2].button("Verify by simulation", type="primary", key="ver_run") and not common.has_result("verify", v_key):
+    from ccplan.verify import VerifyError, verify
+
+    bar = st.progress(0.0, text="Verifying by simulation")
+
+    def _progress(done: int, total: int, msg: str) -> None:
+        bar.progress(min(done / total, 1.0), text=f"Verifying by simulation: round {done} of at most {total} — {msg}")
+
+    try:
+        common.cached("verify", v_key, lambda: verify(sc, replications=int(v_reps), seed=int(v_seed),
+                                                      max_occupancy=None if occ >= 1 else occ, progress=_progress))
+    except VerifyError as exc:
+        st.error(str(exc))
+    bar.empty()
+
+ver = common.result("verify", v_key) if common.has_result("verify", v_key) else None
+if ver is not None:
+    k = st.columns(4)
+    k[0].metric("Agent hours, analytic plan", f"{ver.agent_hours_planned:,.1f}")
+    d = ver.agent_hours_verified - ver.agent_hours_planned
+    k[1].metric("Agent hours, verified", f"{ver.agent_hours_verified:,.1f}",
+                f"{d:+,.1f} ({d / ver.agent_hours_planned:+.1%}) vs plan" if ver.agent_hours_planned else None,
+                delta_color="inverse")
+    k[2].metric("Targets", "all met" if ver.all_met else "NOT all met")
+    k[3].metric("Staffings simulated", f"{ver.evaluations}", f"{ver.iterations} rounds", delta_color="off")
+    if not ver.all_met:
+        st.error("The verified staffing does not meet every target" + (f": {'; '.join(ver.notes)}" if ver.notes
+                                                                        else "") + ".")
+    elif ver.minimal:
+        st.success("Every interval with enough calls meets its targets, and removing any one agent in any interval "
+                   "would break one (checked by simulation with the same callers).")
+    else:
+        st.info("Every judged target is met; minimality was not fully checked" +
+                (f" ({'; '.join(ver.notes)})" if ver.notes else "") + ".")
+    st.pyplot(charts.verified_staffing_figure(ver.groups), width="stretch")
+    st.pyplot(charts.verified_service_figure(ver.intervals), width="stretch")
+    seg = ver.segments.copy()
+    st.dataframe(seg, hide_index=True, width="stretch", column_config={
+        "service_level": st.column_config.NumberColumn("SL (whole day, simulated)", format="percent"),
+        "service_level_ci_low": st.column_config.NumberColumn("CI low", format="percent"),
+        "service_level_ci_high": st.column_config.NumberColumn("CI high", format="percent"),
+        "target": st.column_config.NumberColumn("target", format="percent"),
+        "worst_interval": st.column_config.TextColumn("worst interval"),
+        "worst_interval_service_level": st.column_config.NumberColumn("SL there", format="percent"),
+    })
+    with st.expander("Per interval and group: planned and verified agents"):
+        st.dataframe(ver.groups, hide_index=True, width="stretch", column_config={
+            "occupancy": st.column_config.NumberColumn("occupancy (simulated)", format="percent")})
+
+
+def _apply(kind: str) -> None:
+    """Put the verified or the analytic staffing into the scenario being edited."""
+    import copy
+
+    data = copy.deepcopy(st.session_state["base"])
+    if kind == "verified":
+        res = common.result("verify", v_key)
+        staffing = {g: list(map(int, d.sort_values("interval")["agents_verified"]))
+                    for g, d in res.groups.groupby("group")}
+    else:
+        staffing = {g: list(map(int, d.sort_values("interval")["scheduled_agents"]))
+                    for g, d in pl.groups.groupby("group")}
+    for g in data.get("agent_groups", []):
+        if g.get("name") in staffing:
+            g.pop("agents", None)
+            g["agents_per_interval"] = staffing[g["name"]]
+    common.set_base(data, f"{st.session_state['source']} + {kind} staffing")
+    st.session_state["applied"] = kind
+
+
+c = st.columns(2)
+c[0].button("Apply the verified staffing to the scenario", key="apply_verified", on_click=_apply, args=("verified",),
+            disabled=ver is None, help="Every group's agents per interval become the verified scheduled agents; "
+                                       "Simulate and Compare then use them.")
+c[1].button("Apply the analytic plan to the scenario", key="apply_plan", on_click=_apply, args=("plan",),
+            help="Every group's agents per interval become the plan's scheduled agents.")
+if st.session_state.get("applied"):
+    st.success(f"The {st.session_state.pop('applied')} staffing is now the scenario's; Simulate and Compare use it.")

@@ -303,3 +303,64 @@ def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str
     ax.set_title("Service level against cost per segment (95% CI)")
     ax.grid(alpha=0.3)
     return fig
+
+
+def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
+    """Scheduled agents per interval, analytic plan against simulation-verified, one panel per group.
+
+    ``groups``: :attr:`ccplan.verify.VerifyResult.groups` (interval, time, group, agents_planned, agents_verified).
+    """
+    names = list(dict.fromkeys(groups["group"]))
+    fig = Figure(figsize=(9, 2.3 * len(names) + 0.7), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    for ax, g in zip(axes, names):
+        d = groups[groups["group"] == g].sort_values("interval")
+        x = np.arange(len(d))
+        ax.step(x, d["agents_planned"], where="mid", color="0.45", ls="--", label="analytic plan")
+        ax.step(x, d["agents_verified"], where="mid", color="C2", lw=2, label="verified by simulation")
+        ax.set_ylabel(f"{g}\nscheduled agents")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    times = list(groups.sort_values("interval")["time"].drop_duplicates())
+    step = max(1, len(times) // 12)
+    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
+    axes[-1].set_xlabel("interval start (clock time)")
+    fig.suptitle("Scheduled agents: analytic plan and verified by simulation")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=2, loc="outside lower center")
+    return fig
+
+
+def verified_service_figure(intervals: pd.DataFrame) -> Figure:
+    """Simulated service level per interval with its 95% CI band against the target, one panel per segment.
+
+    ``intervals``: :attr:`ccplan.verify.VerifyResult.intervals`. Intervals with too few calls to judge are
+    drawn hollow; the analytic plan's simulated service level is the dashed line.
+    """
+    names = list(dict.fromkeys(intervals["segment"]))
+    fig = Figure(figsize=(9, 2.3 * len(names) + 0.7), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    for ax, s in zip(axes, names):
+        d = intervals[intervals["segment"] == s].sort_values("interval")
+        x = np.arange(len(d))
+        ax.fill_between(x, d["service_level_ci_low"] * 100, d["service_level_ci_high"] * 100, color="C2", alpha=0.2,
+                        label="95% CI (verified)")
+        judged = d["judged"].to_numpy(bool)
+        ax.plot(x, d["service_level"] * 100, color="C2", lw=1.5, label="verified staffing")
+        ax.plot(x[judged], d["service_level"].to_numpy()[judged] * 100, "o", color="C2", ms=4)
+        ax.plot(x[~judged], d["service_level"].to_numpy()[~judged] * 100, "o", mfc="none", color="C2", ms=4,
+                label="too few calls to judge")
+        ax.plot(x, d["service_level_planned"] * 100, color="0.45", ls="--", lw=1, label="analytic plan (simulated)")
+        ax.step(x, d["target"] * 100, where="mid", color="C3", lw=1, label="target")
+        ax.set_ylabel(f"{s}\nservice level %")
+        ax.set_ylim(max(0, float(np.nanmin(d[["service_level_ci_low", "service_level_planned"]].to_numpy())) * 100 - 5),
+                    101)
+        ax.grid(alpha=0.3)
+    times = list(intervals.sort_values("interval")["time"].drop_duplicates())
+    step = max(1, len(times) // 12)
+    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
+    axes[-1].set_xlabel("interval start (clock time)")
+    fig.suptitle("Simulated service level per interval")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=5, loc="outside lower center")
+    return fig

@@ -188,55 +188,188 @@ def staff(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the plan (one row per interval x group) as CSV.")] = None,
     max_occupancy: Annotated[Optional[float], typer.Option("--max-occupancy", min=0.001, max=1, help="Occupancy cap for every group.")] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Correct the plan by simulation until every interval meets its targets with the fewest agents.")] = False,
+    replications: Annotated[Optional[int], typer.Option("--replications", "-r", help="With --verify: replications per evaluation (default: the scenario's).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="With --verify: master seed, the same for every evaluation (default: the scenario's).")] = None,
+    max_iterations: Annotated[int, typer.Option("--max-iterations", help="With --verify: the most search rounds.")] = 40,
+    group: Annotated[Optional[list[str]], typer.Option("--group", help="With --verify: adjust only this group (repeatable); the others keep the scenario's staffing.")] = None,
+    to: Annotated[Optional[Path], typer.Option("--to", help="With --verify: write the scenario with the verified agents_per_interval (TOML).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Staffing plan of a scenario: required and scheduled agents per interval and group, predicted service."""
-    from planner.staffing import daily_summary, plan
+    """Staffing plan of a scenario: required and scheduled agents per interval and group, predicted service.
+
+    With --verify, the plan is corrected by simulation (common random numbers) until every
+    interval with enough calls meets its targets, and no group can lose an agent in any interval.
+    """
+    from planner.staffing import plan
 
     s = _load(scenario)
-    df = plan(s, max_occupancy=max_occupancy)
-    groups, segments = daily_summary(df)
+    if not verify:
+        for name, val in (("--replications", replications), ("--seed", seed), ("--group", group), ("--to", to)):
+            if val:
+                raise UserError(f"{name} only goes with --verify")
+    if replications is not None and replications < 2:
+        raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
+    if max_iterations < 1:
+        raise UserError(f"--max-iterations must be at least 1, got {max_iterations}")
+    if to is not None and to.resolve() == scenario.resolve():
+        raise UserError(f"--to {to}: would overwrite the input scenario; choose another file")
+    pl = plan(s, max_occupancy=max_occupancy)
+    ver = _run_verify(s, replications, seed, max_iterations, group, max_occupancy) if verify else None
+    wide = pl.wide()
+    if ver is not None:
+        wide = wide.merge(ver.groups[["interval", "group", "agents_verified"]], on=["interval", "group"])
+        for k in s.segment_names:
+            sim = ver.intervals[ver.intervals["segment"] == k].set_index("interval")
+            wide[f"simulated_service_level:{k}"] = wide["interval"].map(sim["service_level"])
+            wide[f"simulated_service_level_ci_low:{k}"] = wide["interval"].map(sim["service_level_ci_low"])
+            wide[f"simulated_service_level_ci_high:{k}"] = wide["interval"].map(sim["service_level_ci_high"])
+    groups, segments = pl.daily_groups(), pl.daily_segments()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(out, index=False)
+        wide.to_csv(out, index=False)
+    if to is not None and ver is not None:
+        from ccplan.scenario import dump
+
+        to.parent.mkdir(parents=True, exist_ok=True)
+        dump(ver.verified_scenario, to)
     if as_json:
         def records(frame):
             return [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
                     for r in frame.to_dict(orient="records")]
-        _print_json({"scenario": s.name, "currency": s.currency, "intervals": records(df),
-                     "groups": records(groups), "segments": records(segments)})
+        obj = {"scenario": s.name, "currency": s.currency, "intervals": records(wide),
+               "groups": records(groups), "segments": records(segments)}
+        reasons = pl.approximate_reasons()
+        if reasons:
+            obj["approximate"] = reasons
+        if ver is not None:
+            obj["verified"] = ver.to_json()
+        _print_json(obj)
         return
-    console.print(f"[bold]{s.name}[/bold] — staffing plan ({s.n_intervals} × {s.interval_minutes} min, routing {s.routing.policy})")
+    _print_plan(s, pl, groups, segments)
+    reasons = pl.approximate_reasons()
+    if reasons and ver is None:
+        console.print(f"[yellow]note:[/yellow] the analytic figures are approximate here ({'; '.join(reasons)}); "
+                      "run with --verify to correct the plan by simulation.")
+    if ver is not None:
+        _print_verified(s, ver)
+    if out is not None:
+        console.print(f"plan written to {out}")
+    if to is not None:
+        console.print(f"verified scenario written to {to} (check it with: ccplan simulate {to})")
+
+
+def _run_verify(s: Scenario, replications, seed, max_iterations, group, max_occupancy):
+    """staff --verify with a progress bar on stderr."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ccplan.verify import VerifyError, verify
+
+    with Progress(TextColumn("verifying by simulation"), BarColumn(), TextColumn("round {task.completed}/{task.total}"),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("", total=max_iterations)
+        try:
+            return verify(s, replications=replications, seed=seed, max_iterations=max_iterations, groups=group,
+                          max_occupancy=max_occupancy,
+                          progress=lambda i, total, msg: bar.update(task, completed=i, description=msg))
+        except VerifyError as exc:
+            raise UserError(str(exc)) from None
+
+
+def _print_plan(s: Scenario, pl, groups, segments) -> None:
+    console.print(f"[bold]{_safe(s.name)}[/bold] — staffing plan ({s.n_intervals} × {s.interval_minutes} min, "
+                  f"routing {s.routing.policy})")
+    gs = pl.group_segments
     for g in s.agent_groups:
-        sub = df[df["group"] == g.name]
-        segs = [c.split(":", 1)[1] for c in sub.columns if c.startswith("service_level:") and sub[c].notna().any()]
-        t = Table(title=f"Group {g.name} (shrinkage {g.shrinkage:.0%}, {g.cost_per_hour:g} {s.currency}/h)", title_justify="left")
-        for col in ["time", "load Erl", "required", "scheduled", "current", "cost-opt", "occupancy"] + [f"SL {k}" for k in segs]:
+        sub = pl.groups[pl.groups["group"] == g.name]
+        segs = [k for k in s.segment_names if k in g.skills]
+        sl = gs[gs["group"] == g.name].pivot(index="interval", columns="segment", values="service_level")
+        t = Table(title=f"Group {_safe(g.name)} (shrinkage {g.shrinkage:.0%}, {g.cost_per_hour:g} {s.currency}/h)",
+                  title_justify="left")
+        for col in ["time", "load Erl", "required", "scheduled", "current", "cost-opt", "occupancy"] + [
+                f"SL {_safe(k)}" for k in segs]:
             t.add_column(col, justify="right")
         for _, r in sub.iterrows():
             t.add_row(r["time"], f"{r['traffic_erlangs']:.1f}", str(r["required_agents"]), str(r["scheduled_agents"]),
                       str(r["current_scheduled"]), str(r["cost_optimal_scheduled"]), f"{r['occupancy']:.0%}",
-                      *[f"{r[f'service_level:{k}']:.0%}" for k in segs])
+                      *[f"{sl.loc[r['interval'], k]:.0%}" for k in segs])
         console.print(t)
     gt = Table(title="Daily summary per group", title_justify="left")
     for col in ("group", "agent hours", "cost", "current agent hours", "peak required", "peak scheduled"):
         gt.add_column(col, justify="left" if col == "group" else "right")
     for _, r in groups.iterrows():
-        gt.add_row(r["group"], f"{r['agent_hours']:,.1f}", f"{r['cost']:,.0f} {s.currency}", f"{r['current_agent_hours']:,.1f}",
-                   str(r["peak_required"]), str(r["peak_scheduled"]))
+        gt.add_row(_safe(r["group"]), f"{r['agent_hours']:,.1f}", f"{r['cost']:,.0f} {s.currency}",
+                   f"{r['current_agent_hours']:,.1f}", str(r["peak_required"]), str(r["peak_scheduled"]))
     console.print(gt)
     st_ = Table(title="Predicted service per segment (whole day, at the planned staffing)", title_justify="left")
     for col in ("segment", "calls", "service level", "target", "ASA s", "abandonment", "SL at current staffing"):
         st_.add_column(col, justify="left" if col == "segment" else "right")
     for _, r in segments.iterrows():
         seg = r["segment"]
-        target = f"{s.sl_target(seg):.0%} in {s.answer_within_s(seg):g}s" if seg in s.segment_names else f"{s.service_level.target:.0%} in {s.service_level.answer_within_s:g}s"
-        st_.add_row(seg, f"{r['calls']:,.0f}", f"{r['service_level']:.1%}", target, f"{r['asa_s']:.1f}",
+        st_.add_row(_safe(seg), f"{r['calls']:,.0f}", f"{r['service_level']:.1%}",
+                    f"{s.sl_target(seg):.0%} in {s.answer_within_s(seg):g}s", f"{r['asa_s']:.1f}",
                     f"{r['abandon_rate']:.2%}", f"{r['service_level_current']:.1%}")
     console.print(st_)
     console.print(f"Total planned agent cost: {groups['cost'].sum():,.0f} {s.currency}")
-    if out is not None:
-        console.print(f"plan written to {out}")
+
+
+def _print_verified(s: Scenario, ver) -> None:
+    """The verified staffing: agents per interval and group, simulated SL per interval and segment."""
+    t = Table(title=f"Verified by simulation ({ver.replications} replications, seed {ver.seed}, common random "
+                    f"numbers): scheduled agents planned → verified, simulated SL ±95% CI", title_justify="left")
+    t.add_column("time", justify="right")
+    for g in s.group_names:
+        t.add_column(_safe(g), justify="right")
+    for k in s.segment_names:
+        t.add_column(f"SL {_safe(k)} (target {s.sl_target(k):.0%})", justify="right")
+    gi = ver.groups.set_index(["interval", "group"])
+    iv = ver.intervals.set_index(["interval", "segment"])
+    for i, time in enumerate(s.interval_labels()):
+        cells = []
+        for g in s.group_names:
+            r = gi.loc[(i, g)]
+            a, b = int(r["agents_planned"]), int(r["agents_verified"])
+            cells.append(f"{a} → {b}" if a != b else f"{b}")
+        for k in s.segment_names:
+            r = iv.loc[(i, k)]
+            if not r["judged"]:
+                cells.append(f"[dim]{r['offered']:.0f} calls: too few[/dim]")
+                continue
+            half = (r["service_level_ci_high"] - r["service_level_ci_low"]) / 2
+            mark = "[green]✓[/green]" if r["meets"] else "[red]✗[/red]"
+            cells.append(f"{r['service_level']:.1%} ±{half:.1%} {mark}")
+        t.add_row(time, *cells)
+    console.print(t)
+    st_ = Table(title="Simulated service per segment at the verified staffing (whole day)", title_justify="left")
+    for col in ("segment", "service level ±95% CI", "target", "worst interval", "SL there"):
+        st_.add_column(col, justify="left" if col == "segment" else "right")
+    for _, r in ver.segments.iterrows():
+        half = (r["service_level_ci_high"] - r["service_level_ci_low"]) / 2
+        mark = "[green]✓[/green]" if r["meets"] else "[red]✗[/red]"
+        worst = "-" if r["worst_interval"] is None else r["worst_interval"]
+        st_.add_row(_safe(r["segment"]), f"{r['service_level']:.1%} ±{half:.1%} {mark}", f"{r['target']:.0%}", worst,
+                    "-" if pd_isna(r["worst_interval_service_level"]) else f"{r['worst_interval_service_level']:.1%}")
+    console.print(st_)
+    d = ver.agent_hours_verified - ver.agent_hours_planned
+    pct = d / ver.agent_hours_planned if ver.agent_hours_planned else 0.0
+    console.print(f"Agent hours: planned {ver.agent_hours_planned:,.1f}, verified {ver.agent_hours_verified:,.1f} "
+                  f"({d:+,.1f}, {pct:+.1%}); {ver.iterations} rounds, {ver.evaluations} staffings simulated.")
+    if not ver.all_met:
+        console.print("[red bold]Not every target is met by the verified staffing[/red bold]"
+                      + (f" ({'; '.join(ver.notes)})" if ver.notes else "") + ".")
+    elif ver.minimal:
+        console.print("Every judged target is met, and removing any one agent in any interval would break one "
+                      "(checked by simulation with the same callers).")
+    else:
+        console.print("Every judged target is met" + (f" ({'; '.join(ver.notes)})" if ver.notes else "")
+                      + "; minimality was not fully checked.")
+
+
+def _safe(text: str) -> str:
+    """User text for Rich: markup escaped."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def _ci(row, col: str) -> list[float | None]:

@@ -125,68 +125,62 @@ def _derive(df: pd.DataFrame) -> None:
     df["cost_per_sl_point"] = cost / (100 * df["service_level"]).where(df["service_level"] > 0)
 
 
-def price_plan(plan_df: pd.DataFrame, scenario: Scenario, staffing: str = "scheduled_agents") -> pd.DataFrame:
-    """Price a planner plan per segment from its predictions (no confidence intervals: analytic).
+def price_plan(plan, staffing: str = "scheduled_agents") -> pd.DataFrame:
+    """Price a planner :class:`planner.staffing.Plan` per segment from its predictions (analytic: no CIs).
 
     ``staffing`` is ``scheduled_agents`` (the plan) or ``current_scheduled`` (the scenario's own).
-    Agent cost per group = staffing x interval hours x cost_per_hour, allocated by predicted
-    agent time (answered calls x AHT); margin and lost value from predicted abandonment
-    (retries not modelled); telephony from predicted ASA and handle time.
-    Predictions are those of the plan's required staffing; for ``current_scheduled`` the
-    service level is the ``service_level_current`` prediction.
+    Agent cost per group = staffing x interval hours x cost_per_hour, allocated to the segments
+    by predicted agent time (answered calls x AHT); the escalation groups' time spent on
+    escalations goes to the segments that escalate, by escalated work. Margin and lost value
+    come from predicted abandonment (retries not modelled), telephony from predicted ASA and
+    handle time. Predictions are those of the plan's required staffing; for
+    ``current_scheduled`` the service level is the ``service_level_current`` prediction.
     """
+    scenario = plan.scenario
     hours = scenario.interval_s / 3600.0
     tel = scenario.costs.telephony_per_minute / 60.0
-    rows: dict[str, dict[str, float]] = {}
-    esc_cost = 0.0
-    for g in scenario.agent_groups:
-        sub = plan_df[plan_df["group"] == g.name]
-        paid = sub[staffing].to_numpy() * hours * g.cost_per_hour
-        segs = [c.split(":", 1)[1] for c in sub.columns if c.startswith("calls:") and sub[c].notna().any()]
-        work = {}
-        for k in segs:
-            aht = scenario.segment(k).aht_s if k in scenario.segment_names else 0.0
-            calls = sub[f"calls:{k}"].fillna(0).to_numpy()
-            ab = sub[f"abandon_rate:{k}"].fillna(0).to_numpy()
-            work[k] = calls * (1 - ab) * (aht if aht else sub[f"traffic_erlangs:{k}"].fillna(0).to_numpy()
-                                          * scenario.interval_s / np.maximum(calls, 1e-12))
-        total_work = sum(work.values()) if work else np.zeros(len(sub))
-        for k in segs:
-            share = np.divide(work[k], total_work, out=np.full(len(sub), 1.0 / len(segs)), where=total_work > 0)
-            if k not in scenario.segment_names:  # escalations: cost goes to the segments that escalate
-                esc_cost += float((paid * share).sum())
-                continue
-            r = rows.setdefault(k, dict.fromkeys(["calls", "answered", "abandoned", "agent_cost", "telephony_cost",
-                                                  "margin", "lost_value", "_sl_w"], 0.0))
-            calls = sub[f"calls:{k}"].fillna(0).to_numpy()
-            ab = sub[f"abandon_rate:{k}"].fillna(0).to_numpy()
-            sl_col = "service_level_current" if staffing == "current_scheduled" else "service_level"
-            sl = sub[f"{sl_col}:{k}"].fillna(1).to_numpy()
-            asa = np.nan_to_num(sub[f"asa_s:{k}"].to_numpy(), nan=0.0, posinf=0.0)
-            r["agent_cost"] += float((paid * share).sum())
-            s = scenario.segment(k)
-            answered = calls * (1 - ab)
-            r["calls"] += float(calls.sum())
-            r["answered"] += float(answered.sum())
-            r["abandoned"] += float((calls * ab).sum())
-            r["margin"] += float(answered.sum() * s.value_per_call)
-            r["lost_value"] += float((calls * ab).sum() * s.clv * s.churn_per_abandon)
-            r["telephony_cost"] += float((answered * (asa + s.aht_s)).sum() * tel)
-            r["_sl_w"] += float((sl * calls).sum())
+    seg_par = pd.DataFrame([{"segment": s.name, "aht_s": s.aht_s, "value_per_call": s.value_per_call,
+                             "loss": s.clv * s.churn_per_abandon,
+                             "esc_work_per_call": s.escalation_probability * (s.escalation_aht_s or s.aht_s)}
+                            for s in scenario.segments])
+    paid = plan.groups[["interval", "group", staffing]].copy()
+    paid["paid"] = paid.pop(staffing) * hours * paid["group"].map({g.name: g.cost_per_hour
+                                                                    for g in scenario.agent_groups})
+    gs = plan.group_segments.merge(seg_par, on="segment")
+    gs["answered"] = gs["calls"] * (1 - gs["abandon_rate"].fillna(0.0))
+    gs["work"] = gs["answered"] * gs["aht_s"]
+    esc = plan.escalations
+    esc_work = (esc["calls"] * (1 - esc["abandon_rate"].fillna(0.0)) * esc["traffic_erlangs"]
+                * scenario.interval_s / esc["calls"].where(esc["calls"] > 0)).fillna(0.0) if len(esc) else None
+    # each group's paid cost split by work share (segments, and escalations when it takes them)
+    work = gs.groupby(["interval", "group"])["work"].sum().rename("seg_work").reset_index()
+    if esc_work is not None:
+        work = work.merge(esc[["interval", "group"]].assign(esc_work=esc_work), on=["interval", "group"], how="outer")
+    else:
+        work["esc_work"] = 0.0
+    work = work.fillna(0.0).merge(paid, on=["interval", "group"])
+    total_work = work["seg_work"] + work["esc_work"]
+    n_served = gs.groupby(["interval", "group"]).size().rename("n").reset_index()
+    work = work.merge(n_served, on=["interval", "group"], how="left").fillna({"n": 1})
+    esc_cost = float((work["paid"] * np.divide(work["esc_work"], total_work, out=np.zeros(len(work)),
+                                                where=total_work > 0)).sum())
+    gs = gs.merge(work[["interval", "group", "paid", "seg_work", "esc_work", "n"]], on=["interval", "group"])
+    tw = gs["seg_work"] + gs["esc_work"]
+    gs["agent_cost"] = gs["paid"] * np.divide(gs["work"], tw, out=1.0 / gs["n"].to_numpy(float), where=tw > 0)
+    asa = np.nan_to_num(gs["asa_s"].to_numpy(float), nan=0.0, posinf=0.0)
+    sl_col = "service_level_current" if staffing == "current_scheduled" else "service_level"
+    gs["abandoned"] = gs["calls"] * gs["abandon_rate"].fillna(0.0)
+    gs["margin"] = gs["answered"] * gs["value_per_call"]
+    gs["lost_value"] = gs["abandoned"] * gs["loss"]
+    gs["telephony_cost"] = gs["answered"] * (asa + gs["aht_s"]) * tel
+    gs["_sl_w"] = gs[sl_col].fillna(1.0) * gs["calls"]
+    df = gs.groupby("segment", sort=False)[["calls", "answered", "abandoned", "agent_cost", "telephony_cost",
+                                            "margin", "lost_value", "_sl_w"]].sum()
+    df = df.reindex(scenario.segment_names).fillna(0.0).reset_index()
     if esc_cost:
-        esc_work = {k: r["answered"] * scenario.segment(k).escalation_probability
-                    * (scenario.segment(k).escalation_aht_s or scenario.segment(k).aht_s) for k, r in rows.items()}
-        total = sum(esc_work.values())
-        for k, r in rows.items():
-            r["agent_cost"] += esc_cost * (esc_work[k] / total if total > 0 else 1.0 / len(rows))
-    out = []
-    for k, r in rows.items():
-        sl = r.pop("_sl_w") / r["calls"] if r["calls"] > 0 else np.nan
-        out.append({"segment": k, **r, "service_level": sl})
-    df = pd.DataFrame(out)
-    df["segment"] = pd.Categorical(df["segment"], categories=scenario.segment_names)
-    df = df.sort_values("segment").reset_index(drop=True)
-    df["segment"] = df["segment"].astype(str)
+        ew = df["answered"] * df["segment"].map(seg_par.set_index("segment")["esc_work_per_call"])
+        df["agent_cost"] += esc_cost * (ew / ew.sum() if ew.sum() > 0 else 1.0 / len(df))
+    df["service_level"] = df.pop("_sl_w") / df["calls"].where(df["calls"] > 0)
     tot = df.drop(columns=["segment"]).sum(numeric_only=True)
     tot["service_level"] = (df["service_level"] * df["calls"]).sum() / df["calls"].sum()
     df = pd.concat([df, pd.DataFrame([{"segment": TOTAL, **tot.to_dict()}])], ignore_index=True)

@@ -7,7 +7,8 @@ Everything is vectorised over intervals: one call sizes 96 intervals.
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -212,114 +213,247 @@ def _cost_optimal(predict, a: np.ndarray, req: np.ndarray, pat_k: np.ndarray, ca
 
 ESCALATION = "escalation"
 
+GROUP_COLUMNS = ("interval", "time", "group", "calls", "traffic_erlangs", "required_agents", "scheduled_agents",
+                 "current_scheduled", "occupancy", "agent_hours", "cost", "cost_optimal_agents",
+                 "cost_optimal_scheduled", "marginal_value")
+PREDICTION_COLUMNS = ("calls", "traffic_erlangs", "service_level", "asa_s", "abandon_rate", "service_level_current")
 
-def _split_shares(scenario, avail_current: dict[str, np.ndarray]) -> dict[tuple[str, str], np.ndarray]:
-    """Share (T,) of each segment's calls sent to each primary group (accepts_after_s == 0).
 
-    A segment served by several primary groups is split in proportion to the
-    groups' available agents in the scenario's own schedule in that interval
-    (equal shares where none are scheduled).
+@dataclass(frozen=True)
+class _Classes:
+    """The scenario as arrays, converted once at the planner's door.
+
+    Classes are the scenario's segments, plus one escalation class when a group has the
+    escalation skill. Per-class arrays have shape (K,) or (K, T).
     """
-    t_n = scenario.n_intervals
-    shares: dict[tuple[str, str], np.ndarray] = {}
-    names = scenario.segment_names + ([ESCALATION] if scenario.escalation_groups() else [])
-    for seg in names:
-        groups = [g for g in scenario.agent_groups if seg in g.skills and g.accepts_after_s == 0]
-        if not groups:  # only overflow groups: they take it all
-            groups = [g for g in scenario.agent_groups if seg in g.skills]
-        weights = np.vstack([avail_current[g.name].astype(float) for g in groups])
+
+    names: list[str]
+    calls: np.ndarray  # (K, T) offered calls per interval
+    aht_s: np.ndarray
+    patience_s: np.ndarray  # inf = never abandons
+    answer_within_s: np.ndarray
+    sl_target: np.ndarray
+    priority: np.ndarray
+    max_asa_s: np.ndarray  # nan = no target
+    max_abandon: np.ndarray  # nan = no target
+    value_per_call: np.ndarray
+    lost_per_abandon: np.ndarray
+    n_segments: int  # classes [0, n_segments) are segments; the rest is the escalation class
+
+    @classmethod
+    def of(cls, scenario) -> "_Classes":
+        segs = scenario.segments
+        rows = [dict(name=s.name, calls=scenario.calls_per_interval(s), aht=s.aht_s,
+                     pat=np.inf if s.patience_s is None else s.patience_s, thr=scenario.answer_within_s(s),
+                     target=scenario.sl_target(s), prio=s.priority,
+                     masa=np.nan if s.max_asa_s is None else s.max_asa_s,
+                     mab=np.nan if s.max_abandon_rate is None else s.max_abandon_rate,
+                     value=s.value_per_call, lost=s.clv * s.churn_per_abandon) for s in segs]
+        if scenario.escalation_groups():
+            esc_calls = np.zeros(scenario.n_intervals)
+            esc_work = np.zeros(scenario.n_intervals)
+            for s in segs:
+                if s.escalation_probability > 0:
+                    c = scenario.calls_per_interval(s) * s.escalation_probability
+                    esc_calls += c
+                    esc_work += c * (s.escalation_aht_s or s.aht_s)
+            sl = scenario.service_level
+            rows.append(dict(name=ESCALATION, calls=esc_calls,
+                             aht=float(esc_work.sum() / esc_calls.sum()) if esc_calls.sum() > 0 else 600.0,
+                             pat=np.inf, thr=sl.answer_within_s, target=sl.target, prio=0, masa=np.nan, mab=np.nan,
+                             value=0.0, lost=0.0))
+
+        def col(key: str) -> np.ndarray:
+            return np.array([r[key] for r in rows], float)
+
+        return cls(names=[r["name"] for r in rows], calls=np.vstack([r["calls"] for r in rows]),
+                   aht_s=col("aht"), patience_s=col("pat"), answer_within_s=col("thr"), sl_target=col("target"),
+                   priority=col("prio"), max_asa_s=col("masa"), max_abandon=col("mab"), value_per_call=col("value"),
+                   lost_per_abandon=col("lost"), n_segments=len(segs))
+
+
+def _split_shares(scenario, classes: _Classes, avail_current: np.ndarray) -> np.ndarray:
+    """Share (G, K, T) of each class's calls sent to each primary group (accepts_after_s == 0).
+
+    A class served by several primary groups is split in proportion to the groups'
+    available agents in the scenario's own schedule in that interval (equal shares
+    where none are scheduled). Overflow groups get no share here.
+    """
+    groups = scenario.agent_groups
+    shares = np.zeros((len(groups), len(classes.names), scenario.n_intervals))
+    for k, name in enumerate(classes.names):
+        idx = [i for i, g in enumerate(groups) if name in g.skills and g.accepts_after_s == 0]
+        if not idx:  # only overflow groups: they take it all
+            idx = [i for i, g in enumerate(groups) if name in g.skills]
+        weights = avail_current[idx].astype(float)
         tot = weights.sum(axis=0)
-        weights = np.where(tot > 0, weights / np.where(tot > 0, tot, 1.0), 1.0 / len(groups))
-        for g, w in zip(groups, weights):
-            shares[(seg, g.name)] = w if w.shape == (t_n,) else np.full(t_n, float(w))
+        shares[idx, k] = np.where(tot > 0, weights / np.where(tot > 0, tot, 1.0), 1.0 / len(idx))
     return shares
 
 
-def plan(scenario, max_occupancy: float | None = None) -> pd.DataFrame:
-    """The staffing plan of a scenario: one row per interval x agent group.
+@dataclass(frozen=True)
+class Plan:
+    """The staffing plan of a scenario, as tidy tables.
 
-    Columns:
-      interval, time, group, calls, traffic_erlangs (offered to the group),
-      required_agents (available agents needed for every segment's targets under the routing),
-      scheduled_agents (= ceil(required / (1 - shrinkage))), current_scheduled (the scenario's),
-      occupancy (at the required level), agent_hours, cost (scheduled x hours x cost_per_hour),
-      cost_optimal_agents, cost_optimal_scheduled (profit-maximising level: margin of answered
-      calls - lost value of abandoned calls (clv x churn_per_abandon) - agent cost),
-      marginal_value (profit change per interval of one more available agent at the required level),
-      and per segment S the group serves: ``calls:S``, ``traffic_erlangs:S``,
-      ``service_level:S``, ``asa_s:S``, ``abandon_rate:S`` (predicted at the required level)
-      and ``service_level_current:S`` (predicted at the scenario's own staffing).
+    ``groups``: one row per interval x agent group. Columns: interval, time, group, calls and
+      traffic_erlangs offered to the group, required_agents (available agents needed for every
+      target), scheduled_agents (= ceil(required / (1 - shrinkage))), current_scheduled (the
+      scenario's), occupancy (at the required level), agent_hours and cost of the scheduled
+      agents, cost_optimal_agents / cost_optimal_scheduled (profit-maximising level),
+      marginal_value (profit change in the interval from one more available agent).
+    ``group_segments``: one row per interval x group x segment the group serves: calls,
+      traffic_erlangs, and service_level, asa_s, abandon_rate predicted at the required level,
+      service_level_current at the scenario's own staffing.
+    ``segments``: one row per interval x segment: the same columns, call-weighted over groups.
+    ``escalations``: one row per interval x escalation group (same columns), empty without escalation.
+    Times in seconds, money in the scenario's currency.
+    """
+
+    scenario: Any
+    groups: pd.DataFrame
+    group_segments: pd.DataFrame
+    segments: pd.DataFrame
+    escalations: pd.DataFrame
+
+    @property
+    def required_available(self) -> np.ndarray:
+        """Required available agents (G, T), groups in scenario order."""
+        return self._matrix("required_agents")
+
+    @property
+    def scheduled(self) -> np.ndarray:
+        """Planned scheduled agents (G, T), groups in scenario order."""
+        return self._matrix("scheduled_agents")
+
+    def _matrix(self, column: str) -> np.ndarray:
+        t_n = self.scenario.n_intervals
+        return self.groups.sort_values(["group_index", "interval"])[column].to_numpy().reshape(-1, t_n)
+
+    def daily_groups(self) -> pd.DataFrame:
+        """Per group, whole day: group, agent_hours, cost, current_agent_hours, peak_required, peak_scheduled."""
+        hours = self.scenario.interval_s / 3600.0
+        g = self.groups.groupby("group", sort=False).agg(
+            agent_hours=("agent_hours", "sum"), cost=("cost", "sum"),
+            current_scheduled=("current_scheduled", "sum"),
+            peak_required=("required_agents", "max"), peak_scheduled=("scheduled_agents", "max"),
+        ).reset_index()
+        g.insert(3, "current_agent_hours", g.pop("current_scheduled") * hours)
+        return g
+
+    def daily_segments(self) -> pd.DataFrame:
+        """Per segment, whole day (call-weighted): segment, calls, service_level, asa_s, abandon_rate,
+        service_level_current."""
+        return _call_weighted(self.segments, ["segment"]).drop(columns=["traffic_erlangs"])
+
+    def approximate_reasons(self) -> list[str]:
+        """Why the analytic figures are approximate for this scenario (empty when Erlang's model is exact)."""
+        return approximate_reasons(self.scenario)
+
+    def wide(self) -> pd.DataFrame:
+        """The plan as one row per interval x group with per-segment ``metric:segment`` columns.
+
+        Kept only as an output format (``ccplan staff --out`` CSV and ``--json`` intervals), so
+        users' existing scripts keep working; code reads the tidy tables instead.
+        """
+        parts = [self.group_segments]
+        if len(self.escalations):
+            parts.append(self.escalations.assign(segment=ESCALATION))
+        long = pd.concat(parts, ignore_index=True)
+        order = list(self.scenario.segment_names) + [ESCALATION]
+        wide = long.set_index(["interval", "group", "segment"])[list(PREDICTION_COLUMNS)].unstack("segment")
+        cols = [(c, s) for s in order for c in PREDICTION_COLUMNS if (c, s) in wide.columns]
+        wide = wide[cols]
+        wide.columns = [f"{c}:{s}" for c, s in cols]
+        out = self.groups.drop(columns=["group_index"])
+        return out.merge(wide.reset_index(), on=["interval", "group"], how="left")
+
+
+def approximate_reasons(scenario) -> list[str]:
+    """Features of a scenario that the analytic planner only approximates (empty: Erlang is exact per interval)."""
+    reasons = []
+    for k in scenario.segment_names:
+        if len(scenario.groups_for(k)) > 1:
+            reasons.append("segments share agent groups")
+            break
+    if any(g.accepts_after_s > 0 for g in scenario.agent_groups):
+        reasons.append("a group takes overflow (accepts_after_s)")
+    if any(g.reserve > 0 for g in scenario.agent_groups):
+        reasons.append("a group keeps reserve agents")
+    if any(s.handle_time != "exponential" for s in scenario.segments):
+        reasons.append("handle times are not exponential")
+    if any(s.patience_s is not None and s.patience != "exponential" for s in scenario.segments):
+        reasons.append("patience is not exponential")
+    if any(s.retrial_probability > 0 for s in scenario.segments):
+        reasons.append("callers retry")
+    if scenario.escalation_groups() and any(s.escalation_probability > 0 for s in scenario.segments):
+        reasons.append("calls escalate")
+    return reasons
+
+
+def _call_weighted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum calls and traffic, call-weight the predictions, per ``keys``. Without calls SL is 1, the rest 0."""
+    w = df["calls"]
+    tmp = df[keys].copy()
+    tmp["calls"] = w
+    tmp["traffic_erlangs"] = df["traffic_erlangs"]
+    metrics = ("service_level", "asa_s", "abandon_rate", "service_level_current")
+    for c in metrics:
+        tmp[c] = np.nan_to_num(df[c].to_numpy(float), nan=0.0, posinf=0.0) * w
+        if c == "asa_s":  # an infinite ASA must stay infinite
+            tmp[c] = np.where(np.isinf(df[c]) & (w > 0), np.inf, tmp[c])
+    agg = tmp.groupby(keys, sort=False).sum().reset_index()
+    tot = agg["calls"].where(agg["calls"] > 0)
+    for c in metrics:
+        agg[c] = (agg[c] / tot).fillna(1.0 if c.startswith("service_level") else 0.0)
+    return agg
+
+
+def plan(scenario, max_occupancy: float | None = None) -> Plan:
+    """The staffing plan of a scenario (see :class:`Plan` for its tables).
 
     Method: segments served by one group are pooled in that group; a segment served
     by several primary groups is split in proportion to their available agents in the
-    scenario's schedule; overflow groups (``accepts_after_s``) receive the calls the
-    primary groups would leave waiting longer than that (at the required level);
-    escalated calls (answered x escalation_probability, handle time escalation_aht_s)
-    are a top-priority class of the ``escalation`` groups. Each pool is sized with
-    :func:`planner.priority.predict_classes` (Erlang A when patience is given).
+    scenario's schedule (so the plan of a shared segment depends on the scenario's own
+    staffing); overflow groups (``accepts_after_s``) receive the calls the primary groups
+    would leave waiting longer than that (at the required level); escalated calls
+    (answered x escalation_probability, handle time escalation_aht_s) are a top-priority
+    class of the ``escalation`` groups. Each pool is sized with
+    :func:`planner.priority.predict_classes` (Erlang A when patience is given). Each
+    interval is treated as in steady state: :mod:`ccplan.verify` corrects the plan by
+    simulation where that, or the pooling approximations, do not hold.
     """
-    t_n = scenario.n_intervals
+    cl = _Classes.of(scenario)
+    groups = scenario.agent_groups
+    g_n, k_n, t_n = len(groups), len(cl.names), scenario.n_intervals
     interval_s = scenario.interval_s
     hours = interval_s / 3600.0
-    labels = scenario.interval_labels()
     strict = scenario.routing.policy == "priority"
-    sl_default = scenario.service_level
+    avail_current = np.vstack([scenario.available_per_interval(g) for g in groups])
+    shares = _split_shares(scenario, cl, avail_current)
+    skilled = np.array([[name in g.skills for name in cl.names] for g in groups])  # (G, K)
 
-    avail_current = {g.name: scenario.available_per_interval(g) for g in scenario.agent_groups}
-    shares = _split_shares(scenario, avail_current)
-
-    # class parameters (segments, plus escalation)
-    cls: dict[str, dict] = {}
-    for s in scenario.segments:
-        cls[s.name] = dict(
-            calls=scenario.calls_per_interval(s), aht=s.aht_s,
-            patience=np.inf if s.patience_s is None else s.patience_s,
-            thr=scenario.answer_within_s(s), target=scenario.sl_target(s), prio=s.priority,
-            max_asa=s.max_asa_s, max_ab=s.max_abandon_rate, value=s.value_per_call,
-            lost=s.clv * s.churn_per_abandon,
-        )
-    esc_groups = scenario.escalation_groups()
-    if esc_groups:
-        esc_calls = np.zeros(t_n)
-        esc_work = np.zeros(t_n)
-        for s in scenario.segments:
-            if s.escalation_probability > 0:
-                c = scenario.calls_per_interval(s) * s.escalation_probability
-                esc_calls += c
-                esc_work += c * (s.escalation_aht_s or s.aht_s)
-        cls[ESCALATION] = dict(
-            calls=esc_calls, aht=float(esc_work.sum() / esc_calls.sum()) if esc_calls.sum() > 0 else 600.0,
-            patience=np.inf, thr=sl_default.answer_within_s, target=sl_default.target, prio=0,
-            max_asa=None, max_ab=None, value=0.0, lost=0.0,
-        )
-
-    # overflow: the share of calls that would wait longer than accepts_after_s at the primaries
-    overflow_in: dict[tuple[str, str], np.ndarray] = {}
-    rows: list[dict] = []
-    ordered = sorted(scenario.agent_groups, key=lambda g: g.accepts_after_s > 0)  # primaries first
-    results: dict[str, dict] = {}
-    for g in ordered:
-        seg_names = [k for k in cls if k in g.skills]
-        if g.accepts_after_s > 0:
-            calls_k = np.vstack([shares.get((k, g.name), np.zeros(t_n)) * cls[k]["calls"]
-                                 + overflow_in.get((k, g.name), np.zeros(t_n)) for k in seg_names])
-        else:
-            calls_k = np.vstack([shares.get((k, g.name), np.zeros(t_n)) * cls[k]["calls"] for k in seg_names])
-        aht_k = np.array([cls[k]["aht"] for k in seg_names])
-        pat_k = np.array([cls[k]["patience"] for k in seg_names])
-        thr_k = np.array([cls[k]["thr"] for k in seg_names])
-        prio_k = np.array([cls[k]["prio"] for k in seg_names])
-        traffic_k = calls_k * aht_k[:, None] / interval_s
-        target_k = np.array([cls[k]["target"] for k in seg_names])[:, None]
-        masa_k = np.array([np.nan if cls[k]["max_asa"] is None else cls[k]["max_asa"] for k in seg_names])[:, None]
-        mab_k = np.array([np.nan if cls[k]["max_ab"] is None else cls[k]["max_ab"] for k in seg_names])[:, None]
+    calls_gk = shares * cl.calls[None]  # (G, K, T); overflow added below
+    req = np.zeros((g_n, t_n), np.int64)
+    best_n = np.zeros((g_n, t_n), np.int64)
+    marginal = np.zeros((g_n, t_n))
+    occ = np.zeros((g_n, t_n))
+    pred_gk = {c: np.full((g_n, k_n, t_n), np.nan) for c in ("service_level", "asa_s", "abandon_rate",
+                                                             "service_level_current")}
+    order = sorted(range(g_n), key=lambda i: groups[i].accepts_after_s > 0)  # primaries first
+    for gi in order:
+        g = groups[gi]
+        ks = np.flatnonzero(skilled[gi])
+        calls_k = calls_gk[gi, ks]
+        traffic_k = calls_k * cl.aht_s[ks, None] / interval_s
+        aht_k, pat_k, thr_k, prio_k = cl.aht_s[ks], cl.patience_s[ks], cl.answer_within_s[ks], cl.priority[ks]
+        target_k, masa_k, mab_k = cl.sl_target[ks, None], cl.max_asa_s[ks, None], cl.max_abandon[ks, None]
         need_asa = bool(np.isfinite(masa_k).any())
 
         def predict(n: np.ndarray, traffic_k=traffic_k, aht_k=aht_k, pat_k=pat_k, thr_k=thr_k, prio_k=prio_k):
             return predict_classes(n, traffic_k, aht_k, pat_k, thr_k, prio_k, strict_priority=strict)
 
         def meets(n: np.ndarray, predict=predict, target_k=target_k, masa_k=masa_k, mab_k=mab_k,
-                  traffic_k=traffic_k) -> np.ndarray:
+                  traffic_k=traffic_k, need_asa=need_asa) -> np.ndarray:
             p = predict(n)
             has = traffic_k > 0
             ok = (p.service_level >= target_k - 1e-12) | ~has
@@ -332,116 +466,70 @@ def plan(scenario, max_occupancy: float | None = None) -> pd.DataFrame:
             return res | (traffic_k.sum(axis=0) <= 0)
 
         a = traffic_k.sum(axis=0)
-        req = min_agents(meets, np.full(t_n, -1), a + 2 * np.sqrt(a) + 2, _CAP_FACTOR * a + _CAP_PLUS)
-        req = np.where(a <= 0, 0, req)
-        req_eval = np.maximum(req, 0)
-        pred = predict(req_eval)
-        pred_cur = predict(avail_current[g.name])
-        sched = scheduled_agents(req_eval, g.shrinkage)
+        r = min_agents(meets, np.full(t_n, -1), a + 2 * np.sqrt(a) + 2, _CAP_FACTOR * a + _CAP_PLUS)
+        r = np.where(a <= 0, 0, r)
+        req[gi] = r
+        n_eval = np.maximum(r, 0)
+        pred = predict(n_eval)
+        pred_cur = predict(avail_current[gi])
+        occ[gi] = pred.occupancy
+        for c in ("service_level", "asa_s", "abandon_rate"):
+            pred_gk[c][gi, ks] = getattr(pred, c)
+        pred_gk["service_level_current"][gi, ks] = pred_cur.service_level
 
-        # overflow to later groups: calls waiting longer than accepts_after_s at the required level
+        # overflow to later groups: calls still waiting after accepts_after_s at the required level
         if g.accepts_after_s == 0:
-            for og in scenario.agent_groups:
+            for oi, og in enumerate(groups):
                 if og.accepts_after_s > 0:
-                    p_over = predict_classes(req_eval, traffic_k, aht_k, pat_k,
-                                             np.full(len(seg_names), og.accepts_after_s), prio_k,
-                                             strict_priority=strict)
-                    for i, k in enumerate(seg_names):
-                        if k in og.skills:
-                            frac = p_over.still_waiting[i]
-                            overflow_in[(k, og.name)] = overflow_in.get((k, og.name), 0) + calls_k[i] * frac
+                    p_over = predict_classes(n_eval, traffic_k, aht_k, pat_k, np.full(len(ks), og.accepts_after_s),
+                                             prio_k, strict_priority=strict)
+                    for j, k in enumerate(ks):
+                        if skilled[oi, k]:
+                            calls_gk[oi, k] += calls_k[j] * p_over.still_waiting[j]
 
-        # cost-optimal level: scan n around the load
+        # cost-optimal level and the value of one more agent
         cost_int = g.cost_per_hour * hours
-        value_k = np.array([cls[k]["value"] for k in seg_names])[:, None]
-        lost_k = np.array([cls[k]["lost"] for k in seg_names])[:, None]
-        best_n = _cost_optimal(predict, a, req_eval, pat_k, calls_k, value_k, lost_k, g.shrinkage, cost_int)
-        prof_req = _profit_per_interval(pred.abandon_rate, calls_k, value_k, lost_k, sched, cost_int)
-        p_next = predict(req_eval + 1)
+        value_k, lost_k = cl.value_per_call[ks, None], cl.lost_per_abandon[ks, None]
+        best_n[gi] = _cost_optimal(predict, a, n_eval, pat_k, calls_k, value_k, lost_k, g.shrinkage, cost_int)
+        prof_req = _profit_per_interval(pred.abandon_rate, calls_k, value_k, lost_k,
+                                        scheduled_agents(n_eval, g.shrinkage), cost_int)
+        p_next = predict(n_eval + 1)
         prof_next = _profit_per_interval(p_next.abandon_rate, calls_k, value_k, lost_k,
-                                         scheduled_agents(req_eval + 1, g.shrinkage), cost_int)
-        results[g.name] = dict(
-            seg_names=seg_names, calls_k=calls_k, traffic_k=traffic_k, req=req, sched=sched, pred=pred,
-            pred_cur=pred_cur, best_n=best_n, marginal=prof_next - prof_req, cost_int=cost_int,
-        )
+                                         scheduled_agents(n_eval + 1, g.shrinkage), cost_int)
+        marginal[gi] = prof_next - prof_req
 
-    for g in scenario.agent_groups:
-        r = results[g.name]
-        cur = scenario.agents_per_interval(g)
-        for i in range(t_n):
-            row = {
-                "interval": i, "time": labels[i], "group": g.name,
-                "calls": float(r["calls_k"][:, i].sum()), "traffic_erlangs": float(r["traffic_k"][:, i].sum()),
-                "required_agents": int(r["req"][i]), "scheduled_agents": int(r["sched"][i]),
-                "current_scheduled": int(cur[i]), "occupancy": float(r["pred"].occupancy[i]),
-                "agent_hours": float(r["sched"][i] * hours), "cost": float(r["sched"][i] * r["cost_int"]),
-                "cost_optimal_agents": int(r["best_n"][i]),
-                "cost_optimal_scheduled": int(scheduled_agents(r["best_n"][i], g.shrinkage)),
-                "marginal_value": float(r["marginal"][i]),
-            }
-            for k_i, k in enumerate(r["seg_names"]):
-                row[f"calls:{k}"] = float(r["calls_k"][k_i, i])
-                row[f"traffic_erlangs:{k}"] = float(r["traffic_k"][k_i, i])
-                row[f"service_level:{k}"] = float(r["pred"].service_level[k_i, i])
-                row[f"asa_s:{k}"] = float(r["pred"].asa_s[k_i, i])
-                row[f"abandon_rate:{k}"] = float(r["pred"].abandon_rate[k_i, i])
-                row[f"service_level_current:{k}"] = float(r["pred_cur"].service_level[k_i, i])
-            rows.append(row)
-    return pd.DataFrame(rows)
+    traffic_gk = calls_gk * cl.aht_s[None, :, None] / interval_s
+    shrink = np.array([g.shrinkage for g in groups])[:, None]
+    cost_h = np.array([g.cost_per_hour for g in groups])[:, None]
+    sched = scheduled_agents(np.maximum(req, 0), shrink)
+    labels = np.array(scenario.interval_labels())
+    gnames = np.array(scenario.group_names)
+    group_df = pd.DataFrame({
+        "interval": np.tile(np.arange(t_n), g_n), "time": np.tile(labels, g_n),
+        "group": np.repeat(gnames, t_n), "group_index": np.repeat(np.arange(g_n), t_n),
+        "calls": calls_gk.sum(axis=1).ravel(), "traffic_erlangs": traffic_gk.sum(axis=1).ravel(),
+        "required_agents": req.ravel(), "scheduled_agents": sched.ravel(),
+        "current_scheduled": np.vstack([scenario.agents_per_interval(g) for g in groups]).ravel(),
+        "occupancy": occ.ravel(), "agent_hours": (sched * hours).ravel(), "cost": (sched * hours * cost_h).ravel(),
+        "cost_optimal_agents": best_n.ravel(), "cost_optimal_scheduled": scheduled_agents(best_n, shrink).ravel(),
+        "marginal_value": marginal.ravel(),
+    })
 
-
-def plan_by_segment(plan_df: pd.DataFrame) -> pd.DataFrame:
-    """Long table per interval x segment from :func:`plan`: calls and call-weighted predictions across groups.
-
-    Columns: interval, time, segment, calls, traffic_erlangs, service_level, asa_s,
-    abandon_rate, service_level_current.
-    """
-    segs = sorted({c.split(":", 1)[1] for c in plan_df.columns if c.startswith("calls:")},
-                  key=lambda s: list(plan_df.columns).index(f"calls:{s}"))
-    out = []
-    for s in segs:
-        sub = plan_df[plan_df[f"calls:{s}"].notna()]
-        w = sub[f"calls:{s}"]
-        g = sub.assign(_w=w)
-        for col in ("service_level", "asa_s", "abandon_rate", "service_level_current"):
-            g[f"_{col}"] = g[f"{col}:{s}"].fillna(0.0) * w
-        agg = g.groupby(["interval", "time"], sort=True).agg(
-            calls=("_w", "sum"), traffic_erlangs=(f"traffic_erlangs:{s}", "sum"),
-            **{f"_{c}": (f"_{c}", "sum") for c in ("service_level", "asa_s", "abandon_rate", "service_level_current")},
-        ).reset_index()
-        tot = agg["calls"].where(agg["calls"] > 0)
-        for col in ("service_level", "asa_s", "abandon_rate", "service_level_current"):
-            agg[col] = (agg.pop(f"_{col}") / tot).fillna(1.0 if "service_level" in col else 0.0)
-        agg.insert(2, "segment", s)
-        out.append(agg)
-    return pd.concat(out, ignore_index=True)
-
-
-def daily_summary(plan_df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per group, per segment) daily totals from :func:`plan`.
-
-    Groups: group, agent_hours, cost, current_agent_hours, peak_required, peak_scheduled.
-    Segments: segment, calls, service_level, asa_s, abandon_rate, service_level_current
-    (call-weighted over the day).
-    """
-    hours_per_row = (plan_df["agent_hours"] / plan_df["scheduled_agents"].replace(0, np.nan)).dropna()
-    h = float(hours_per_row.iloc[0]) if len(hours_per_row) else 0.0
-    groups = plan_df.groupby("group", sort=False).agg(
-        agent_hours=("agent_hours", "sum"), cost=("cost", "sum"),
-        current_agent_hours=("current_scheduled", lambda s: float(s.sum() * h)),
-        peak_required=("required_agents", "max"), peak_scheduled=("scheduled_agents", "max"),
-    ).reset_index()
-    seg = plan_by_segment(plan_df)
-    rows = []
-    for s, sub in seg.groupby("segment", sort=False):
-        w = sub["calls"]
-        tot = w.sum()
-        rows.append({
-            "segment": s, "calls": float(tot),
-            **{c: float((sub[c] * w).sum() / tot) if tot > 0 else float("nan")
-               for c in ("service_level", "asa_s", "abandon_rate", "service_level_current")},
-        })
-    return groups, pd.DataFrame(rows)
+    gi_, ki_ = np.nonzero(skilled)
+    long = pd.DataFrame({
+        "interval": np.tile(np.arange(t_n), len(gi_)), "time": np.tile(labels, len(gi_)),
+        "group": np.repeat(gnames[gi_], t_n), "segment": np.repeat(np.array(cl.names)[ki_], t_n),
+        "calls": calls_gk[gi_, ki_].ravel(), "traffic_erlangs": traffic_gk[gi_, ki_].ravel(),
+        **{c: pred_gk[c][gi_, ki_].ravel() for c in pred_gk},
+    })
+    is_esc = long["segment"].to_numpy() == ESCALATION
+    esc = long[is_esc].drop(columns=["segment"]).reset_index(drop=True)
+    gs = long[~is_esc].reset_index(drop=True)
+    segs = _call_weighted(gs, ["interval", "time", "segment"])
+    segs["segment"] = pd.Categorical(segs["segment"], categories=scenario.segment_names)
+    segs = segs.sort_values(["segment", "interval"]).reset_index(drop=True)
+    segs["segment"] = segs["segment"].astype(str)
+    return Plan(scenario, group_df, gs, segs, esc)
 
 
 def staffing_curve(traffic_erlangs: float, aht_s: float, answer_within_s: float, patience_s: float | None,

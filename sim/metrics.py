@@ -220,3 +220,68 @@ def summarise(per_rep: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd
             row[c], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = m, lo, hi
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def interval_counts(log: dict[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
+    """Compact per-interval counts of one replication, in numpy only (what the verifier needs).
+
+    Calls are counted in the interval of their arrival (escalations in the interval they were
+    escalated). Returns arrays: ``offered``, ``answered``, ``within`` (answered within the segment's
+    threshold), ``abandoned`` and ``wait_answered_s`` (summed wait of answered calls), each
+    (segments, intervals); ``esc_offered`` and ``esc_within`` (intervals,) for escalations,
+    judged against the default threshold; ``busy_s`` (groups, intervals): agent seconds on calls.
+    """
+    n_seg, n_int, isec = len(scenario.segments), scenario.n_intervals, scenario.interval_s
+    seg = log["segment"].astype(np.int64)
+    thr = np.array([scenario.answer_within_s(s) for s in scenario.segments])
+    answered, abandoned, wait = log["answered"], log["abandoned"], log["wait_s"]
+    within = answered & (np.nan_to_num(wait, nan=np.inf) <= thr[seg] + 1e-9)
+    interval = np.minimum((log["arrival_s"] // isec).astype(np.int64), n_int - 1)
+    key = seg * n_int + interval
+    size = n_seg * n_int
+
+    def count(weights=None) -> np.ndarray:
+        return np.bincount(key, weights=weights, minlength=size).reshape(n_seg, n_int)
+
+    esc = log["escalated"]
+    esc_int = np.minimum((log["end_s"][esc] // isec).astype(np.int64), n_int - 1)
+    esc_ok = np.nan_to_num(log["escalation_wait_s"][esc], nan=np.inf) <= scenario.service_level.answer_within_s + 1e-9
+    n_grp = len(scenario.agent_groups)
+    busy = _overlap_by_interval(log["answer_s"], log["end_s"], np.maximum(log["group"].astype(np.int64), 0), n_grp,
+                                isec, n_int)
+    busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"],
+                                 np.maximum(log["escalation_group"].astype(np.int64), 0), n_grp, isec, n_int)
+    return {
+        "offered": count(), "answered": count(answered.astype(float)), "within": count(within.astype(float)),
+        "abandoned": count(abandoned.astype(float)),
+        "wait_answered_s": count(np.where(answered, np.nan_to_num(wait, nan=0.0), 0.0)),
+        "esc_offered": np.bincount(esc_int, minlength=n_int).astype(float),
+        "esc_within": np.bincount(esc_int, weights=esc_ok.astype(float), minlength=n_int),
+        "busy_s": busy[:, :n_int],
+    }
+
+
+def window_upper_bounds(log: dict[str, np.ndarray], scenario: Scenario, now_s: float) -> dict[str, np.ndarray]:
+    """Counts of a replication stopped at ``now_s`` that bound what the full run can still give.
+
+    Returns (segments, intervals) arrays over calls that arrived by ``now_s``: ``offered``,
+    ``within_max`` (answered within the threshold, plus calls still waiting whose wait is not yet
+    past it: the most that can end up within), and ``abandoned`` (the least abandonment). Intervals
+    that had not ended by ``now_s`` have incomplete ``offered`` counts and must not be judged.
+    """
+    n_seg, n_int, isec = len(scenario.segments), scenario.n_intervals, scenario.interval_s
+    arrived = log["arrival_s"] <= now_s
+    seg = log["segment"][arrived].astype(np.int64)
+    thr = np.array([scenario.answer_within_s(s) for s in scenario.segments])[seg]
+    answered, abandoned = log["answered"][arrived], log["abandoned"][arrived]
+    arrival = log["arrival_s"][arrived]
+    wait = np.nan_to_num(log["wait_s"][arrived], nan=np.inf)
+    waiting = ~answered & ~abandoned
+    within_max = (answered & (wait <= thr + 1e-9)) | (waiting & (now_s - arrival <= thr + 1e-9))
+    key = seg * n_int + np.minimum((arrival // isec).astype(np.int64), n_int - 1)
+
+    def count(weights=None) -> np.ndarray:
+        return np.bincount(key, weights=weights, minlength=n_seg * n_int).reshape(n_seg, n_int)
+
+    return {"offered": count(), "within_max": count(within_max.astype(float)),
+            "abandoned": count(abandoned.astype(float))}

@@ -69,7 +69,11 @@ class CallCenterModel:
     """One replication of a scenario's day. Build, then :meth:`run`; results are in :meth:`log_arrays`."""
 
     def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
-                 policy: Policy | None = None, check_invariants: bool = False) -> None:
+                 policy: Policy | None = None, check_invariants: bool = False,
+                 available: np.ndarray | None = None) -> None:
+        """``available`` (groups x intervals, optional) replaces the agents on the phones that the
+        scenario's schedule and shrinkage give: the verifier tries staffing variants this way
+        without building a new Scenario for each."""
         self.scenario = scenario
         self.seed = scenario.simulation.seed if seed is None else seed
         self.replication = replication
@@ -103,7 +107,10 @@ class CallCenterModel:
             ))
         self.q_groups = [[grp for grp in self.groups if q in grp.queue_ids] for q in range(n_q)]
         self.q_overflow = [[grp for grp in gl if grp.accepts_after_s > 0] for gl in self.q_groups]
-        self.avail = np.vstack([scenario.available_per_interval(g) for g in scenario.agent_groups])
+        if available is None:
+            self.avail = np.vstack([scenario.available_per_interval(g) for g in scenario.agent_groups])
+        else:
+            self.avail = np.asarray(available, dtype=np.int64).reshape(len(scenario.agent_groups), self.n_intervals)
 
         # random streams and pre-drawn callers (common random numbers)
         self.handle_dist = []
@@ -173,13 +180,24 @@ class CallCenterModel:
 
     def run(self) -> "CallCenterModel":
         """Simulate the whole day, overtime included."""
+        self.start()
+        self.env.run()
+        return self
+
+    def start(self) -> None:
+        """Schedule the day's first events (interval boundaries, closing, the first arrival)."""
         for i in range(self.n_intervals):
             self._at(i * self.interval_s, self._boundary, i)
         self._at(self.close_s, self._close)
         if self.n_first:
             self._at(self.c_arrival[0], self._next_arrival, 0)
-        self.env.run()
-        return self
+
+    def run_until_interval(self, interval: int) -> None:
+        """Advance a started model to the start of ``interval``, before its staffing change is applied,
+        so that a copy (``copy.deepcopy``) can go on with other agents from there."""
+        until = interval * self.interval_s
+        if until > self.env.now:
+            self.env.run(until=until)
 
     # ------------------------------------------------------------------ events
     def _next_arrival(self, cid: int, _ev=None) -> None:

@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from ccplan.scenario import Scenario
-from sim.metrics import log_frame, replication_metrics, summarise
+from sim.metrics import interval_counts, log_frame, replication_metrics, summarise, window_upper_bounds
 from sim.model import CallCenterModel
 
 TABLES = ("segments", "intervals", "groups", "group_intervals", "segment_groups", "day")
@@ -58,6 +58,46 @@ def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: b
     if keep_log:
         out["call_log"] = log_frame(log, scenario, replication)
     return out
+
+
+def run_counts(scenario: Scenario, available, replication: int, seed: int) -> dict:
+    """Simulate one replication with ``available`` agents (groups x intervals) replacing the scenario's;
+    return only compact per-interval counts (:func:`sim.metrics.interval_counts`)."""
+    model = CallCenterModel(scenario, replication=replication, seed=seed, available=available).run()
+    return interval_counts(model.log_arrays(), scenario)
+
+
+def run_counts_removals(scenario: Scenario, available, removals: list[tuple[int, int]], replication: int,
+                        seed: int, horizon: int | None = None) -> tuple[dict | None, list[dict]]:
+    """Counts of one replication at ``available`` staffing and at each single removal (group, interval)
+    from it. The simulation up to each removal's interval is shared (the model is copied there and
+    goes on with one agent less), so a removal late in the day costs only the rest of the day; the
+    numbers are identical to separate runs with the same seed.
+
+    With ``horizon`` each copy runs only to the end of interval ``t + horizon - 1`` and returns
+    :func:`sim.metrics.window_upper_bounds` instead (and no base counts): enough to rule a removal
+    out when even the best outcome of the calls still waiting misses a target.
+    """
+    import copy
+
+    base = CallCenterModel(scenario, replication=replication, seed=seed, available=available)
+    base.start()
+    results: dict[tuple[int, int], dict] = {}
+    for g, t in sorted(removals, key=lambda gt: (gt[1], gt[0])):
+        base.run_until_interval(t)
+        m = copy.deepcopy(base)
+        m.avail[g, t] -= 1
+        if horizon is None:
+            m.env.run()
+            results[(g, t)] = interval_counts(m.log_arrays(), scenario)
+        else:
+            stop = min(t + horizon, scenario.n_intervals)
+            m.run_until_interval(stop)
+            results[(g, t)] = window_upper_bounds(m.log_arrays(), scenario, m.env.now)
+    if horizon is not None:
+        return None, [results[gt] for gt in removals]
+    base.env.run()
+    return interval_counts(base.log_arrays(), scenario), [results[gt] for gt in removals]
 
 
 class InlineExecutor(Executor):

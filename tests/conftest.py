@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,3 +19,9 @@ SCENARIOS = ROOT / "scenarios"
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def ccplan(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the CLI as a user does (``python -m ccplan ...``), capturing its output."""
+    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT)

@@ -1,19 +1,14 @@
 """`ccplan erlang` and `ccplan staff` as a user runs them."""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from ccplan.scenario import presets
+from tests.conftest import ccplan
 
 ERLANG_KEYS = {"agents", "scheduled_agents", "traffic_erlangs", "service_level", "asa_s", "p_wait", "occupancy"}
-
-
-def ccplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_erlang_sizes_the_textbook_case():

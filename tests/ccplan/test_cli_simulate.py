@@ -1,17 +1,12 @@
 """`ccplan simulate` as a user runs it."""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from ccplan.scenario import presets
-
-
-def ccplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=600)
+from tests.conftest import ccplan
 
 
 @pytest.mark.parametrize("name", sorted(presets()))

@@ -1,15 +1,10 @@
 """`ccplan validate`: ok with a summary, or every problem and exit 1; never a traceback."""
 
-import subprocess
-import sys
 
 import pytest
 
 from ccplan.scenario import presets
-
-
-def ccplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=120)
+from tests.conftest import ccplan
 
 
 @pytest.mark.parametrize("name", sorted(presets()))

@@ -1,8 +1,6 @@
 """Comparisons with common random numbers; variants inline; sweeps; charts."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,10 +10,7 @@ from ccplan import charts
 from ccplan.compare import compare, frontier, paired_difference, parse_vary, variants_of
 from ccplan.scenario import ScenarioError, load, presets
 from sim.runner import InlineExecutor
-
-
-def ccplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=600)
+from tests.conftest import ccplan
 
 
 def test_parse_vary_lists_and_ranges():

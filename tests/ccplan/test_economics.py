@@ -96,10 +96,10 @@ def test_every_figure_has_a_confidence_interval():
 
 def test_plan_pricing_adds_up():
     sc = load(presets()["retail_bank"])
-    df = plan(sc)
-    priced = price_plan(df, sc)
+    p = plan(sc)
+    priced = price_plan(p)
     segs = priced[priced["segment"] != TOTAL]
     assert list(segs["segment"]) == sc.segment_names
-    assert segs["agent_cost"].sum() == pytest.approx(df["cost"].sum())
+    assert segs["agent_cost"].sum() == pytest.approx(p.groups["cost"].sum())
     tot = priced[priced["segment"] == TOTAL].iloc[0]
     assert tot["profit"] == pytest.approx(tot["margin"] - tot["lost_value"] - tot["agent_cost"] - tot["telephony_cost"])

@@ -9,7 +9,7 @@ from ccplan.scenario import from_dict, load, presets
 from planner.erlang import erlang_c
 from planner.priority import predict_classes, priority_waits_s
 from planner.staffing import (
-    available_agents, daily_summary, evaluate, plan, plan_by_segment, required_agents, scheduled_agents,
+    available_agents, approximate_reasons, evaluate, plan, required_agents, scheduled_agents,
 )
 
 
@@ -101,24 +101,48 @@ def test_overloaded_priority_pool_sheds_the_lowest_class_first():
 @pytest.mark.parametrize("name", sorted(presets()))
 def test_plan_of_every_preset(name):
     s = load(presets()[name])
-    df = plan(s)
+    p = plan(s)
+    df = p.groups
     assert len(df) == s.n_intervals * len(s.agent_groups)
     assert (df["required_agents"] >= 0).all()
     assert (df["scheduled_agents"] >= df["required_agents"]).all()
     # every segment's offered calls are distributed over the groups that serve it
-    seg = plan_by_segment(df)
+    seg = p.segments
+    assert set(seg["segment"]) == set(s.segment_names)  # tidy: no escalation pseudo-segment
+    assert len(seg) == s.n_intervals * len(s.segments)
     for sg in s.segments:
         got = seg.loc[seg["segment"] == sg.name, "calls"].sum()
         assert got >= s.calls_per_interval(sg).sum() - 1e-6
-    groups, segments = daily_summary(df)
+    groups = p.daily_groups()
     assert groups["cost"].sum() == pytest.approx(df["cost"].sum())
+    assert p.required_available.shape == (len(s.agent_groups), s.n_intervals)
+
+
+def test_wide_output_keeps_the_per_segment_columns_of_the_csv_and_json():
+    s = load(presets()["retail_bank"])
+    p = plan(s)
+    wide = p.wide()
+    assert len(wide) == len(p.groups)
+    for k in s.segment_names:
+        assert f"service_level:{k}" in wide.columns and f"calls:{k}" in wide.columns
+    assert "calls:escalation" in wide.columns  # escalation load stays visible in the output
+    gs = p.group_segments.set_index(["interval", "group", "segment"])
+    row = wide.iloc[5]
+    assert row["service_level:premium"] == pytest.approx(gs.loc[(row["interval"], row["group"], "premium"),
+                                                                  "service_level"])
+
+
+def test_the_planner_says_when_it_is_approximate():
+    assert approximate_reasons(load(presets()["trainer"])) == []
+    reasons = approximate_reasons(load(presets()["telecom"]))
+    assert "segments share agent groups" in reasons and any("overflow" in r for r in reasons)
 
 
 def test_plan_meets_each_segment_target_in_a_single_group():
     s = load(presets()["trainer"])
-    df = plan(s)
-    for seg in s.segments:
-        assert (df[f"service_level:{seg.name}"] >= s.sl_target(seg) - 1e-9).all()
+    seg = plan(s).segments
+    for sg in s.segments:
+        assert (seg.loc[seg["segment"] == sg.name, "service_level"] >= s.sl_target(sg) - 1e-9).all()
 
 
 def test_plan_costs_scheduled_agents_at_the_hourly_rate():
@@ -127,7 +151,7 @@ def test_plan_costs_scheduled_agents_at_the_hourly_rate():
         "segments": [{"name": "a", "calls_per_interval": [100, 0], "aht_s": 180}],
         "agent_groups": [{"name": "g", "skills": ["a"], "agents": 10, "cost_per_hour": 25, "shrinkage": 0.2}],
     }
-    df = plan(from_dict(data))
+    df = plan(from_dict(data)).groups
     row = df.iloc[0]
     assert row["required_agents"] == int(required_agents(5.0, 180, 20, 0.8))
     assert row["scheduled_agents"] == int(scheduled_agents(row["required_agents"], 0.2))
@@ -142,9 +166,9 @@ def test_cost_optimal_staffing_grows_with_the_value_of_a_call():
                       "value_per_call": 1.0}],
         "agent_groups": [{"name": "g", "skills": ["a"], "agents": 30, "cost_per_hour": 20}],
     }
-    cheap = plan(from_dict(base)).iloc[0]["cost_optimal_agents"]
+    cheap = plan(from_dict(base)).groups.iloc[0]["cost_optimal_agents"]
     base["segments"][0]["value_per_call"] = 50.0
-    rich = plan(from_dict(base)).iloc[0]["cost_optimal_agents"]
+    rich = plan(from_dict(base)).groups.iloc[0]["cost_optimal_agents"]
     assert rich > cheap
 
 

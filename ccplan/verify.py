@@ -1,0 +1,687 @@
+"""Staffing corrected by simulation: the analytic plan, then the real simulator decides.
+
+The planner treats each interval as a steady-state queue and pools shared groups
+approximately, so its plan can be far off where planners need it most: segments that share
+groups with overflow, and days whose load rises and falls (a queue carries over into the
+next interval). :func:`verify` starts from :func:`planner.staffing.plan` and corrects it with
+the simulator until
+
+* every (interval, segment) with enough calls to judge meets its targets (service level,
+  and ASA and abandonment where the segment has them), every segment meets them over the
+  whole day, escalations meet the default service level, and no group exceeds an occupancy
+  cap when one is given; and
+* no group in any interval can lose one agent without breaking a target (1-opt minimal),
+  when the final check runs (``polish``).
+
+Method. It is the simulation-based iterative staffing of Feldman, Mandelbaum, Massey & Whitt
+(2008, "Staffing of time-varying queues to achieve time-stable performance", Management
+Science 54(2)) in spirit: staffing per interval is corrected from what the simulator shows
+in that interval, so the carry-over of a queue from one interval into the next is in the
+measurement rather than assumed away. For shared groups it follows the simulation-based
+local search of Cezik & L'Ecuyer (2008, "Staffing multiskill call centers via linear
+programming and simulation", Management Science 54(2)) and Atlason, Epelman & Henderson
+(2004, Annals of OR 127): candidate moves are evaluated by simulation with common random
+numbers, so a +-1 agent step is compared on exactly the same callers. Concretely:
+
+1. *Repair*: while some target fails, add agents in the failing intervals. Where several
+   groups could take the calls, each candidate group is tried by simulation and the one that
+   removes the most shortfall (in that interval and the two after it) per unit of cost wins.
+2. *Trim*: intervals are taken in three interleaved classes (t mod 3), so that removals in the
+   same batch are at least three intervals apart; for each group, one agent is removed in
+   every interval of the class, and a removal is kept where its interval and the two after
+   it still meet every target; the combined batch is confirmed by one more simulation.
+3. *Polish*: every single (group, interval) removal is simulated; any that keeps every target
+   is applied. When it finds none, the staffing is 1-opt minimal for these random numbers.
+
+An interval counts as meeting its target when the simulated estimate (the ratio of summed
+counts over replications) is at or above it; each estimate comes with a 95% confidence
+interval (ratio estimator over replications, t quantile, clipped to the feasible range).
+Intervals with fewer than ``min_calls`` offered calls (mean per replication) are reported
+as too few to judge and are not chased: their staffing stays at the analytic plan.
+The simulation is the real one: patience, retrials, escalation, overflow, reserve and
+shrinkage all stay in the model. Agents are counted on the phones (available); scheduled
+agents are ceil(available / (1 - shrinkage)), the fewest that give them.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ccplan.scenario import Scenario, available_agents, from_dict, to_dict
+from planner.staffing import Plan, plan as analytic_plan, scheduled_agents
+from sim.runner import InlineExecutor, run_counts, run_counts_removals
+
+MIN_CALLS = 20.0
+_WINDOW = 3  # a removal in interval t is judged on t, t+1, t+2; batches keep removals this far apart
+_EPS = 1e-12
+
+Progress = Callable[[int, int, str], None]
+
+
+class VerifyError(ValueError):
+    """Options that cannot be verified (one clear message)."""
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """Every target as arrays: segments (K, T) cells, escalation (T,), groups (G, T) occupancy."""
+
+    sl: np.ndarray  # (K,)
+    max_asa_s: np.ndarray  # (K,), nan = none
+    max_abandon: np.ndarray  # (K,), nan = none
+    esc_sl: float | None  # default target for escalations, None without escalation
+    max_occupancy: float | None
+
+
+@dataclass
+class Evaluation:
+    """Simulated measures of one staffing (``available``: groups x intervals) over R replications."""
+
+    available: np.ndarray
+    counts: dict[str, np.ndarray]  # each (R, ...) as from sim.metrics.interval_counts
+    offered_mean: np.ndarray = field(init=False)  # (K, T) mean offered per replication
+    sl: np.ndarray = field(init=False)
+    asa_s: np.ndarray = field(init=False)
+    abandon: np.ndarray = field(init=False)
+    occupancy: np.ndarray = field(init=False)  # (G, T); nan where nobody is on the phones
+
+    def __post_init__(self) -> None:
+        c = self.counts
+        off = c["offered"].sum(axis=0)
+        ans = c["answered"].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.offered_mean = off / c["offered"].shape[0]
+            self.sl = np.where(off > 0, c["within"].sum(axis=0) / off, np.nan)
+            self.asa_s = np.where(ans > 0, c["wait_answered_s"].sum(axis=0) / ans, np.where(off > 0, np.inf, np.nan))
+            self.abandon = np.where(off > 0, c["abandoned"].sum(axis=0) / off, np.nan)
+            self.esc_sl = np.where(c["esc_offered"].sum(axis=0) > 0,
+                                   c["esc_within"].sum(axis=0) / c["esc_offered"].sum(axis=0), np.nan)
+            self.esc_offered_mean = c["esc_offered"].mean(axis=0)
+            busy = c["busy_s"].mean(axis=0)
+        self.busy_s = busy
+
+    def day(self, key: str, denominator: str) -> np.ndarray:
+        """Per replication (R, K) whole-day ratio, as ``ccplan simulate`` reports it (mean over replications)."""
+        num = self.counts[key].sum(axis=2)
+        den = self.counts[denominator].sum(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+
+def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95, upper: float | None = 1.0
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ratio estimate sum(num)/sum(den) over replications (axis 0) with a t confidence interval
+    (delta method), clipped to [0, upper]. Returns (estimate, low, high); nan where den sums to 0."""
+    num = np.asarray(num, float)
+    den = np.asarray(den, float)
+    r_n = num.shape[0]
+    tot = den.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = np.where(tot > 0, num.sum(axis=0) / tot, np.nan)
+        resid = num - est[None] * den
+        s = np.sqrt((resid ** 2).sum(axis=0) / max(r_n - 1, 1))
+        half = stats.t.ppf(0.5 + level / 2, max(r_n - 1, 1)) * s / (tot / r_n) / np.sqrt(r_n)
+    if r_n < 2:
+        half = np.full_like(est, np.nan)
+    lo = np.maximum(est - half, 0.0)
+    hi = est + half if upper is None else np.minimum(est + half, upper)
+    return est, lo, hi
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of :func:`verify`.
+
+    ``groups``: interval x group: interval, time, group, agents_planned / agents_verified (scheduled),
+      available_planned / available_verified (on the phones), occupancy (simulated, at the verified staffing).
+    ``intervals``: interval x segment at the verified staffing: offered (mean calls per replication),
+      judged (enough calls), service_level with service_level_ci_low/high, target, asa_s, abandon_rate,
+      meets (True/False; None when not judged), and service_level_planned (simulated at the analytic plan).
+    ``segments``: per segment: service_level (whole day, mean over replications) and its CI, target,
+      worst_interval (clock time of the lowest judged interval) and worst_interval_service_level, meets.
+    """
+
+    scenario: Scenario
+    plan: Plan
+    groups: pd.DataFrame
+    intervals: pd.DataFrame
+    segments: pd.DataFrame
+    agent_hours_planned: float
+    agent_hours_verified: float
+    iterations: int
+    evaluations: int
+    replications: int
+    seed: int
+    all_met: bool
+    minimal: bool
+    notes: list[str]
+
+    @property
+    def verified_scenario(self) -> Scenario:
+        """The input scenario with each group's ``agents_per_interval`` set to the verified scheduled agents."""
+        data = to_dict(self.scenario)
+        for g in data["agent_groups"]:
+            sub = self.groups[self.groups["group"] == g["name"]].sort_values("interval")
+            g.pop("agents", None)
+            g["agents_per_interval"] = [int(x) for x in sub["agents_verified"]]
+        return from_dict(data)
+
+    def to_json(self) -> dict:
+        """The ``"verified"`` object of ``ccplan staff --json``."""
+        def num(x):
+            x = float(x)
+            return x if np.isfinite(x) else None
+
+        segs = {}
+        for _, r in self.segments.iterrows():
+            segs[r["segment"]] = {
+                "service_level": num(r["service_level"]),
+                "service_level_ci": [num(r["service_level_ci_low"]), num(r["service_level_ci_high"])],
+                "worst_interval": r["worst_interval"],
+                "worst_interval_service_level": num(r["worst_interval_service_level"]),
+                "target": num(r["target"]),
+            }
+        return {
+            "intervals": [{"interval": int(r["interval"]), "time": r["time"], "group": r["group"],
+                           "agents_planned": int(r["agents_planned"]), "agents_verified": int(r["agents_verified"])}
+                          for _, r in self.groups.iterrows()],
+            "segments": segs,
+            "agent_hours": {"planned": self.agent_hours_planned, "verified": self.agent_hours_verified},
+            "iterations": self.iterations,
+            "evaluations": self.evaluations,
+            "replications": self.replications,
+            "seed": self.seed,
+            "all_met": self.all_met,
+            "minimal": self.minimal,
+            "intervals_by_segment": [
+                {"interval": int(r["interval"]), "time": r["time"], "segment": r["segment"],
+                 "offered": num(r["offered"]), "judged": bool(r["judged"]),
+                 "service_level": num(r["service_level"]),
+                 "service_level_ci": [num(r["service_level_ci_low"]), num(r["service_level_ci_high"])],
+                 "target": num(r["target"]), "meets": None if r["meets"] is None else bool(r["meets"])}
+                for _, r in self.intervals.iterrows()],
+        }
+
+
+class _Search:
+    """State of one verification: the scenario as arrays, the executor and an evaluation cache."""
+
+    def __init__(self, scenario: Scenario, replications: int, seed: int, executor: Executor, min_calls: float,
+                 max_occupancy: float | None, adjustable: np.ndarray) -> None:
+        self.sc = scenario
+        self.reps = replications
+        self.seed = seed
+        self.ex = executor
+        self.min_calls = min_calls
+        self.adjustable = adjustable  # (G,) bool
+        self.n_int = scenario.n_intervals
+        segs = scenario.segments
+        self.targets = _Targets(
+            sl=np.array([scenario.sl_target(s) for s in segs]),
+            max_asa_s=np.array([np.nan if s.max_asa_s is None else s.max_asa_s for s in segs]),
+            max_abandon=np.array([np.nan if s.max_abandon_rate is None else s.max_abandon_rate for s in segs]),
+            esc_sl=scenario.service_level.target if scenario.escalation_groups() and any(
+                s.escalation_probability > 0 for s in segs) else None,
+            max_occupancy=max_occupancy,
+        )
+        self.skills = np.array([[s.name in g.skills for s in segs] for g in scenario.agent_groups])  # (G, K)
+        self.esc_skill = np.array([g in scenario.escalation_groups() for g in scenario.agent_groups])
+        self.primary = np.array([g.accepts_after_s == 0 for g in scenario.agent_groups])
+        # cost of one more agent on the phones for an interval: scheduled cost / (1 - shrinkage)
+        self.unit_cost = np.array([max(g.cost_per_hour, 1e-6) / (1.0 - g.shrinkage) for g in scenario.agent_groups])
+        self.cache: dict[bytes, Evaluation] = {}
+        self.ruled_out: set[bytes] = set()  # single removals proven infeasible from a window's bounds
+        self.evaluations = 0
+        self.screened = 0
+
+    # ----------------------------------------------------------------- simulation
+    def evaluate_many(self, variants: list[np.ndarray]) -> list[Evaluation]:
+        """Simulate each staffing variant with the same R replications (common random numbers);
+        all replications of all new variants are submitted at once."""
+        keys = [np.ascontiguousarray(v, dtype=np.int64).tobytes() for v in variants]
+        todo = {}
+        for k, v in zip(keys, variants):
+            if k not in self.cache and k not in todo:
+                todo[k] = [self.ex.submit(run_counts, self.sc, np.asarray(v, np.int64), r, self.seed)
+                           for r in range(self.reps)]
+        for k, futs in todo.items():
+            per_rep = [f.result() for f in futs]
+            counts = {name: np.stack([p[name] for p in per_rep]) for name in per_rep[0]}
+            self.cache[k] = Evaluation(np.frombuffer(k, dtype=np.int64).reshape(-1, self.n_int).copy(), counts)
+            self.evaluations += 1
+        return [self.cache[k] for k in keys]
+
+    def evaluate_removals(self, base: np.ndarray, removals: list[tuple[int, int]]) -> list[Evaluation | None]:
+        """Simulate each single removal (group, interval) from ``base``; None marks a removal proven to
+        break a target.
+
+        Two stages, both exact: first every removal is simulated only to the end of the interval
+        window after it; when, even if every call still waiting were answered in time, a judged
+        interval of that window misses its service level (or its abandonment exceeds the maximum),
+        the removal is ruled out. The rest are simulated to the end of the day. Both stages share the
+        simulated day up to each removal (:func:`sim.runner.run_counts_removals`)."""
+        def key(gt: tuple[int, int]) -> bytes:
+            v = base.copy()
+            v[gt] -= 1
+            return np.ascontiguousarray(v, dtype=np.int64).tobytes()
+
+        todo = [gt for gt in removals if key(gt) not in self.cache and key(gt) not in self.ruled_out]
+        if todo:
+            futs = [self.ex.submit(run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r, self.seed,
+                                   _WINDOW) for r in range(self.reps)]
+            per_rep = [f.result()[1] for f in futs]
+            undecided = []
+            for j, gt in enumerate(todo):
+                if self.window_fails(gt[1], [p[j] for p in per_rep]):
+                    self.ruled_out.add(key(gt))
+                    self.screened += 1
+                else:
+                    undecided.append(gt)
+            todo = undecided
+        if todo:
+            futs = [self.ex.submit(run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r, self.seed)
+                    for r in range(self.reps)]
+            per_rep = [f.result() for f in futs]
+            base_key = np.ascontiguousarray(base, dtype=np.int64).tobytes()
+            if base_key not in self.cache:
+                counts = {name: np.stack([p[0][name] for p in per_rep]) for name in per_rep[0][0]}
+                self.cache[base_key] = Evaluation(np.asarray(base, np.int64).copy(), counts)
+            for j, gt in enumerate(todo):
+                counts = {name: np.stack([p[1][j][name] for p in per_rep]) for name in per_rep[0][0]}
+                k = key(gt)
+                self.cache[k] = Evaluation(np.frombuffer(k, dtype=np.int64).reshape(-1, self.n_int).copy(), counts)
+                self.evaluations += 1
+        return [None if key(gt) in self.ruled_out else self.cache[key(gt)] for gt in removals]
+
+    def window_fails(self, t: int, bounds: list[dict[str, np.ndarray]]) -> bool:
+        """True when the bounds of a removal at interval t (one dict per replication) prove that a judged
+        interval in t-1 .. t+2 misses its service-level or abandonment target whatever happens next."""
+        off = sum(b["offered"] for b in bounds)
+        wmax = sum(b["within_max"] for b in bounds)
+        ab = sum(b["abandoned"] for b in bounds)
+        stop = min(t + _WINDOW, self.n_int)
+        lo = max(t - 1, 0)
+        cells = slice(lo, stop)  # intervals that ended before the copy stopped: counts complete
+        judged = off[:, cells] / len(bounds) >= self.min_calls
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sl_max = np.where(off[:, cells] > 0, wmax[:, cells] / off[:, cells], 1.0)
+            ab_min = np.where(off[:, cells] > 0, ab[:, cells] / off[:, cells], 0.0)
+        miss = sl_max < self.targets.sl[:, None] - _EPS
+        mab = self.targets.max_abandon[:, None]
+        miss |= np.isfinite(mab) & (ab_min > np.nan_to_num(mab, nan=np.inf) + _EPS)
+        return bool((miss & judged).any())
+
+    def evaluate(self, available: np.ndarray) -> Evaluation:
+        return self.evaluate_many([available])[0]
+
+    # ----------------------------------------------------------------- judging
+    def judged(self, e: Evaluation) -> np.ndarray:
+        """(K, T) cells with enough calls to judge."""
+        return e.offered_mean >= self.min_calls
+
+    def cell_deficit(self, e: Evaluation) -> np.ndarray:
+        """(K, T) shortfall of each judged cell against its targets (0 where met or not judged)."""
+        t = self.targets
+        d = np.maximum(t.sl[:, None] - np.nan_to_num(e.sl, nan=1.0), 0.0)
+        d = np.where(d > _EPS, d, 0.0)
+        mab = t.max_abandon[:, None]
+        d += np.where(np.isfinite(mab), np.maximum(np.nan_to_num(e.abandon, nan=0.0) - mab, 0.0), 0.0)
+        masa = t.max_asa_s[:, None]
+        asa = np.nan_to_num(e.asa_s, nan=0.0, posinf=1e9)
+        with np.errstate(invalid="ignore"):
+            d += np.where(np.isfinite(masa), np.maximum(asa / np.where(np.isfinite(masa), masa, 1.0) - 1.0, 0.0) * 0.1,
+                          0.0)
+        return np.where(self.judged(e), d, 0.0)
+
+    def esc_deficit(self, e: Evaluation) -> np.ndarray:
+        """(T,) shortfall of escalations against the default service level (judged intervals only)."""
+        if self.targets.esc_sl is None:
+            return np.zeros(self.n_int)
+        d = np.maximum(self.targets.esc_sl - np.nan_to_num(e.esc_sl, nan=1.0), 0.0)
+        return np.where((e.esc_offered_mean >= self.min_calls) & (d > _EPS), d, 0.0)
+
+    def occ_excess(self, e: Evaluation) -> np.ndarray:
+        """(G, T) occupancy above the cap (0 without a cap)."""
+        if self.targets.max_occupancy is None:
+            return np.zeros_like(e.busy_s)
+        cap_s = e.available * self.sc.interval_s
+        with np.errstate(invalid="ignore", divide="ignore"):
+            occ = np.where(cap_s > 0, e.busy_s / cap_s, 0.0)
+        return np.maximum(occ - self.targets.max_occupancy - 1e-9, 0.0)
+
+    def day_deficit(self, e: Evaluation) -> np.ndarray:
+        """(K,) whole-day shortfall per segment (mean over replications, as ``simulate`` shows it);
+        escalations, pooled over the day, are one more entry when they have a target."""
+        t = self.targets
+        sl = np.nanmean(e.day("within", "offered"), axis=0)
+        d = np.maximum(t.sl - np.nan_to_num(sl, nan=1.0), 0.0)
+        ab = np.nanmean(e.day("abandoned", "offered"), axis=0)
+        d += np.where(np.isfinite(t.max_abandon), np.maximum(np.nan_to_num(ab) - np.nan_to_num(t.max_abandon), 0.0), 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            asa = np.nanmean(e.day("wait_answered_s", "answered"), axis=0)
+            d += np.where(np.isfinite(t.max_asa_s),
+                          np.maximum(np.nan_to_num(asa) / np.nan_to_num(t.max_asa_s, nan=1.0) - 1.0, 0.0) * 0.1, 0.0)
+        d = np.where(d > _EPS, d, 0.0)
+        if t.esc_sl is not None:
+            off = e.counts["esc_offered"].sum()
+            esc = e.counts["esc_within"].sum() / off if off > 0 else 1.0
+            d = np.append(d, max(t.esc_sl - esc, 0.0) if t.esc_sl - esc > _EPS else 0.0)
+        return d
+
+    def feasible(self, e: Evaluation) -> bool:
+        return not (self.cell_deficit(e).any() or self.esc_deficit(e).any() or self.occ_excess(e).any()
+                    or self.day_deficit(e).any())
+
+    def interval_shortfall(self, e: Evaluation) -> np.ndarray:
+        """(T,) total shortfall per interval over every kind of target."""
+        return self.cell_deficit(e).sum(axis=0) + self.esc_deficit(e) + self.occ_excess(e).sum(axis=0)
+
+    def window_ok(self, e: Evaluation) -> np.ndarray:
+        """(T,) True where intervals t .. t+2 all meet their targets."""
+        bad = self.interval_shortfall(e) > 0
+        ok = np.ones(self.n_int, bool)
+        for k in range(_WINDOW):
+            ok[: self.n_int - k] &= ~bad[k:]
+        return ok
+
+    # ----------------------------------------------------------------- moves
+    def candidates_for(self, e: Evaluation, t: int) -> np.ndarray:
+        """(G,) groups that could relieve interval t's failures."""
+        cell = self.cell_deficit(e)[:, t] > 0
+        cand = (self.skills[:, cell].any(axis=1)) if cell.any() else np.zeros(len(self.skills), bool)
+        if self.esc_deficit(e)[t] > 0:
+            cand |= self.esc_skill
+        cand |= self.occ_excess(e)[:, t] > 0
+        return cand & self.adjustable
+
+    def day_repair(self, e: Evaluation) -> dict[int, np.ndarray]:
+        """When only a whole-day target fails: for the first such segment (or escalations), the intervals
+        where it is below its target (or, if none is, the one losing the most calls), each with the
+        groups that could relieve it."""
+        d = self.day_deficit(e)
+        bad = np.flatnonzero(d > 0)
+        if not len(bad):
+            return {}
+        k = int(bad[0])
+        if k < len(self.targets.sl):
+            sl, target, groups = e.sl[k], self.targets.sl[k], self.skills[:, k]
+            missed = (self.counts_sum(e, "offered") - self.counts_sum(e, "within"))[k]
+        else:
+            sl, target, groups = e.esc_sl, self.targets.esc_sl, self.esc_skill
+            missed = self.counts_sum(e, "esc_offered") - self.counts_sum(e, "esc_within")
+        ts = np.flatnonzero(np.nan_to_num(sl, nan=1.0) < target)
+        if not len(ts):
+            ts = [int(np.argmax(missed))]
+        return {int(t): groups & self.adjustable for t in ts}
+
+    @staticmethod
+    def counts_sum(e: Evaluation, key: str) -> np.ndarray:
+        return e.counts[key].sum(axis=0)
+
+
+def verify(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    max_iterations: int = 40,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    min_calls: float = MIN_CALLS,
+    max_occupancy: float | None = None,
+    groups: list[str] | None = None,
+    polish: bool = True,
+) -> VerifyResult:
+    """Correct the analytic staffing plan of ``scenario`` by simulation (see the module docstring).
+
+    ``replications`` and ``seed`` default to the scenario's ``[simulation]`` settings, so that
+    ``ccplan simulate`` on the verified scenario reproduces the same numbers. ``groups``
+    restricts the adjustment to those agent groups; the others keep the scenario's own
+    staffing. ``max_iterations`` bounds the rounds of the search (each round simulates one or
+    a few staffing variants). ``progress(round, max_iterations, message)`` is called as it goes.
+    Raises :class:`VerifyError` for options that cannot work.
+    """
+    reps = scenario.simulation.replications if replications is None else int(replications)
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    if reps < 2:
+        raise VerifyError(f"--replications must be at least 2 to give a confidence interval, got {reps}")
+    if max_iterations < 1:
+        raise VerifyError(f"--max-iterations must be at least 1, got {max_iterations}")
+    names = scenario.group_names
+    if groups:
+        unknown = [g for g in groups if g not in names]
+        if unknown:
+            raise VerifyError(f"--group {unknown[0]!r}: no such agent group (have: {', '.join(names)})")
+    adjustable = np.array([groups is None or not groups or n in groups for n in names])
+
+    pl = analytic_plan(scenario, max_occupancy=max_occupancy)
+    shrink = np.array([g.shrinkage for g in scenario.agent_groups])[:, None]
+    own = np.vstack([scenario.available_per_interval(g) for g in scenario.agent_groups])
+    planned = np.where(adjustable[:, None], np.maximum(pl.required_available, 0), own)
+    if (pl.required_available < 0).any():
+        raise VerifyError("the analytic planner finds no staffing that meets some target (is a target 100% or an "
+                          "ASA of 0 s?); fix the targets before verifying")
+
+    own_ex = executor is None
+    ex = executor or (InlineExecutor() if (os.cpu_count() or 1) <= 1 else ProcessPoolExecutor(os.cpu_count()))
+    s = _Search(scenario, reps, seed, ex, min_calls, max_occupancy, adjustable)
+    notes: list[str] = []
+    rounds = 0
+
+    def tick(msg: str) -> None:
+        if progress is not None:
+            progress(min(rounds, max_iterations), max_iterations, msg)
+
+    try:
+        tick("simulating the analytic plan")
+        e_plan = s.evaluate(planned)
+        if not s.judged(e_plan).any() and not (s.targets.esc_sl is not None and
+                                               (e_plan.esc_offered_mean >= min_calls).any()):
+            raise VerifyError(f"nothing to verify: no interval has at least {min_calls:g} offered calls of a "
+                              "segment, so no target can be judged by simulation")
+        # intervals with too few calls keep the analytic plan: a floor that the trim respects
+        judged_t = s.judged(e_plan).any(axis=0) | (e_plan.esc_offered_mean >= min_calls) | (
+            max_occupancy is not None)
+        floor = np.where(judged_t[None, :] & adjustable[:, None], 0, planned)
+        cur, e = planned.copy(), e_plan
+
+        # 1. repair
+        while not s.feasible(e) and rounds < max_iterations:
+            rounds += 1
+            tick("adding agents where targets fail")
+            short = s.interval_shortfall(e)
+            fail_t = np.flatnonzero(short > 0)
+            cand = {int(t): s.candidates_for(e, int(t)) for t in fail_t}
+            if not len(fail_t):
+                cand = s.day_repair(e)
+            cand = {t: c for t, c in cand.items() if c.any()}
+            if not cand:
+                notes.append("some targets fail but no adjustable group serves them")
+                break
+            step = {t: 1 + int(short[t] > 0.1) + int(short[t] > 0.2) for t in cand}
+            if not len(fail_t):
+                step = dict.fromkeys(cand, 1)
+            multi = sorted({g for c in cand.values() for g in np.flatnonzero(c)}) if any(
+                c.sum() > 1 for c in cand.values()) else []
+            choice = {t: int(np.flatnonzero(c)[0]) for t, c in cand.items()}
+            if multi:
+                variants = []
+                for g in multi:
+                    v = cur.copy()
+                    for t, c in cand.items():
+                        if c[g]:
+                            v[g, t] += 1
+                    variants.append(v)
+                evs = s.evaluate_many(variants)
+                base = s.interval_shortfall(e)
+                for t, c in cand.items():
+                    best, best_score = None, 0.0
+                    for g, ev in zip(multi, evs):
+                        if not c[g]:
+                            continue
+                        gain = float(base[t:t + _WINDOW].sum() - s.interval_shortfall(ev)[t:t + _WINDOW].sum())
+                        score = gain / s.unit_cost[g]
+                        if gain > 0 and (best is None or score > best_score):
+                            best, best_score = g, score
+                    if best is None:  # no single agent helps measurably: the cheapest primary group
+                        gs_ = np.flatnonzero(c & s.primary) if (c & s.primary).any() else np.flatnonzero(c)
+                        best = int(gs_[np.argmin(s.unit_cost[gs_])])
+                    choice[t] = best
+            nxt = cur.copy()
+            for t, g in choice.items():
+                nxt[g, t] += step[t]
+            cur, e = nxt, s.evaluate(nxt)
+
+        # 2. trim in interleaved classes, 3. polish with single removals
+        changed, minimal, polishing = True, False, False
+        while changed and rounds < max_iterations and s.feasible(e):
+            changed = False
+            for cls in range(0 if polishing else _WINDOW):
+                if rounds >= max_iterations:
+                    break
+                rounds += 1
+                tick("removing agents that are not needed")
+                ts = np.arange(cls, s.n_int, _WINDOW)
+                gs_ = [g for g in range(len(names)) if adjustable[g] and (cur[g, ts] > floor[g, ts]).any()]
+                if not gs_:
+                    continue
+                variants = []
+                for g in gs_:
+                    v = cur.copy()
+                    m = cur[g, ts] > floor[g, ts]
+                    v[g, ts[m]] -= 1
+                    variants.append(v)
+                evs = s.evaluate_many(variants)
+                # group by group, the most expensive agents first: remove one in each interval of the class
+                # whose window (it and the two after it) still meets every target in the group's variant
+                for g, ev in sorted(zip(gs_, evs), key=lambda gev: -s.unit_cost[gev[0]]):
+                    order = [(int(t), g) for t in ts if cur[g, t] > floor[g, t] and s.window_ok(ev)[t]]
+                    got = _apply_removals(s, cur, order) if order else None
+                    if got is not None:
+                        cur, e, changed = got[0], got[1], True
+            if (polishing or not changed) and polish and rounds < max_iterations:
+                polishing = True  # from here on, exact single removals only
+                changed = False
+                rounds += 1
+                tick("checking that no single agent can go")
+                singles = [(g, t) for g in range(len(names)) for t in range(s.n_int)
+                           if adjustable[g] and cur[g, t] > floor[g, t]]
+                evs = s.evaluate_removals(cur, singles)
+                ok = [(g, t) for (g, t), ev in zip(singles, evs) if ev is not None and s.feasible(ev)]
+                minimal = not ok and s.feasible(e)
+                # the most expensive removable agents first; removals far apart are batched; each pair is
+                # tried until the list is used up (one that no longer keeps the targets is dropped)
+                todo = [(t, g) for g, t in sorted(ok, key=lambda gt: (-s.unit_cost[gt[0]], gt[1]))]
+                while todo and rounds < max_iterations:
+                    got = _apply_removals(s, cur, todo)
+                    if got is None:
+                        todo = todo[1:]
+                        continue
+                    done = {(t, g) for t in range(s.n_int) for g in range(len(names)) if got[0][g, t] < cur[g, t]}
+                    cur, e, changed = got[0], got[1], True
+                    todo = [tg for tg in todo if tg not in done]
+        if rounds >= max_iterations:
+            notes.append(f"stopped after --max-iterations {max_iterations} rounds")
+        tick("done")
+    finally:
+        if own_ex:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+    return _result(scenario, pl, s, planned, cur, e_plan, e, shrink, rounds, seed, minimal, notes)
+
+
+def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]]
+                    ) -> tuple[np.ndarray, Evaluation] | None:
+    """Remove one agent at as many (interval, group) pairs of ``order`` (best first) as stay feasible.
+
+    At most one removal per interval. The whole set is simulated first; when it breaks a target,
+    the removals whose interval window holds a failing interval are dropped and the rest tried
+    again; when that tells nothing (a whole-day target fails, or every removal is suspect) the
+    first half is kept. Each try shrinks the set, so this ends. Returns the new (staffing,
+    evaluation), or None."""
+    seen: set[int] = set()
+    batch = []
+    for t, g in order:
+        if t not in seen:
+            seen.add(t)
+            batch.append((t, g))
+    while batch:
+        nxt = cur.copy()
+        for t, g in batch:
+            nxt[g, t] -= 1
+        ev = s.evaluate(nxt)
+        if s.feasible(ev):
+            return nxt, ev
+        if len(batch) == 1:
+            return None
+        bad_t = np.flatnonzero(s.interval_shortfall(ev) > 0)
+        keep = [(t, g) for t, g in batch if not ((bad_t >= t - 1) & (bad_t < t + _WINDOW)).any()]
+        batch = keep if 0 < len(keep) < len(batch) else batch[: len(batch) // 2]
+    return None
+
+
+def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: np.ndarray, e_plan: Evaluation,
+            e: Evaluation, shrink: np.ndarray, rounds: int, seed: int, minimal: bool, notes: list[str]
+            ) -> VerifyResult:
+    names = scenario.group_names
+    t_n = scenario.n_intervals
+    labels = np.array(scenario.interval_labels())
+    own_sched = np.vstack([scenario.agents_per_interval(g) for g in scenario.agent_groups])
+    sched_planned = np.where(s.adjustable[:, None], scheduled_agents(planned, shrink), own_sched)
+    sched_verified = np.where(s.adjustable[:, None], scheduled_agents(cur, shrink), own_sched)
+    assert (available_agents(sched_verified, shrink) == cur).all() or not s.adjustable.all()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        occ = np.where(cur > 0, e.busy_s / (cur * scenario.interval_s), np.nan)
+    groups = pd.DataFrame({
+        "interval": np.tile(np.arange(t_n), len(names)), "time": np.tile(labels, len(names)),
+        "group": np.repeat(names, t_n),
+        "agents_planned": sched_planned.ravel(), "agents_verified": sched_verified.ravel(),
+        "available_planned": planned.ravel(), "available_verified": cur.ravel(), "occupancy": occ.ravel(),
+    })
+    c = e.counts
+    sl, lo, hi = ratio_ci(c["within"], c["offered"])
+    sl_plan = ratio_ci(e_plan.counts["within"], e_plan.counts["offered"])[0]
+    judged = s.judged(e)
+    deficit = s.cell_deficit(e)
+    k_n = len(scenario.segments)
+    target = np.repeat(s.targets.sl, t_n)
+    intervals = pd.DataFrame({
+        "interval": np.tile(np.arange(t_n), k_n), "time": np.tile(labels, k_n),
+        "segment": np.repeat(scenario.segment_names, t_n), "offered": e.offered_mean.ravel(),
+        "judged": judged.ravel(), "service_level": sl.ravel(), "service_level_ci_low": lo.ravel(),
+        "service_level_ci_high": hi.ravel(), "target": target, "asa_s": e.asa_s.ravel(),
+        "abandon_rate": e.abandon.ravel(), "service_level_planned": sl_plan.ravel(),
+    })
+    intervals["meets"] = [None if not j else bool(d <= 0) for j, d in zip(judged.ravel(), deficit.ravel())]
+    day_sl = e.day("within", "offered")
+    seg_rows = []
+    for k, seg in enumerate(scenario.segments):
+        vals = day_sl[:, k]
+        vals = vals[np.isfinite(vals)]
+        m = float(vals.mean()) if len(vals) else np.nan
+        half = float(stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 \
+            else np.nan
+        jk = judged[k]
+        worst = int(np.flatnonzero(jk)[np.nanargmin(sl[k, jk])]) if jk.any() else None
+        seg_rows.append({
+            "segment": seg.name, "service_level": m, "service_level_ci_low": max(m - half, 0.0),
+            "service_level_ci_high": min(m + half, 1.0), "target": float(s.targets.sl[k]),
+            "worst_interval": None if worst is None else str(labels[worst]),
+            "worst_interval_service_level": np.nan if worst is None else float(sl[k, worst]),
+            "meets": bool(s.day_deficit(e)[k] <= 0 and not deficit[k].any()),
+        })
+    hours = scenario.interval_s / 3600.0
+    adj = s.adjustable[:, None]
+    return VerifyResult(
+        scenario=scenario, plan=pl, groups=groups, intervals=intervals, segments=pd.DataFrame(seg_rows),
+        agent_hours_planned=float((sched_planned * adj).sum() * hours),
+        agent_hours_verified=float((sched_verified * adj).sum() * hours),
+        iterations=rounds, evaluations=s.evaluations, replications=s.reps, seed=seed, all_met=s.feasible(e),
+        minimal=minimal, notes=notes,
+    )
