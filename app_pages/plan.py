@@ -16,6 +16,11 @@ key = common.scenario_key(sc, occ)
 pl = common.cached("plan", key, lambda: plan(sc, max_occupancy=None if occ >= 1 else occ))
 df = pl.groups
 groups, segments = pl.daily_groups(), pl.daily_segments()
+reasons = pl.approximate_reasons()
+if reasons:
+    st.warning("The analytic figures on this page are approximate for this scenario (" + "; ".join(reasons) + "). "
+               "Use **Verify by simulation** at the bottom of the page before you rely on them.",
+               icon=":material/warning:")
 
 k = st.columns(4)
 k[0].metric("Planned agent hours", f"{groups['agent_hours'].sum():,.1f}",
@@ -63,10 +68,6 @@ st.download_button("Download plan (CSV)", pl.wide().to_csv(index=False), file_na
 # ---------------------------------------------------------------------------
 # verification by simulation, and applying a staffing to the scenario
 st.subheader("Verify by simulation")
-reasons = pl.approximate_reasons()
-if reasons:
-    st.warning("The analytic figures above are approximate for this scenario (" + "; ".join(reasons) + "). "
-               "Verify the plan by simulation before you rely on it.", icon=":material/warning:")
 st.caption("Starts from the analytic plan and lets the simulator decide: agents are added where an interval misses "
            "its target and removed where they are not needed, with the same simulated callers for every candidate "
            "(common random numbers), until every interval with enough calls meets its targets and no group in any "
@@ -100,7 +101,7 @@ if ver is not None:
                 f"{d:+,.1f} ({d / ver.agent_hours_planned:+.1%}) vs plan" if ver.agent_hours_planned else None,
                 delta_color="inverse")
     k[2].metric("Targets", "all met" if ver.all_met else "NOT all met")
-    k[3].metric("Staffings simulated", f"{ver.evaluations}", f"{ver.iterations} rounds", delta_color="off")
+    k[3].metric(f"Staffings simulated ({ver.iterations} rounds)", f"{ver.evaluations}")
     if not ver.all_met:
         st.error("The verified staffing does not meet every target" + (f": {'; '.join(ver.notes)}" if ver.notes
                                                                         else "") + ".")

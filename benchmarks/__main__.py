@@ -1,11 +1,11 @@
-"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [--quick]``."""
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [--quick]``."""
 
 import sys
 
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim"]
+    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify"]
     for name in which:
         if name == "erlang":
             from benchmarks import erlang_bench
@@ -15,8 +15,12 @@ def main(argv: list[str]) -> None:
             from benchmarks import sim_bench
 
             sim_bench.main(quick=quick)
+        elif name == "verify":
+            from benchmarks import verify_bench
+
+            verify_bench.main(quick=quick)
         else:
-            raise SystemExit(f"unknown benchmark {name!r}: choose erlang or sim")
+            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim or verify")
 
 
 main(sys.argv[1:])

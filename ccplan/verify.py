@@ -46,6 +46,7 @@ agents are ceil(available / (1 - shrinkage)), the fewest that give them.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -162,6 +163,7 @@ class VerifyResult:
     all_met: bool
     minimal: bool
     notes: list[str]
+    trace: list[dict] = field(default_factory=list)  # one entry per round: step, staffings simulated, seconds
 
     @property
     def verified_scenario(self) -> Scenario:
@@ -437,6 +439,7 @@ def verify(
     max_occupancy: float | None = None,
     groups: list[str] | None = None,
     polish: bool = True,
+    max_full_checks: int = 2,
 ) -> VerifyResult:
     """Correct the analytic staffing plan of ``scenario`` by simulation (see the module docstring).
 
@@ -444,7 +447,8 @@ def verify(
     ``ccplan simulate`` on the verified scenario reproduces the same numbers. ``groups``
     restricts the adjustment to those agent groups; the others keep the scenario's own
     staffing. ``max_iterations`` bounds the rounds of the search (each round simulates one or
-    a few staffing variants). ``progress(round, max_iterations, message)`` is called as it goes.
+    a few staffing variants); ``max_full_checks`` bounds the passes that simulate every single
+    removal (each costs about one simulated day per group and interval, shared prefixes aside). ``progress(round, max_iterations, message)`` is called as it goes.
     Raises :class:`VerifyError` for options that cannot work.
     """
     reps = scenario.simulation.replications if replications is None else int(replications)
@@ -474,7 +478,12 @@ def verify(
     notes: list[str] = []
     rounds = 0
 
+    t_start = time.perf_counter()
+    trace: list[dict] = []
+
     def tick(msg: str) -> None:
+        trace.append({"round": rounds, "step": msg, "simulated": s.evaluations, "ruled_out_early": s.screened,
+                      "seconds": round(time.perf_counter() - t_start, 2)})
         if progress is not None:
             progress(min(rounds, max_iterations), max_iterations, msg)
 
@@ -540,6 +549,8 @@ def verify(
 
         # 2. trim in interleaved classes, 3. polish with single removals
         changed, minimal, polishing = True, False, False
+        candidates: set[tuple[int, int]] | None = None  # single removals to retry before the next full pass
+        full_passes = 0
         while changed and rounds < max_iterations and s.feasible(e):
             changed = False
             for cls in range(0 if polishing else _WINDOW):
@@ -565,16 +576,25 @@ def verify(
                     got = _apply_removals(s, cur, order) if order else None
                     if got is not None:
                         cur, e, changed = got[0], got[1], True
-            if (polishing or not changed) and polish and rounds < max_iterations:
-                polishing = True  # from here on, exact single removals only
+            if (polishing or not changed) and polish and rounds < max_iterations and (
+                    candidates is not None or full_passes < max_full_checks):
+                # Exact single removals. A full pass tries every (group, interval); while it finds removable
+                # agents, later passes retry only the ones still listed (an agent that could not go stays
+                # needed when others leave, as service falls with staffing), and a last full pass proves
+                # the result: when it finds nothing, no single agent can go.
                 changed = False
                 rounds += 1
-                tick("checking that no single agent can go")
+                full_pass = candidates is None
+                full_passes += full_pass
+                tick("checking that no single agent can go" if full_pass else "removing single agents")
                 singles = [(g, t) for g in range(len(names)) for t in range(s.n_int)
-                           if adjustable[g] and cur[g, t] > floor[g, t]]
+                           if adjustable[g] and cur[g, t] > floor[g, t] and (full_pass or (g, t) in candidates)]
                 evs = s.evaluate_removals(cur, singles)
                 ok = [(g, t) for (g, t), ev in zip(singles, evs) if ev is not None and s.feasible(ev)]
-                minimal = not ok and s.feasible(e)
+                if full_pass:
+                    minimal = not ok and s.feasible(e)
+                polishing = True
+                candidates = set(ok) or None
                 # the most expensive removable agents first; removals far apart are batched; each pair is
                 # tried until the list is used up (one that no longer keeps the targets is dropped)
                 todo = [(t, g) for g, t in sorted(ok, key=lambda gt: (-s.unit_cost[gt[0]], gt[1]))]
@@ -586,6 +606,14 @@ def verify(
                     done = {(t, g) for t in range(s.n_int) for g in range(len(names)) if got[0][g, t] < cur[g, t]}
                     cur, e, changed = got[0], got[1], True
                     todo = [tg for tg in todo if tg not in done]
+                    if candidates:
+                        candidates -= {(g, t) for t, g in done}
+                if not changed and not full_pass:
+                    changed, candidates = True, None  # nothing left to retry: the proving full pass comes next
+        if polish and not minimal and full_passes >= max_full_checks and s.feasible(e):
+            notes.append(f"the last of {max_full_checks} full single-removal checks still found agents that could "
+                         "go (their removal changes the simulated estimates by less than their noise); they were "
+                         "removed, and no further check was made")
         if rounds >= max_iterations:
             notes.append(f"stopped after --max-iterations {max_iterations} rounds")
         tick("done")
@@ -593,7 +621,9 @@ def verify(
         if own_ex:
             ex.shutdown(wait=True, cancel_futures=True)
 
-    return _result(scenario, pl, s, planned, cur, e_plan, e, shrink, rounds, seed, minimal, notes)
+    res = _result(scenario, pl, s, planned, cur, e_plan, e, shrink, rounds, seed, minimal, notes)
+    res.trace = trace
+    return res
 
 
 def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]]

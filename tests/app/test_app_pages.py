@@ -147,3 +147,34 @@ def test_duplicate_or_missing_names_while_editing_do_not_break_the_page():
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "duplicate name" in errors and "required field is missing" in errors
+
+
+def test_staffing_plan_verifies_by_simulation_and_applies_the_result():
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception
+    at.number_input(key="ver_reps").set_value(3).run()
+    at.button(key="ver_run").click().run()
+    assert not at.exception, at.exception
+    assert any("removing any one agent" in s.value for s in at.success)
+    labels = [m.label for m in at.metric]
+    assert "Agent hours, verified" in labels
+    res = next(iter(at.session_state["_results"]["verify"].values()))
+    verified = [int(x) for x in res.groups.sort_values("interval")["agents_verified"]]
+    at.button(key="apply_verified").click().run()
+    assert not at.exception
+    team = at.session_state["base"]["agent_groups"][0]
+    assert team["agents_per_interval"] == verified and "agents" not in team
+    assert at.session_state["scenario"].agents_per_interval("team").tolist() == verified
+    assert any("verified staffing is now the scenario's" in s.value for s in at.success)
+
+
+def test_staffing_plan_warns_where_the_analytic_figures_are_approximate():
+    at = start()
+    at.selectbox(key="preset").select("telecom").run()
+    at.switch_page("app_pages/plan.py").run()
+    assert any("approximate" in w.value for w in at.warning)
+    at.selectbox(key="preset").select("trainer").run()
+    at.switch_page("app_pages/plan.py").run()
+    assert not any("approximate" in w.value for w in at.warning)

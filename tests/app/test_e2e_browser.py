@@ -224,3 +224,28 @@ def test_editing_the_staffing_and_volume_tables_changes_the_downloaded_scenario(
     assert data["segments"][0]["calls_per_interval"][0] == 9.0
     assert data["agent_groups"][0]["agents_per_interval"][0] == 3
     assert data["agent_groups"][0]["agents_per_interval"][1] == 50  # other cells untouched
+
+
+def test_verify_the_plan_by_simulation_and_apply_it(server, page):
+    page.goto(f"{server}/plan")
+    page.get_by_text("Verify by simulation").first.wait_for()
+    wait_idle(page)
+    reps = page.get_by_label("Replications")
+    reps.fill("3")
+    reps.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Verify by simulation").click()
+    page.get_by_text("Agent hours, verified").wait_for(timeout=300_000)
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stImage"], [data-testid="stPyplot"] img, img').count() >= 3  # the charts
+    page.set_viewport_size({"width": 1500, "height": 1700})
+    page.get_by_role("heading", name="Verify by simulation").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollBy(0, 600)")
+    page.wait_for_timeout(800)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "plan_verified.png"))
+    page.get_by_role("button", name="Apply the verified staffing to the scenario").click()
+    page.get_by_text("verified staffing is now the scenario's").wait_for()
+    wait_idle(page)
+    assert "verified staffing" in page.locator('[data-testid="stSidebar"]').inner_text()

@@ -178,3 +178,26 @@ def test_staff_says_when_the_analytic_figures_are_approximate():
     assert "approximate" in r.stdout and "--verify" in r.stdout
     r = ccplan("staff", str(presets()["trainer"]))
     assert "approximate" not in r.stdout
+
+
+def test_the_early_window_screen_never_rules_out_a_removal_that_keeps_every_target():
+    """Removals ruled out from a short simulated window are infeasible when simulated to the end of the day."""
+    from ccplan.verify import _Search
+    from planner.staffing import plan
+
+    sc = load(EXAMPLES / "peaky_day.toml")
+    s = _Search(sc, 4, 7, InlineExecutor(), 20.0, None, np.ones(1, bool))
+    req = plan(sc).required_available
+    base = req + 2
+    base[0, 6] += 1  # the half-hour after the first peak needs more than its own load: a feasible, tight day
+    assert s.feasible(s.evaluate(base))
+    singles = [(0, t) for t in range(sc.n_intervals)]
+    screened = s.evaluate_removals(base, singles)
+    ruled_out = [gt for gt, ev in zip(singles, screened) if ev is None]
+    assert ruled_out, "the screen should rule some removals out here"
+    kept = [gt for gt, ev in zip(singles, screened) if ev is not None and s.feasible(ev)]
+    assert kept, "some removals should keep every target here"
+    for g, t in ruled_out:
+        v = base.copy()
+        v[g, t] -= 1
+        assert not s.feasible(s.evaluate(v)), (g, t)
