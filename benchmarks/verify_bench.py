@@ -119,7 +119,7 @@ def _brute_force(sc, res) -> None:
     secs = time.perf_counter() - t0
     totals = res.groups.groupby("interval")["available_verified"].sum()
     print(f"\nBrute force on multigroup_overflow: {tried} constant staffings simulated in {secs:.0f} s "
-          f"(each group {', '.join(f'{g} {med[g] - 2}-{med[g] + 2}' for g in names)})")
+          f"(each group {', '.join(f'{g} {r.start}-{r.stop - 1}' for g, r in zip(names, ranges))})")
     if best is None:
         print("  no constant staffing in the range meets every target")
         return

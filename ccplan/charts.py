@@ -215,11 +215,27 @@ def erlang_curves_figure(curve: pd.DataFrame, sl_target: float | None = None, an
     return fig
 
 
+def _panels(n: int) -> tuple[Figure, np.ndarray]:
+    """A figure with ``n`` stacked panels sharing the interval axis."""
+    fig = Figure(figsize=(9, 2.3 * n + 0.7), layout="constrained")
+    return fig, np.atleast_1d(fig.subplots(n, 1, sharex=True))
+
+
+def _finish_panels(fig: Figure, axes: np.ndarray, times: list[str], title: str, ncols: int) -> Figure:
+    """Clock labels on the shared interval axis, the title, and one legend below the panels."""
+    step = max(1, len(times) // 12)
+    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
+    axes[-1].set_xlabel("interval start (clock time)")
+    fig.suptitle(title)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=ncols, loc="outside lower center")
+    return fig
+
+
 def plan_figure(plan_df: pd.DataFrame) -> Figure:
     """Required (available) vs scheduled vs current scheduled agents per interval, one panel per group."""
     groups = list(dict.fromkeys(plan_df["group"]))
-    fig = Figure(figsize=(9, 2.6 * len(groups) + 0.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(len(groups), 1, sharex=True))
+    fig, axes = _panels(len(groups))
     for ax, g in zip(axes, groups):
         d = plan_df[plan_df["group"] == g].sort_values("interval")
         x = np.arange(len(d))
@@ -231,13 +247,7 @@ def plan_figure(plan_df: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
     times = list(plan_df.sort_values("interval")["time"].drop_duplicates())
-    step = max(1, len(times) // 12)
-    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
-    axes[-1].set_xlabel("interval start (clock time)")
-    fig.suptitle("Agents per interval: required, planned and current")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=4, loc="outside lower center")
-    return fig
+    return _finish_panels(fig, axes, times, "Agents per interval: required, planned and current", 4)
 
 
 def trainer_figure(call_logs: dict[str, pd.DataFrame], thresholds: dict[str, float]) -> Figure:
@@ -311,8 +321,7 @@ def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
     ``groups``: :attr:`ccplan.verify.VerifyResult.groups` (interval, time, group, agents_planned, agents_verified).
     """
     names = list(dict.fromkeys(groups["group"]))
-    fig = Figure(figsize=(9, 2.3 * len(names) + 0.7), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    fig, axes = _panels(len(names))
     for ax, g in zip(axes, names):
         d = groups[groups["group"] == g].sort_values("interval")
         x = np.arange(len(d))
@@ -322,13 +331,7 @@ def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
     times = list(groups.sort_values("interval")["time"].drop_duplicates())
-    step = max(1, len(times) // 12)
-    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
-    axes[-1].set_xlabel("interval start (clock time)")
-    fig.suptitle("Scheduled agents: analytic plan and verified by simulation")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=2, loc="outside lower center")
-    return fig
+    return _finish_panels(fig, axes, times, "Scheduled agents: analytic plan and verified by simulation", 2)
 
 
 def verified_service_figure(intervals: pd.DataFrame) -> Figure:
@@ -338,8 +341,7 @@ def verified_service_figure(intervals: pd.DataFrame) -> Figure:
     drawn hollow; the analytic plan's simulated service level is the dashed line.
     """
     names = list(dict.fromkeys(intervals["segment"]))
-    fig = Figure(figsize=(9, 2.3 * len(names) + 0.7), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    fig, axes = _panels(len(names))
     for ax, s in zip(axes, names):
         d = intervals[intervals["segment"] == s].sort_values("interval")
         x = np.arange(len(d))
@@ -357,10 +359,4 @@ def verified_service_figure(intervals: pd.DataFrame) -> Figure:
                     101)
         ax.grid(alpha=0.3)
     times = list(intervals.sort_values("interval")["time"].drop_duplicates())
-    step = max(1, len(times) // 12)
-    axes[-1].set_xticks(np.arange(len(times))[::step], times[::step])
-    axes[-1].set_xlabel("interval start (clock time)")
-    fig.suptitle("Simulated service level per interval")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=5, loc="outside lower center")
-    return fig
+    return _finish_panels(fig, axes, times, "Simulated service level per interval", 5)

@@ -439,7 +439,7 @@ def verify(
     max_occupancy: float | None = None,
     groups: list[str] | None = None,
     polish: bool = True,
-    max_full_checks: int = 2,
+    max_full_checks: int | None = None,
 ) -> VerifyResult:
     """Correct the analytic staffing plan of ``scenario`` by simulation (see the module docstring).
 
@@ -448,7 +448,9 @@ def verify(
     restricts the adjustment to those agent groups; the others keep the scenario's own
     staffing. ``max_iterations`` bounds the rounds of the search (each round simulates one or
     a few staffing variants); ``max_full_checks`` bounds the passes that simulate every single
-    removal (each costs about one simulated day per group and interval, shared prefixes aside). ``progress(round, max_iterations, message)`` is called as it goes.
+    removal (each costs up to one simulated day per group and interval); by default at least 2,
+    and more while the removals they simulated to the end of the day number under twice the
+    (group, interval) pairs. ``progress(round, max_iterations, message)`` is called as it goes.
     Raises :class:`VerifyError` for options that cannot work.
     """
     reps = scenario.simulation.replications if replications is None else int(replications)
@@ -551,6 +553,13 @@ def verify(
         changed, minimal, polishing = True, False, False
         candidates: set[tuple[int, int]] | None = None  # single removals to retry before the next full pass
         full_passes = 0
+        n_pairs = int(adjustable.sum()) * s.n_int
+        check_sims = 0  # removals simulated to the end of the day by full checks
+
+        def may_check() -> bool:
+            if max_full_checks is not None:
+                return full_passes < max_full_checks
+            return full_passes < 2 or check_sims < 2 * n_pairs
         while changed and rounds < max_iterations and s.feasible(e):
             changed = False
             for cls in range(0 if polishing else _WINDOW):
@@ -577,7 +586,7 @@ def verify(
                     if got is not None:
                         cur, e, changed = got[0], got[1], True
             if (polishing or not changed) and polish and rounds < max_iterations and (
-                    candidates is not None or full_passes < max_full_checks):
+                    candidates is not None or may_check()):
                 # Exact single removals. A full pass tries every (group, interval); while it finds removable
                 # agents, later passes retry only the ones still listed (an agent that could not go stays
                 # needed when others leave, as service falls with staffing), and a last full pass proves
@@ -589,9 +598,11 @@ def verify(
                 tick("checking that no single agent can go" if full_pass else "removing single agents")
                 singles = [(g, t) for g in range(len(names)) for t in range(s.n_int)
                            if adjustable[g] and cur[g, t] > floor[g, t] and (full_pass or (g, t) in candidates)]
+                sims_before = s.evaluations
                 evs = s.evaluate_removals(cur, singles)
                 ok = [(g, t) for (g, t), ev in zip(singles, evs) if ev is not None and s.feasible(ev)]
                 if full_pass:
+                    check_sims += s.evaluations - sims_before
                     minimal = not ok and s.feasible(e)
                 polishing = True
                 candidates = set(ok) or None
@@ -610,8 +621,8 @@ def verify(
                         candidates -= {(g, t) for t, g in done}
                 if not changed and not full_pass:
                     changed, candidates = True, None  # nothing left to retry: the proving full pass comes next
-        if polish and not minimal and full_passes >= max_full_checks and s.feasible(e):
-            notes.append(f"the last of {max_full_checks} full single-removal checks still found agents that could "
+        if polish and not minimal and not may_check() and s.feasible(e):
+            notes.append(f"the last of {full_passes} full single-removal checks still found agents that could "
                          "go (their removal changes the simulated estimates by less than their noise); they were "
                          "removed, and no further check was made")
         if rounds >= max_iterations:
