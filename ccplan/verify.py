@@ -72,7 +72,7 @@ class VerifyError(ValueError):
 
 @dataclass(frozen=True)
 class _Targets:
-    """Every target as arrays: segments (K, T) cells, escalation (T,), groups (G, T) occupancy."""
+    """Every target as arrays: per segment (K,), for escalations and for group occupancy (scalars)."""
 
     sl: np.ndarray  # (K,)
     max_asa_s: np.ndarray  # (K,), nan = none
@@ -87,11 +87,13 @@ class Evaluation:
 
     available: np.ndarray
     counts: dict[str, np.ndarray]  # each (R, ...) as from sim.metrics.interval_counts
-    offered_mean: np.ndarray = field(init=False)  # (K, T) mean offered per replication
-    sl: np.ndarray = field(init=False)
-    asa_s: np.ndarray = field(init=False)
-    abandon: np.ndarray = field(init=False)
-    occupancy: np.ndarray = field(init=False)  # (G, T); nan where nobody is on the phones
+    offered_mean: np.ndarray = field(init=False)  # (K, T) mean offered calls per replication
+    sl: np.ndarray = field(init=False)  # (K, T) pooled over replications; nan without calls
+    asa_s: np.ndarray = field(init=False)  # (K, T) seconds; inf where calls came but none was answered
+    abandon: np.ndarray = field(init=False)  # (K, T)
+    esc_sl: np.ndarray = field(init=False)  # (T,) escalations answered within the default threshold
+    esc_offered_mean: np.ndarray = field(init=False)  # (T,)
+    busy_s: np.ndarray = field(init=False)  # (G, T) mean agent seconds on calls per replication
 
     def __post_init__(self) -> None:
         c = self.counts
@@ -105,8 +107,7 @@ class Evaluation:
             self.esc_sl = np.where(c["esc_offered"].sum(axis=0) > 0,
                                    c["esc_within"].sum(axis=0) / c["esc_offered"].sum(axis=0), np.nan)
             self.esc_offered_mean = c["esc_offered"].mean(axis=0)
-            busy = c["busy_s"].mean(axis=0)
-        self.busy_s = busy
+        self.busy_s = c["busy_s"].mean(axis=0)
 
     def day(self, key: str, denominator: str) -> np.ndarray:
         """Per replication (R, K) whole-day ratio, as ``ccplan simulate`` reports it (mean over replications)."""
@@ -449,7 +450,7 @@ def verify(
     staffing. ``max_iterations`` bounds the rounds of the search (each round simulates one or
     a few staffing variants); ``max_full_checks`` bounds the passes that simulate every single
     removal (each costs up to one simulated day per group and interval); by default at least 2,
-    and more while the removals they simulated to the end of the day number under twice the
+    and more while the removals they simulated to the end of the day number fewer than the
     (group, interval) pairs. ``progress(round, max_iterations, message)`` is called as it goes.
     Raises :class:`VerifyError` for options that cannot work.
     """
@@ -559,7 +560,7 @@ def verify(
         def may_check() -> bool:
             if max_full_checks is not None:
                 return full_passes < max_full_checks
-            return full_passes < 2 or check_sims < 2 * n_pairs
+            return full_passes < 2 or check_sims < n_pairs
         while changed and rounds < max_iterations and s.feasible(e):
             changed = False
             for cls in range(0 if polishing else _WINDOW):
