@@ -213,6 +213,16 @@ class VerifyResult:
         }
 
 
+def _key(available: np.ndarray) -> bytes:
+    """Cache key of a staffing (groups x intervals)."""
+    return np.ascontiguousarray(available, dtype=np.int64).tobytes()
+
+
+def _stack(per_rep: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-replication count dicts -> one dict of arrays with replications on axis 0."""
+    return {name: np.stack([p[name] for p in per_rep]) for name in per_rep[0]}
+
+
 class _Search:
     """State of one verification: the scenario as arrays, the executor and an evaluation cache."""
 
@@ -248,7 +258,7 @@ class _Search:
     def evaluate_many(self, variants: list[np.ndarray]) -> list[Evaluation]:
         """Simulate each staffing variant with the same R replications (common random numbers);
         all replications of all new variants are submitted at once."""
-        keys = [np.ascontiguousarray(v, dtype=np.int64).tobytes() for v in variants]
+        keys = [_key(v) for v in variants]
         todo = {}
         for k, v in zip(keys, variants):
             if k not in self.cache and k not in todo:
@@ -256,7 +266,7 @@ class _Search:
                            for r in range(self.reps)]
         for k, futs in todo.items():
             per_rep = [f.result() for f in futs]
-            counts = {name: np.stack([p[name] for p in per_rep]) for name in per_rep[0]}
+            counts = _stack(per_rep)
             self.cache[k] = Evaluation(np.frombuffer(k, dtype=np.int64).reshape(-1, self.n_int).copy(), counts)
             self.evaluations += 1
         return [self.cache[k] for k in keys]
@@ -273,7 +283,7 @@ class _Search:
         def key(gt: tuple[int, int]) -> bytes:
             v = base.copy()
             v[gt] -= 1
-            return np.ascontiguousarray(v, dtype=np.int64).tobytes()
+            return _key(v)
 
         todo = [gt for gt in removals if key(gt) not in self.cache and key(gt) not in self.ruled_out]
         if todo:
@@ -292,12 +302,10 @@ class _Search:
             futs = [self.ex.submit(run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r, self.seed)
                     for r in range(self.reps)]
             per_rep = [f.result() for f in futs]
-            base_key = np.ascontiguousarray(base, dtype=np.int64).tobytes()
-            if base_key not in self.cache:
-                counts = {name: np.stack([p[0][name] for p in per_rep]) for name in per_rep[0][0]}
-                self.cache[base_key] = Evaluation(np.asarray(base, np.int64).copy(), counts)
+            if _key(base) not in self.cache:
+                self.cache[_key(base)] = Evaluation(np.asarray(base, np.int64).copy(), _stack([p[0] for p in per_rep]))
             for j, gt in enumerate(todo):
-                counts = {name: np.stack([p[1][j][name] for p in per_rep]) for name in per_rep[0][0]}
+                counts = _stack([p[1][j] for p in per_rep])
                 k = key(gt)
                 self.cache[k] = Evaluation(np.frombuffer(k, dtype=np.int64).reshape(-1, self.n_int).copy(), counts)
                 self.evaluations += 1
@@ -582,7 +590,8 @@ def verify(
                 # group by group, the most expensive agents first: remove one in each interval of the class
                 # whose window (it and the two after it) still meets every target in the group's variant
                 for g, ev in sorted(zip(gs_, evs), key=lambda gev: -s.unit_cost[gev[0]]):
-                    order = [(int(t), g) for t in ts if cur[g, t] > floor[g, t] and s.window_ok(ev)[t]]
+                    ok_t = s.window_ok(ev)
+                    order = [(int(t), g) for t in ts if cur[g, t] > floor[g, t] and ok_t[t]]
                     got = _apply_removals(s, cur, order) if order else None
                     if got is not None:
                         cur, e, changed = got[0], got[1], True
@@ -615,7 +624,7 @@ def verify(
                     if got is None:
                         todo = todo[1:]
                         continue
-                    done = {(t, g) for t in range(s.n_int) for g in range(len(names)) if got[0][g, t] < cur[g, t]}
+                    done = {(int(t), int(g)) for g, t in np.argwhere(got[0] < cur)}
                     cur, e, changed = got[0], got[1], True
                     todo = [tg for tg in todo if tg not in done]
                     if candidates:
