@@ -360,3 +360,68 @@ def verified_service_figure(intervals: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
     times = list(intervals.sort_values("interval")["time"].drop_duplicates())
     return _finish_panels(fig, axes, times, "Simulated service level per interval", 5)
+
+
+def roster_coverage_figure(coverage: pd.DataFrame) -> Figure:
+    """Requirement against roster coverage (agents on duty and not on break) per interval, one panel per group;
+    surplus shaded, shortfall in red.
+
+    ``coverage``: :attr:`planner.roster.Roster.coverage` (interval, time, group, required, coverage).
+    """
+    names = list(dict.fromkeys(coverage["group"]))
+    fig, axes = _panels(len(names))
+    for ax, g in zip(axes, names):
+        d = coverage[coverage["group"] == g].sort_values("interval")
+        x = np.arange(len(d))
+        req, cov = d["required"].to_numpy(float), d["coverage"].to_numpy(float)
+        ax.fill_between(x, req, cov, where=cov >= req, step="mid", color="C2", alpha=0.25, label="surplus")
+        ax.fill_between(x, cov, req, where=cov < req, step="mid", color="C3", alpha=0.5, label="shortfall")
+        ax.step(x, req, where="mid", color="0.2", lw=1.5, ls="--", label="required (scheduled agents)")
+        ax.step(x, cov, where="mid", color="C2", lw=2, label="roster: on duty, not on break")
+        ax.set_ylabel(f"{g}\nagents")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    times = list(coverage.sort_values("interval")["time"].drop_duplicates())
+    return _finish_panels(fig, axes, times, "Requirement and roster coverage per interval", 4)
+
+
+def _clock_h(hhmm: str, open_h: float) -> float:
+    h, m = (int(v) for v in hhmm.split(":"))
+    t = h + m / 60.0
+    return t + 24.0 if t < open_h else t
+
+
+def roster_gantt_figure(shifts: pd.DataFrame, open_time: str, day_hours: float) -> Figure:
+    """Gantt view of a roster: one bar per group x shift x start x break times, its agent count written on it,
+    breaks cut out of the bar.
+
+    ``shifts``: :attr:`planner.roster.Roster.shifts` (group, shift, start, end, breaks, break_minutes, agents).
+    ``open_time`` HH:MM and ``day_hours`` set the clock axis.
+    """
+    open_h = _clock_h(open_time, 0.0)
+    rows = shifts.reset_index(drop=True)
+    n = max(len(rows), 1)
+    fig = Figure(figsize=(9, min(0.24 * n + 1.6, 24)), layout="constrained")
+    ax = fig.add_subplot()
+    groups = list(dict.fromkeys(rows["group"])) if len(rows) else []
+    kinds = list(dict.fromkeys(rows["shift"])) if len(rows) else []
+    for i, r in rows.iterrows():
+        y = n - 1 - i
+        s, e = _clock_h(r["start"], open_h), _clock_h(r["end"], open_h)
+        color = f"C{kinds.index(r['shift']) % 10}"
+        ax.broken_barh([(s, e - s)], (y - 0.38, 0.76), color=color, alpha=0.75)
+        for b, length_min in zip(r["breaks"], r["break_minutes"]):
+            ax.broken_barh([(_clock_h(b, open_h), length_min / 60.0)], (y - 0.38, 0.76), color="white")
+        ax.text(s + 0.05, y, f"{r['agents']}", va="center", ha="left", fontsize=7, color="black")
+    ax.set_yticks([n - 1 - i for i in range(len(rows))],
+                  [f"{r['group']} · {r['shift']} {r['start']}" for _, r in rows.iterrows()], fontsize=7)
+    ax.set_xlim(open_h, open_h + day_hours)
+    ticks = np.arange(np.ceil(open_h), open_h + day_hours + 1e-9, 1.0)
+    ax.set_xticks(ticks, [f"{int(t) % 24:02d}:00" for t in ticks], fontsize=8)
+    ax.set_xlabel("clock time (white gaps: breaks; number: agents)")
+    handles = [ax.plot([], [], color=f"C{k % 10}", lw=8, alpha=0.75)[0] for k in range(len(kinds))]
+    if kinds:
+        ax.legend(handles, kinds, title="shift", frameon=False, fontsize=8, loc="upper right")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Roster: shifts and breaks" + (f" ({', '.join(groups)})" if groups else ""))
+    return fig

@@ -365,6 +365,164 @@ def _print_verified(s: Scenario, ver) -> None:
                       + "; minimality was not fully checked.")
 
 
+@app.command()
+def roster(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with [[shifts]] rules.")],
+    cover: Annotated[str, typer.Option("--cover", help="Requirement to cover: plan (the analytic plan), verified (the plan corrected by simulation, as staff --verify), or current (the scenario's agents_per_interval).")] = "plan",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver time limit in seconds; the best roster found is reported with its MIP gap.")] = 30.0,
+    max_occupancy: Annotated[Optional[float], typer.Option("--max-occupancy", min=0.001, max=1, help="With --cover plan or verified: occupancy cap for every group.")] = None,
+    replications: Annotated[Optional[int], typer.Option("--replications", "-r", help="With --cover verified: replications per evaluation (default: the scenario's).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="With --cover verified: master seed (default: the scenario's).")] = None,
+    to: Annotated[Optional[Path], typer.Option("--to", help="Write the scenario with each group's agents_per_interval set to the roster's coverage (TOML).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for shifts.csv, coverage.csv, groups.csv, coverage.png and shifts.png.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Cheapest shifts and breaks covering the requirement in every interval and group (MILP, HiGHS).
+
+    Coverage counts agents on duty and not on break; a break shorter than an interval counts as
+    the fraction of the interval it takes. Cost = agents x paid hours x the group's cost per hour.
+    """
+    from planner.roster import RosterError, requirement, solve
+
+    if cover not in ("plan", "verified", "current"):
+        raise UserError(f"--cover must be plan, verified or current, got {cover!r}")
+    if not time_limit > 0:
+        raise UserError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
+    if cover != "verified":
+        for name, val in (("--replications", replications), ("--seed", seed)):
+            if val is not None:
+                raise UserError(f"{name} only goes with --cover verified")
+    if cover == "current" and max_occupancy is not None:
+        raise UserError("--max-occupancy only goes with --cover plan or verified")
+    if replications is not None and replications < 2:
+        raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
+    if to is not None and to.resolve() == scenario.resolve():
+        raise UserError(f"--to {to}: would overwrite the input scenario; choose another file")
+    s = _load(scenario)
+    if not s.shifts:
+        raise UserError(f"{scenario}: no shift rules; add [[shifts]] tables (see the README, 'Rosters')")
+    try:
+        if cover == "verified":
+            ver = _run_verify(s, replications, seed, 40, None, max_occupancy)
+            req = requirement(s, "verified", ver.verified_scenario)
+        elif cover == "plan":
+            from planner.staffing import plan
+
+            req = plan(s, max_occupancy=max_occupancy).scheduled
+        else:
+            req = requirement(s, "current")
+        r = _solve_with_progress(solve, s, req, time_limit)
+    except RosterError as exc:
+        raise UserError(str(exc)) from None
+    if r.ok and out is not None:
+        from ccplan.charts import roster_coverage_figure, roster_gantt_figure
+
+        out.mkdir(parents=True, exist_ok=True)
+        r.shifts.assign(breaks=r.shifts["breaks"].map(" ".join),
+                        break_minutes=r.shifts["break_minutes"].map(lambda v: " ".join(map(str, v)))).to_csv(
+            out / "shifts.csv", index=False)
+        r.coverage.to_csv(out / "coverage.csv", index=False)
+        r.groups.to_csv(out / "groups.csv", index=False)
+        _save(roster_coverage_figure(r.coverage), out / "coverage.png")
+        _save(roster_gantt_figure(r.shifts, s.open_time, s.n_intervals * s.interval_minutes / 60.0), out / "shifts.png")
+    if r.ok and to is not None:
+        from ccplan.scenario import dump
+
+        to.parent.mkdir(parents=True, exist_ok=True)
+        dump(r.to_scenario(), to)
+    if as_json:
+        obj = r.to_json()
+        obj.update({"scenario": s.name, "currency": s.currency, "cover": cover})
+        _print_json(obj)
+    else:
+        _print_roster(s, r, cover)
+        if r.ok and out is not None:
+            console.print(f"roster written to {out}/ (shifts.csv, coverage.csv, groups.csv, coverage.png, shifts.png)")
+        if r.ok and to is not None:
+            console.print(f"scenario with the roster's coverage written to {to} (see its service with: "
+                          f"ccplan simulate {to})")
+    if not r.ok:
+        if not as_json:
+            raise UserError(f"no roster: {r.message}")
+        sys.exit(1)
+
+
+def _solve_with_progress(solve, s: Scenario, req, time_limit: float):
+    """Run the MILP in a thread, with a bar of elapsed time against the time limit on stderr."""
+    import threading
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["roster"] = solve(s, req, time_limit_s=time_limit)
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    th = threading.Thread(target=work, daemon=True)
+    t0 = time.perf_counter()
+    th.start()
+    with Progress(TextColumn("solving the roster (HiGHS)"), BarColumn(), TextColumn("time limit {task.total:.0f} s"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("", total=time_limit)
+        while th.is_alive():
+            th.join(0.1)
+            bar.update(task, completed=min(time.perf_counter() - t0, time_limit))
+    if "error" in box:
+        raise box["error"]
+    return box["roster"]
+
+
+def _print_roster(s: Scenario, r, cover: str) -> None:
+    what = {"plan": "the analytic plan", "verified": "the plan verified by simulation",
+            "current": "the scenario's agents_per_interval"}[cover]
+    status = {"optimal": "[green]optimal[/green] (gap 0)", "time limit": f"[yellow]time limit[/yellow], "
+              f"gap {r.gap:.2%}" if r.ok else "[red]time limit[/red]"}.get(r.status, f"[red]{r.status}[/red]")
+    console.print(f"[bold]{_safe(s.name)}[/bold] — roster covering {what}: {status}, solved in {r.solve_time_s:.1f} s")
+    if not r.ok:
+        return
+    t = Table(title="Shifts", title_justify="left")
+    for col in ("group", "shift", "start", "end", "breaks", "agents", "paid h each"):
+        t.add_column(col, justify="right" if col in ("agents", "paid h each") else "left")
+    for row in r.shifts.itertuples():
+        brk = ", ".join(f"{b} ({m} min)" for b, m in zip(row.breaks, row.break_minutes)) or "-"
+        t.add_row(_safe(row.group), _safe(row.shift), row.start, row.end, brk, str(row.agents), f"{row.paid_hours:g}")
+    console.print(t)
+    c = Table(title="Coverage per interval: agents on duty and not on break (required → rostered, surplus)",
+              title_justify="left")
+    c.add_column("time", justify="right")
+    for g in s.group_names:
+        c.add_column(_safe(g), justify="right")
+    cov = r.coverage.set_index(["interval", "group"])
+    for i, time_ in enumerate(s.interval_labels()):
+        cells = []
+        for g in s.group_names:
+            row = cov.loc[(i, g)]
+            cell = f"{row['required']} → {row['coverage']:g}"
+            if row["shortfall"] > 1e-9:
+                cell += f" [red]short {row['shortfall']:g}[/red]"
+            elif row["surplus"] > 1e-9:
+                cell += f" [dim]+{row['surplus']:g}[/dim]"
+            cells.append(cell)
+        c.add_row(time_, *cells)
+    console.print(c)
+    gt = Table(title="Per group", title_justify="left")
+    for col in ("group", "headcount", "paid hours", "required hours", "efficiency", "cost"):
+        gt.add_column(col, justify="left" if col == "group" else "right")
+    for row in r.groups.itertuples():
+        eff = "-" if pd_isna(row.efficiency) else f"{row.efficiency:.1%}"
+        gt.add_row(_safe(row.group), str(row.headcount), f"{row.paid_hours:,.1f}", f"{row.required_hours:,.1f}", eff,
+                   f"{row.cost:,.0f} {s.currency}")
+    console.print(gt)
+    console.print(f"Total: headcount {int(r.groups['headcount'].sum())}, paid hours {r.paid_hours:,.1f}, "
+                  f"efficiency {r.efficiency:.1%} (required hours ÷ paid hours), cost {r.cost:,.0f} {s.currency}.")
+    if r.status == "time limit":
+        console.print(f"[yellow]note:[/yellow] {r.message}; the cost may be up to {r.gap:.2%} above the optimum.")
+
+
 def _safe(text: str) -> str:
     """User text for Rich: markup escaped."""
     from rich.markup import escape

@@ -159,8 +159,62 @@ class SimulationSettings(_Model):
     seed: int = Field(2026, ge=0)
 
 
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+def _check_clock(v: str) -> str:
+    m = _CLOCK.fullmatch(v)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"must be a clock time HH:MM, got {v!r}")
+    return v
+
+
+def clock_minutes(v: str) -> int:
+    """Minutes after midnight of a clock time ``HH:MM``."""
+    h, m = (int(x) for x in v.split(":"))
+    return h * 60 + m
+
+
+class ShiftBreak(_Model):
+    """A break inside a shift: ``minutes`` long, starting between ``earliest_after_minutes`` and
+    ``latest_after_minutes`` after the shift starts, every ``start_every_minutes`` (default: the
+    scenario's interval). Unpaid breaks are not paid time."""
+
+    minutes: int = Field(gt=0)
+    earliest_after_minutes: int = Field(ge=0)
+    latest_after_minutes: int = Field(ge=0)
+    start_every_minutes: int | None = Field(None, gt=0)
+    paid: bool = False
+
+
+class Shift(_Model):
+    """A shift rule: ``minutes`` on duty (breaks included), starting every ``start_every_minutes``
+    (default: the scenario's interval) from ``earliest_start`` to ``latest_start``, for ``groups``
+    (default: every group), with at most ``max_agents`` and at least ``min_agents`` agents in all."""
+
+    name: str = Field(min_length=1)
+    minutes: int = Field(gt=0)
+    earliest_start: str
+    latest_start: str
+    start_every_minutes: int | None = Field(None, gt=0)
+    groups: tuple[str, ...] | None = None
+    max_agents: int | None = Field(None, ge=0)
+    min_agents: int = Field(0, ge=0)
+    breaks: tuple[ShiftBreak, ...] = ()
+
+    @field_validator("earliest_start", "latest_start")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        return _check_clock(v)
+
+    @property
+    def paid_minutes(self) -> int:
+        """Paid minutes of one shift: on-duty minutes less unpaid breaks."""
+        return self.minutes - sum(b.minutes for b in self.breaks if not b.paid)
+
+
 class Scenario(_Model):
-    """One call-center day: segments, agent groups, routing, costs. Frozen."""
+    """One call-center day: segments, agent groups, routing, costs, shift rules. Frozen."""
 
     name: str = Field(min_length=1)
     description: str = ""
@@ -173,14 +227,12 @@ class Scenario(_Model):
     routing: Routing = Routing()
     costs: Costs = Costs()
     simulation: SimulationSettings = SimulationSettings()
+    shifts: tuple[Shift, ...] = ()
 
     @field_validator("open_time")
     @classmethod
     def _clock(cls, v: str) -> str:
-        m = re.fullmatch(r"(\d{1,2}):(\d{2})", v)
-        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-            raise ValueError(f"must be a clock time HH:MM, got {v!r}")
-        return v
+        return _check_clock(v)
 
     @model_validator(mode="after")
     def _cross_fields(self) -> "Scenario":
@@ -421,6 +473,90 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
         name = seg.get("name")
         if isinstance(name, str) and not any(name in (_seq(g.get("skills")) or []) for g in groups):
             problems.append((f"segments[{i}].name", f"no agent group has the skill {name!r}: its calls cannot be served"))
+    problems += _shift_problems(data, n, grp_names)
+    return problems
+
+
+def _clock_or_none(v: Any) -> int | None:
+    return clock_minutes(v) if isinstance(v, str) and _CLOCK.fullmatch(v) and int(v.split(":")[0]) < 24 else None
+
+
+def _hhmm(minutes: float) -> str:
+    m = int(round(minutes)) % 1440
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tuple[str, str]]:
+    """Shift rules against the day and the groups: start window, length, break windows, caps."""
+    shifts = data.get("shifts")
+    if not isinstance(shifts, (list, tuple)):
+        return []
+    problems: list[tuple[str, str]] = []
+    step = data.get("interval_minutes", 30)
+    open_m = _clock_or_none(data.get("open_time", "08:00"))
+    day_m = n * step if isinstance(n, int) and isinstance(step, int) else None
+    names = [sh.get("name") for sh in shifts if isinstance(sh, dict)]
+    for name, count in Counter(x for x in names if isinstance(x, str)).items():
+        if count > 1:
+            problems.append((f"shifts[{names.index(name)}].name", f"duplicate shift name {name!r}"))
+    for i, sh in enumerate(shifts):
+        if not isinstance(sh, dict):
+            continue
+        at = f"shifts[{i}]"
+        minutes = sh.get("minutes")
+        minutes = minutes if isinstance(minutes, int) and minutes > 0 else None
+        for j, g in enumerate(_seq(sh.get("groups")) or []):
+            if isinstance(g, str) and g not in grp_names:
+                hint = difflib.get_close_matches(g, grp_names, n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                problems.append((f"{at}.groups[{j}]", f"names no agent group: {g!r}{extra}"))
+        lo, hi = sh.get("min_agents", 0), sh.get("max_agents")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            problems.append((f"{at}.min_agents", f"is {lo}, more than max_agents {hi}"))
+        if minutes and day_m and minutes > day_m:
+            problems.append((f"{at}.minutes", f"is {minutes} min, longer than the day "
+                                              f"({day_m} min from {data.get('open_time', '08:00')})"))
+        first, last = _clock_or_none(sh.get("earliest_start")), _clock_or_none(sh.get("latest_start"))
+        if open_m is not None and day_m:
+            rel = {k: (c - open_m) % 1440 for k, c in (("earliest_start", first), ("latest_start", last))
+                   if c is not None}
+            close = _hhmm(open_m + day_m)
+            for key, r in rel.items():
+                if r >= day_m:
+                    problems.append((f"{at}.{key}", f"{sh[key]} is outside the day "
+                                                    f"({_hhmm(open_m)}-{close})"))
+            if len(rel) == 2 and all(r < day_m for r in rel.values()):
+                if rel["latest_start"] < rel["earliest_start"]:
+                    problems.append((f"{at}.latest_start", f"{sh['latest_start']} is before earliest_start "
+                                                           f"{sh['earliest_start']}"))
+                elif minutes and minutes <= day_m and rel["latest_start"] + minutes > day_m:
+                    problems.append((f"{at}.latest_start",
+                                     f"a {minutes}-min shift starting at {sh['latest_start']} ends at "
+                                     f"{_hhmm(open_m + rel['latest_start'] + minutes)}, after the day closes "
+                                     f"at {close}"))
+        breaks = sh.get("breaks")
+        if not isinstance(breaks, (list, tuple)):
+            continue
+        prev_end, prev_j = None, None
+        for j, b in enumerate(breaks):
+            if not isinstance(b, dict):
+                continue
+            bat = f"{at}.breaks[{j}]"
+            bm, e, la = b.get("minutes"), b.get("earliest_after_minutes"), b.get("latest_after_minutes")
+            if not all(isinstance(x, int) and x >= 0 for x in (bm, e, la)):
+                continue
+            if la < e:
+                problems.append((f"{bat}.latest_after_minutes", f"is {la}, before earliest_after_minutes {e}"))
+                continue
+            if minutes and la + bm > minutes:
+                problems.append((f"{bat}.latest_after_minutes",
+                                 f"a {bm}-min break starting {la} min after the start ends at {la + bm} min, "
+                                 f"after the {minutes}-min shift ends"))
+            if prev_end is not None and e < prev_end:
+                problems.append((f"{bat}.earliest_after_minutes",
+                                 f"is {e}, inside the window of breaks[{prev_j}] (which may last until {prev_end} min); "
+                                 "list breaks in time order with windows that do not overlap"))
+            prev_end, prev_j = la + bm, j
     return problems
 
 
@@ -450,7 +586,7 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         nxt = None
-        for cand in (ServiceLevelTarget, Segment, AgentGroup, Routing, Costs, SimulationSettings):
+        for cand in (ServiceLevelTarget, Segment, AgentGroup, Routing, Costs, SimulationSettings, Shift, ShiftBreak):
             if ann is cand or cand in getattr(ann, "__args__", ()):
                 nxt = cand
         model = nxt
