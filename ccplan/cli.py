@@ -102,6 +102,21 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
         grp_t.add_row(g.name, ", ".join(g.skills), f"{a.min()}-{a.max()}", _fmt(g.cost_per_hour, 2),
                       f"{g.shrinkage:.0%}", "; ".join(opts) or "-")
     console.print(grp_t)
+    if s.shifts:
+        sh_t = Table(title="Shift rules (for ccplan roster)", title_justify="left")
+        for col in ("shift", "on duty", "paid", "starts", "groups", "agents", "breaks"):
+            sh_t.add_column(col, justify="left")
+        for sh in s.shifts:
+            step = sh.start_every_minutes or s.interval_minutes
+            brk = "; ".join(f"{b.minutes} min {'paid' if b.paid else 'unpaid'} {b.earliest_after_minutes}-"
+                            f"{b.latest_after_minutes} min in" for b in sh.breaks) or "-"
+            cap = (f"{sh.min_agents}-{sh.max_agents}" if sh.min_agents and sh.max_agents is not None
+                   else f"≥ {sh.min_agents}" if sh.min_agents else
+                   f"≤ {sh.max_agents}" if sh.max_agents is not None else "any")
+            sh_t.add_row(_safe(sh.name), f"{sh.minutes / 60:g} h", f"{sh.paid_minutes / 60:g} h",
+                         f"{sh.earliest_start}-{sh.latest_start} every {step} min",
+                         _safe(", ".join(sh.groups) if sh.groups else "all"), cap, brk)
+        console.print(sh_t)
     load_df = s.offered_load().groupby(["interval", "time"], as_index=False)["traffic_erlangs"].sum()
     cells = [f"{t} {e:6.1f}" for t, e in zip(load_df["time"], load_df["traffic_erlangs"])]
     console.print("Offered load (Erlangs, all segments) per interval:")
@@ -448,32 +463,13 @@ def roster(
 
 
 def _solve_with_progress(solve, s: Scenario, req, time_limit: float):
-    """Run the MILP in a thread, with a bar of elapsed time against the time limit on stderr."""
-    import threading
-    import time
-
+    """The roster solve with a bar of elapsed time against the time limit on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["roster"] = solve(s, req, time_limit_s=time_limit)
-        except BaseException as exc:  # handed to the main thread
-            box["error"] = exc
-
-    th = threading.Thread(target=work, daemon=True)
-    t0 = time.perf_counter()
-    th.start()
     with Progress(TextColumn("solving the roster (HiGHS)"), BarColumn(), TextColumn("time limit {task.total:.0f} s"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("", total=time_limit)
-        while th.is_alive():
-            th.join(0.1)
-            bar.update(task, completed=min(time.perf_counter() - t0, time_limit))
-    if "error" in box:
-        raise box["error"]
-    return box["roster"]
+        return solve(s, req, time_limit_s=time_limit, progress=lambda done, total: bar.update(task, completed=done))
 
 
 def _print_roster(s: Scenario, r, cover: str) -> None:

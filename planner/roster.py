@@ -22,9 +22,10 @@ Times are minutes from the day's open inside this module; costs in the scenario'
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -240,8 +241,36 @@ def _why_infeasible(scenario: Scenario, pats: list[_Pattern], onduty: np.ndarray
     return None
 
 
-def solve(scenario: Scenario, required: np.ndarray, time_limit_s: float = 30.0) -> Roster:
+def _milp_with_progress(progress: Callable[[float, float], None] | None, time_limit_s: float, *args, **kwargs):
+    """``scipy.optimize.milp``; with ``progress``, run it in a thread and report (elapsed s, limit s) every 0.1 s
+    (HiGHS through scipy has no callback)."""
+    if progress is None:
+        return milp(*args, **kwargs)
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["res"] = milp(*args, **kwargs)
+        except BaseException as exc:  # handed to the calling thread
+            box["error"] = exc
+
+    th = threading.Thread(target=work, daemon=True)
+    t0 = time.perf_counter()
+    th.start()
+    while th.is_alive():
+        th.join(0.1)
+        progress(min(time.perf_counter() - t0, time_limit_s), time_limit_s)
+    if "error" in box:
+        raise box["error"]
+    return box["res"]
+
+
+def solve(scenario: Scenario, required: np.ndarray, time_limit_s: float = 30.0,
+          progress: Callable[[float, float], None] | None = None) -> Roster:
     """The cheapest roster of ``scenario.shifts`` covering ``required`` scheduled agents (G, T).
+
+    ``time_limit_s`` bounds the solver (the best roster found is returned with its MIP gap);
+    ``progress(elapsed_s, time_limit_s)`` is called while it runs.
 
     Raises :class:`RosterError` when the scenario has no shift rules or the requirement is
     malformed; an infeasible requirement returns status "infeasible" and a message saying why.
@@ -317,8 +346,9 @@ def solve(scenario: Scenario, required: np.ndarray, time_limit_s: float = 30.0) 
     weights = _weights(scenario)
     paid_h = np.array([shifts[p.shift].paid_minutes / 60.0 for p in pats])
     c = np.concatenate([paid_h * weights[[p.group for p in pats]], np.zeros(len(brk_cols))])
-    res = milp(c, constraints=constraints, integrality=np.ones(n_var), bounds=Bounds(0, np.inf),
-               options={"time_limit": float(time_limit_s), "mip_rel_gap": 0.0, "disp": False})
+    res = _milp_with_progress(
+        progress, time_limit_s, c, constraints=constraints, integrality=np.ones(n_var), bounds=Bounds(0, np.inf),
+        options={"time_limit": float(time_limit_s), "mip_rel_gap": 0.0, "disp": False})
     elapsed = time.perf_counter() - t0
     if res.x is None:
         if res.status == 2:

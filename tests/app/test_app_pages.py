@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 from ccplan.scenario import presets
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ["app_pages/scenario.py", "app_pages/erlang.py", "app_pages/plan.py", "app_pages/simulate.py",
+PAGES = ["app_pages/scenario.py", "app_pages/erlang.py", "app_pages/plan.py", "app_pages/roster.py",
+         "app_pages/simulate.py",
          "app_pages/compare.py", "app_pages/trainer.py"]
 
 
@@ -178,3 +179,71 @@ def test_staffing_plan_warns_where_the_analytic_figures_are_approximate():
     at.selectbox(key="preset").select("trainer").run()
     at.switch_page("app_pages/plan.py").run()
     assert not any("approximate" in w.value for w in at.warning)
+
+
+def test_roster_page_solves_shows_coverage_and_applies_the_roster():
+    at = start()
+    at.selectbox(key="preset").select("telecom").run()
+    at.switch_page("app_pages/roster.py").run()
+    assert not at.exception
+    at.button(key="roster_run").click().run()
+    assert not at.exception, at.exception
+    assert any("Optimal roster" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Headcount", "Paid hours", "Cost", "Efficiency"} <= set(metrics)
+    r = next(iter(at.session_state["_results"]["roster"].values()))
+    assert metrics["Headcount"] == str(int(r.groups["headcount"].sum()))
+    assert metrics["Cost"] == f"{r.cost:,.0f} EUR"
+    expected = r.scheduled()
+    at.button(key="roster_apply").click().run()
+    assert not at.exception
+    sc = at.session_state["scenario"]
+    assert [sc.agents_per_interval(g).tolist() for g in sc.agent_groups] == expected.tolist()
+    assert any("roster's coverage is now the scenario's staffing" in s.value for s in at.success)
+    at.switch_page("app_pages/simulate.py").run()
+    assert not at.exception
+
+
+def test_roster_page_names_a_bad_shift_rule_and_keeps_the_other_edits():
+    at = start()
+    at.switch_page("app_pages/roster.py").run()
+    import copy
+
+    from ccplan.scenario import ScenarioError, from_dict
+
+    edited = copy.deepcopy(at.session_state["base"])
+    edited["name"] = "Keep me"
+    edited["shifts"][0]["latest_start"] = "07:30"  # before earliest_start and the opening
+    at.session_state["base"] = edited
+    try:
+        from_dict(edited)
+    except ScenarioError as exc:
+        at.session_state["problems"] = exc.problems
+    at.run()
+    errors = " ".join(e.value for e in at.error)
+    assert "shift 'full' (row 1), latest_start" in errors and "07:30 is outside the day" in errors
+    assert at.session_state["base"]["name"] == "Keep me"
+    # the last valid scenario still rosters
+    at.button(key="roster_run").click().run()
+    assert any("Optimal roster" in s.value for s in at.success)
+
+
+def test_roster_page_explains_an_uncoverable_requirement():
+    at = start()
+    at.switch_page("app_pages/roster.py").run()
+    text = at.session_state["base"]
+    import copy
+
+    from app_pages import common  # noqa: F401
+
+    edited = copy.deepcopy(text)
+    for sh in edited["shifts"]:
+        sh["max_agents"] = 10
+    at.session_state["base"] = edited
+    from ccplan.scenario import from_dict
+
+    at.session_state["scenario"] = from_dict(edited)
+    at.run()
+    at.button(key="roster_run").click().run()
+    assert not at.exception
+    assert any("No roster" in e.value and "max_agents" in e.value for e in at.error)

@@ -93,6 +93,7 @@ def wait_idle(page) -> None:
 
 def test_every_page_opens_without_an_error(server, page):
     for path, text in [("", "is valid"), ("erlang", "Offered load"), ("plan", "Predicted service per segment"),
+                       ("roster", "Shift rules"),
                        ("simulate", "Run simulation"), ("compare", "Run comparison"),
                        ("trainer", "What you see")]:
         page.goto(f"{server}/{path}")
@@ -253,3 +254,28 @@ def test_verify_the_plan_by_simulation_and_apply_it(server, page):
     page.get_by_text("verified staffing is now the scenario's").wait_for()
     wait_idle(page)
     assert "verified staffing" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def test_roster_solve_apply_and_simulate(server, page):
+    page.goto(f"{server}/roster")
+    page.get_by_text("Shift rules").first.wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Solve the roster").click()
+    page.get_by_text("Optimal roster").wait_for(timeout=120_000)
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    values = dict(zip(page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
+                      page.locator('[data-testid="stMetricValue"]').all_inner_texts()))
+    assert int(values["Headcount"]) > 0 and values["Efficiency"].endswith("%")
+    page.wait_for_timeout(800)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "roster.png"), full_page=True)
+    page.get_by_role("button", name="Apply roster to scenario").click()
+    page.get_by_text("roster's coverage is now the scenario's staffing").wait_for()
+    wait_idle(page)
+    assert "roster" in page.locator('[data-testid="stSidebar"]').inner_text()
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Simulate", exact=True).click()  # same session
+    page.get_by_role("button", name="Run simulation").click()
+    page.get_by_text("KPI table").wait_for(timeout=300_000)
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
