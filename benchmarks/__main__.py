@@ -1,11 +1,11 @@
-"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [--quick]``."""
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [--quick]``."""
 
 import sys
 
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify"]
+    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify", "roster"]
     for name in which:
         if name == "erlang":
             from benchmarks import erlang_bench
@@ -19,8 +19,12 @@ def main(argv: list[str]) -> None:
             from benchmarks import verify_bench
 
             verify_bench.main(quick=quick)
+        elif name == "roster":
+            from benchmarks import roster_bench
+
+            roster_bench.main(quick=quick)
         else:
-            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim or verify")
+            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim, verify or roster")
 
 
 main(sys.argv[1:])
