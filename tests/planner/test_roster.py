@@ -226,3 +226,15 @@ def test_bad_shift_rules_name_the_field(case):
         from_dict(d)
     lines = [line for line in str(exc.value).splitlines() if line.startswith(path + ":")]
     assert lines and words in lines[0], str(exc.value)
+
+
+def test_a_time_limit_returns_the_best_roster_found_with_its_gap():
+    s = load(presets()["telecom"])
+    req = plan(s).scheduled
+    r = roster.solve(s, req, time_limit_s=0.05)  # the proof of optimality takes about a second here
+    assert r.status == "time limit"
+    assert "time limit" in r.message
+    if r.ok:  # HiGHS found a roster before the limit: it is valid, its gap is reported
+        assert r.gap > 0
+        assert np.all(coverage_from_listing(s, r.shifts) >= req - 1e-9)
+        assert r.cost >= roster.solve(s, req).cost - 1e-6
