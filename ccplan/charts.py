@@ -425,3 +425,57 @@ def roster_gantt_figure(shifts: pd.DataFrame, open_time: str, day_hours: float) 
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("Roster: shifts and breaks" + (f" ({', '.join(groups)})" if groups else ""))
     return fig
+
+
+def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, history_days: int = 10) -> Figure:
+    """Recent history and the forecast with its p10-p90 band, interval by interval, one panel per segment.
+
+    ``history``: rolled-up calls (segment, date, slot, offered); ``forecast``: rows of
+    :func:`planner.forecast.forecast` (date, interval_start, segment, forecast, p10, p90).
+    Days are laid side by side; ticks mark each day's first interval.
+    """
+    segs = list(dict.fromkeys(forecast["segment"]))
+    fig, axes = _panels(len(segs))
+    for ax, seg in zip(axes, segs):
+        h = history[history["segment"] == seg]
+        days = sorted(h["date"].unique())[-history_days:]
+        h = h[h["date"].isin(days)].sort_values(["date", "slot"])
+        f = forecast[forecast["segment"] == seg]
+        x_hist = np.arange(len(h))
+        x_fc = np.arange(len(h), len(h) + len(f))
+        ax.plot(x_hist, h["offered"], color="0.35", lw=1, label="history")
+        ax.fill_between(x_fc, f["p10"], f["p90"], color="C0", alpha=0.25, label="p10–p90")
+        ax.plot(x_fc, f["forecast"], color="C0", lw=1.2, label="forecast")
+        ax.axvline(len(h) - 0.5, color="0.5", ls=":", lw=1)
+        ax.set_ylabel(f"{seg}\ncalls / interval")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+        labels = [str(d) for d in h["date"]] + list(f["date"])
+        starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
+        step = max(1, len(starts) // 10)
+        ax.set_xticks(starts[::step], [str(labels[i])[5:] for i in starts[::step]], fontsize=8)
+    axes[-1].set_xlabel("day (month-day); each day's open intervals side by side")
+    fig.suptitle("Calls per interval: recent history and forecast")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=3, loc="outside lower center")
+    return fig
+
+
+def backtest_figure(table: pd.DataFrame) -> Figure:
+    """WAPE (bars) and p10–p90 coverage per method and segment from a rolling-origin backtest."""
+    segs = list(dict.fromkeys(table["segment"]))
+    methods = list(dict.fromkeys(table["method"]))
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / len(methods)
+    for j, m in enumerate(methods):
+        d = table[table["method"] == m].set_index("segment").reindex(segs)
+        bars = ax.bar(np.arange(len(segs)) + j * width, 100 * d["wape"], width, label=m, color=f"C{j}")
+        for b, cov in zip(bars, d["coverage_80"]):
+            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), f"{cov:.0%}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(np.arange(len(segs)) + 0.4 - width / 2, segs)
+    ax.set_ylabel("WAPE (%), lower is better")
+    ax.set_title("Backtest: error per method (numbers: share of actual intervals inside p10–p90; 80% is honest)")
+    ax.legend(frameon=False, fontsize=8, ncols=len(methods))
+    ax.grid(axis="y", alpha=0.3)
+    return fig

@@ -772,6 +772,128 @@ def sweep(
         console.print(f"frontier table and chart written to {out}/")
 
 
+@app.command()
+def forecast(
+    history: Annotated[Path, typer.Argument(help="History CSV: timestamp (or date + interval_start), offered, optionally segment and aht_s.")],
+    start: Annotated[Optional[str], typer.Option("--start", help="First forecast day, YYYY-MM-DD (default: the day after the history).")] = None,
+    days: Annotated[int, typer.Option("--days", help="Calendar days to forecast (closed weekdays get no rows).")] = 7,
+    interval_minutes: Annotated[int, typer.Option("--interval-minutes", help="Forecast interval: 15, 30 or 60 minutes (not finer than the history).")] = 30,
+    segment_column: Annotated[str, typer.Option("--segment-column", help="Name of the history's segment column.")] = "segment",
+    method: Annotated[str, typer.Option("--method", help="auto (best by backtest), last_week, mean_4_weeks, top_down or ets.")] = "auto",
+    quantile: Annotated[float, typer.Option("--quantile", help="Which quantile of the forecast the scenarios get (0.5 = median).")] = 0.5,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the forecast as CSV (and a PNG chart beside it).")] = None,
+    scenario: Annotated[Optional[Path], typer.Option("--scenario", help="Base scenario for --to-dir.")] = None,
+    to_dir: Annotated[Optional[Path], typer.Option("--to-dir", help="With --scenario: write one scenario per forecast day (YYYY-MM-DD.toml).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Forecast calls per interval from history, with a p10-p90 band and a rolling-origin backtest of every method."""
+    import datetime as dt
+
+    from ccplan.history import read_history
+    from planner import forecast as fc
+
+    if interval_minutes not in (15, 30, 60):
+        raise UserError(f"--interval-minutes must be 15, 30 or 60, got {interval_minutes}")
+    if not 0 < quantile < 1:
+        raise UserError(f"--quantile must be between 0 and 1 (exclusive), got {quantile:g}")
+    if not 1 <= days <= 366:
+        raise UserError(f"--days must be between 1 and 366, got {days}")
+    if method != "auto" and method not in fc.METHODS:
+        raise UserError(f"--method must be auto, {', '.join(fc.METHODS)}; got {method!r}")
+    if (scenario is None) != (to_dir is None):
+        raise UserError("--scenario and --to-dir go together: the base scenario and the folder for one scenario per day")
+    base = _load(scenario) if scenario is not None else None
+    if base is not None and base.interval_minutes != interval_minutes:
+        raise UserError(f"{scenario} uses {base.interval_minutes}-minute intervals; forecast with --interval-minutes "
+                        f"{base.interval_minutes}")
+    h = read_history(history, str(history), segment_column=segment_column)
+    rolled = h.rolled_up(interval_minutes)
+    hist = fc.segment_histories(rolled)
+    if start is None:
+        first = max(s.dates[-1] for s in hist) + dt.timedelta(days=1)
+    else:
+        try:
+            first = dt.date.fromisoformat(start)
+        except ValueError:
+            raise UserError(f"--start must be a date YYYY-MM-DD, got {start!r}") from None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("backtesting"), BarColumn(), TextColumn("{task.completed}/{task.total} segment × method"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("", total=len(hist) * len(fc.METHODS))
+        bt = fc.backtest(hist, min(days, 28), progress=lambda d, t: bar.update(task, completed=d))
+    try:
+        result, per_day = fc.forecast(hist, first, days, method=method, backtest_result=bt, quantile=quantile,
+                             interval_minutes=interval_minutes)
+    except fc.ForecastError as exc:
+        raise UserError(str(exc)) from None
+    written = []
+    notes: list[str] = []
+    if base is not None and to_dir is not None:
+        from ccplan.scenario import dump
+        from ccplan.volumes import forecast_scenario
+
+        to_dir.mkdir(parents=True, exist_ok=True)
+        for date, day in result.groupby("date", sort=True):
+            sc_day, day_notes = forecast_scenario(base, day.reset_index(drop=True), "q", interval_minutes,
+                                                  label=f"p{round(quantile * 100):d}")
+            path = to_dir / f"{date}.toml"
+            dump(sc_day, path)
+            written.append(str(path))
+            notes += [n for n in day_notes if n not in notes]
+    table = result.drop(columns=["q"])
+    if out is not None:
+        from ccplan.charts import forecast_figure
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        _save(forecast_figure(rolled, result), out.with_suffix(".png"))
+    if as_json:
+        _print_json({
+            "history": {"rows": int(len(h.data)), "bucket_minutes": h.bucket_minutes,
+                        "days": len(h.dates), "first": str(h.dates[0]), "last": str(h.dates[-1]),
+                        "missing_days": {s.segment: [str(d) for d in s.missing] for s in hist}},
+            "method": method, "chosen": bt.best, "quantile": quantile, "interval_minutes": interval_minutes,
+            "backtest": [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+                         for r in bt.table.to_dict(orient="records")],
+            "forecast": [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+                         for r in table.to_dict(orient="records")],
+            "days": [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+                     for r in per_day.to_dict(orient="records")],
+            "scenarios": written, "notes": notes})
+        return
+    console.print(f"[bold]{_safe(history)}[/bold]: {len(h.data):,} rows of {h.bucket_minutes}-minute buckets, "
+                  f"{len(h.dates)} days with data ({h.dates[0]} to {h.dates[-1]}), segments: "
+                  f"{_safe(', '.join(h.segments))}")
+    for s in hist:
+        if s.missing:
+            console.print(f"  {_safe(s.segment)}: no data on {', '.join(map(str, s.missing))} (left out of the patterns)")
+    t = Table(title=f"Backtest (rolling origin, weekly, horizon up to {min(days, 28)} days, {interval_minutes}-min "
+                    "intervals): WAPE and p10–p90 coverage", title_justify="left")
+    for col in ("segment", "method", "WAPE", "p10–p90 coverage", "origins", "horizon (open days)"):
+        t.add_column(col, justify="left" if col in ("segment", "method") else "right")
+    for r in bt.table.itertuples():
+        mark = " [green]← chosen[/green]" if method == "auto" and bt.best[r.segment] == r.method else ""
+        t.add_row(_safe(r.segment), r.method + mark, f"{r.wape:.1%}", f"{r.coverage_80:.0%}", str(r.origins),
+                  str(r.horizon_days))
+    console.print(t)
+    d = Table(title=f"Forecast per day (calls; p{round(quantile * 100)} goes into scenarios)", title_justify="left")
+    for col in ("date", "weekday", "segment", "method", "forecast", "p10", "p90", "open"):
+        d.add_column(col, justify="left" if col in ("date", "weekday", "segment", "method", "open") else "right")
+    for r in per_day.itertuples():
+        g = result[(result["date"] == r.date) & (result["segment"] == r.segment)]
+        d.add_row(r.date, dt.date.fromisoformat(r.date).strftime("%a"), _safe(r.segment), r.method,
+                  f"{r.forecast:,.0f}", f"{r.p10:,.0f}", f"{r.p90:,.0f}",
+                  f"{g['interval_start'].iloc[0]}–{g['interval_start'].iloc[-1]}")
+    console.print(d)
+    if out is not None:
+        console.print(f"forecast written to {out} (chart: {out.with_suffix('.png')})")
+    for n in notes:
+        console.print(f"[yellow]note:[/yellow] {_safe(n)}")
+    if written:
+        console.print(f"{len(written)} scenario(s) written to {to_dir}/ (e.g. ccplan staff {written[0]})")
+
+
 @app.command("import-volumes")
 def import_volumes(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],

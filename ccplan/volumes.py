@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ccplan.scenario import Scenario, ScenarioError, from_dict, to_dict
@@ -113,3 +114,84 @@ def apply_volumes(scenario: Scenario, volumes: dict[str, list[float]]) -> Scenar
             seg.pop("profile", None)
             seg["calls_per_interval"] = [float(x) for x in volumes[seg["name"]]]
     return from_dict(data)
+
+
+def forecast_scenario(base: Scenario, day: pd.DataFrame, column: str = "q", interval_minutes: int | None = None,
+                      label: str = "") -> tuple[Scenario, list[str]]:
+    """The base scenario with one forecast day's volumes (``day``: rows of one date from
+    :func:`planner.forecast.forecast`, volumes in ``column``) as each segment's ``calls_per_interval``.
+
+    History segments map to the scenario's by name (a history without segments fits a one-segment
+    scenario). When the forecast's open hours reach outside the scenario's day, the day is widened
+    and per-interval staffing is carried over by clock time, with 0 agents in the new intervals.
+    When the forecast has ``aht_s``, each segment's ``aht_s`` becomes the day's call-weighted mean.
+    Returns the scenario and notes saying what changed.
+    """
+    notes: list[str] = []
+    date = str(day["date"].iloc[0])
+    if interval_minutes is not None and interval_minutes != base.interval_minutes:
+        raise ScenarioError([("interval_minutes", f"the scenario uses {base.interval_minutes}-minute intervals but the "
+                                                  f"forecast has {interval_minutes}-minute ones; forecast with "
+                                                  f"--interval-minutes {base.interval_minutes}")])
+    fc_segments = list(dict.fromkeys(day["segment"]))
+    names = base.segment_names
+    if fc_segments == ["calls"] and "calls" not in names:
+        if len(names) != 1:
+            raise ScenarioError([("segments", f"the history has no segment column but the scenario has {len(names)} "
+                                              f"segments ({', '.join(names)}); give the history a segment column "
+                                              "(--segment-column) or use a one-segment scenario")])
+        mapping = {"calls": names[0]}
+    else:
+        unknown = [s for s in fc_segments if s not in names]
+        missing = [s for s in names if s not in fc_segments]
+        problems = [(f"segment {s!r}", f"is in the history but not in the scenario ({', '.join(names)})")
+                    for s in unknown]
+        problems += [(f"segment {s!r}", "is in the scenario but has no history") for s in missing]
+        if problems:
+            raise ScenarioError(problems)
+        mapping = {s: s for s in fc_segments}
+    step = base.interval_minutes
+    h, m = (int(x) for x in base.open_time.split(":"))
+    open_m, n = h * 60 + m, base.n_intervals
+    slot = day["interval_start"].map(lambda t: int(t[:2]) * 60 + int(t[3:]))
+    first = min(open_m, int(slot.min()))
+    end = max(open_m + n * step, int(slot.max()) + step)
+    if (first - open_m) % step:
+        raise ScenarioError([("open_time", f"the forecast's intervals start at {day['interval_start'].iloc[0]}, off "
+                                           f"the scenario's {step}-minute grid from {base.open_time}")])
+    new_n = (end - first) // step
+    shift = (open_m - first) // step
+    data = to_dict(base)
+    if new_n != n:
+        def hhmm(x: int) -> str:
+            return f"{x // 60 % 24:02d}:{x % 60:02d}"
+
+        notes.append(f"the day is widened from {hhmm(open_m)}-{hhmm(open_m + n * step)} ({n} intervals) to "
+                     f"{hhmm(first)}-{hhmm(end)} ({new_n} intervals) to hold the forecast's open hours; new intervals "
+                     "have 0 scheduled agents until you size them (ccplan staff / roster)")
+        data["open_time"] = f"{first // 60:02d}:{first % 60:02d}"
+        for g in data["agent_groups"]:
+            if "agents_per_interval" in g:
+                old = g["agents_per_interval"]
+            else:
+                old = [g.pop("agents")] * n
+            g["agents_per_interval"] = [0] * shift + list(old) + [0] * (new_n - n - shift)
+    idx = ((slot - first) // step).to_numpy()
+    for seg in data["segments"]:
+        src = next(k for k, v in mapping.items() if v == seg["name"])
+        rows = day["segment"].to_numpy() == src
+        calls = np.zeros(new_n)
+        calls[idx[rows]] = day.loc[rows, column].to_numpy(float)
+        seg.pop("daily_calls", None)
+        seg.pop("profile", None)
+        seg["calls_per_interval"] = [round(float(x), 3) for x in calls]
+        if "aht_s" in day.columns and day.loc[rows, "aht_s"].notna().any():
+            w = day.loc[rows, column].to_numpy(float)
+            a = day.loc[rows, "aht_s"].to_numpy(float)
+            ok = np.isfinite(a) & (w > 0)
+            if ok.any():
+                seg["aht_s"] = round(float((a[ok] * w[ok]).sum() / w[ok].sum()), 1)
+                notes.append(f"segment {seg['name']!r}: aht_s set to the day's call-weighted forecast, "
+                             f"{seg['aht_s']:g} s (one AHT per segment and day)")
+    data["name"] = f"{base.name} — forecast {date}" + (f" ({label})" if label else "")
+    return from_dict(data), notes
