@@ -170,14 +170,19 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
     name = name or (str(source) if isinstance(source, (str, Path)) and "\n" not in str(source) else "history.csv")
     text = _text(source, name)
     sep = _separator(text.splitlines()[0])
-    try:
-        raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
-                          quoting=csv.QUOTE_MINIMAL)
-    except pd.errors.ParserError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        where = f"row {m.group(1)}" if m else ""
-        hint = " (a decimal comma in a comma-separated file? use ';' as the separator)" if sep == "," else ""
-        raise HistoryError([(where, f"has more fields than the header{hint}")], name) from None
+    width = None
+    for line_no, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        if width is None:
+            width = len(fields)
+        elif len(fields) != width:
+            hint = (" (a decimal comma in a comma-separated file? use ';' as the separator)"
+                    if sep == "," and len(fields) > width else "")
+            raise HistoryError([(f"row {line_no}", f"has {len(fields)} fields but the header has {width}"
+                                 + ("; more fields than the header" if len(fields) > width else "") + hint)], name)
+    raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
+                      index_col=False, skip_blank_lines=True)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     seg_col = segment_column.strip().lower()
     known = set(_KNOWN) | {seg_col}
@@ -282,13 +287,15 @@ def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict
                       bucket_minutes: int = 5, open_time: str = "08:00", close_time: str = "20:00",
                       weekday_factors: tuple[float, ...] = (1.25, 1.05, 1.0, 0.95, 0.9, 0.6, 0.0),
                       trend_per_week: float = 0.01, day_cv: float = 0.06, holidays: tuple[str, ...] = (),
-                      seed: int = 7) -> pd.DataFrame:
+                      seed: int = 7, with_expected: bool = False) -> pd.DataFrame:
     """A history with a known pattern, as an ACD would export it (timestamp, segment, offered, aht_s).
 
     ``segments`` maps names to mean calls per day on an average open day. Each day's total is
     mean x weekday factor x (1 + trend)^week x a gamma day factor (cv ``day_cv``); calls per
     bucket are Poisson around a two-peak intraday profile. A weekday factor of 0 is a closed
     day; ``holidays`` (ISO dates) have no rows. Handle times: 300 s, 10% longer after 18:00.
+    ``with_expected`` adds the column ``expected``: the Poisson mean without the day factor (the truth
+    a forecast should recover).
     """
     rng = np.random.default_rng(seed)
     segments = segments or {"retail": 3000.0, "business": 900.0, "premium": 400.0}
@@ -309,10 +316,12 @@ def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict
             busy = rng.gamma(1 / day_cv ** 2, day_cv ** 2) if day_cv > 0 else 1.0
             total = mean * wf * (1 + trend_per_week) ** (k / 7) * busy
             counts = rng.poisson(total * profile)
-            for s, c in zip(slots, counts):
+            truth = mean * wf * (1 + trend_per_week) ** (k / 7) * profile
+            for s, c, e in zip(slots, counts, truth):
                 rows.append((f"{day.date().isoformat()}T{s // 60:02d}:{s % 60:02d}", seg, int(c),
-                             300.0 * (1.1 if s >= 18 * 60 else 1.0)))
-    return pd.DataFrame(rows, columns=["timestamp", "segment", "offered", "aht_s"])
+                             300.0 * (1.1 if s >= 18 * 60 else 1.0), float(e)))
+    df = pd.DataFrame(rows, columns=["timestamp", "segment", "offered", "aht_s", "expected"])
+    return df if with_expected else df.drop(columns=["expected"])
 
 
 def dt_date(iso: str) -> pd.Timestamp:

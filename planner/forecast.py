@@ -375,5 +375,8 @@ def forecast(hist: list[SegmentHistory], start: dt.date, days: int, method: str 
             daily.append({"date": d.isoformat(), "segment": sh.segment, "method": m,
                           "forecast": float(point[h, keep].sum()), "p10": tot_q[0], "p50": tot_q[1], "p90": tot_q[2]})
     if not frames:
-        raise ForecastError("no open day in the forecast window: every weekday in it is closed in the history")
+        window = [start + dt.timedelta(days=k) for k in range(days)]
+        names = sorted({d.strftime("%A") for d in window}, key=lambda n: [d.strftime("%A") for d in window].index(n))
+        raise ForecastError(f"no open day from {start} for {days} day(s): {', '.join(names)} never had calls in the "
+                            "history (closed); choose another --start or more --days")
     return pd.concat(frames, ignore_index=True), pd.DataFrame(daily)

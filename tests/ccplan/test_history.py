@@ -1,0 +1,133 @@
+"""Reading call history as ACDs export it: formats read right, ambiguity and malformed rows refused by name."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccplan.history import HistoryError, read_history, synthetic_history
+
+BANK = Path(__file__).resolve().parents[2] / "examples" / "data" / "bank_calls_2003_mar_may.csv"
+
+
+def _days(n: int = 15, start_day: int = 2, per_day: int = 4, value: str = "10", sep: str = ",", extra: str = "") -> str:
+    lines = [f"timestamp{sep}offered{extra and sep + 'aht_s'}"]
+    for d in range(n):
+        for k in range(per_day):
+            lines.append(f"2026-03-{start_day + d:02d}T09:{k * 15:02d}{sep}{value}{extra and sep + extra}")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_bank_sample_is_read_with_its_bucket_and_missing_days():
+    h = read_history(BANK)
+    assert h.bucket_minutes == 5 and h.segments == ["calls"] and len(h.dates) == 58
+    assert h.data["offered"].sum() == 1_866_248
+
+
+def test_roll_up_from_5_to_30_minutes_keeps_every_total():
+    h = read_history(BANK)
+    r = h.rolled_up(30)
+    assert r["offered"].sum() == h.data["offered"].sum()
+    per_day_5 = h.data.groupby(h.data["timestamp"].dt.date)["offered"].sum()
+    per_day_30 = r.groupby("date")["offered"].sum()
+    assert (per_day_5 == per_day_30).all()
+    assert set(r["slot"] % 30) == {0}
+
+
+@settings(max_examples=30)
+@given(st.lists(st.integers(0, 500), min_size=12 * 15, max_size=12 * 15), st.sampled_from([15, 30, 60]))
+def test_roll_up_keeps_totals_for_any_counts(counts, target):
+    rows = ["timestamp,offered"]
+    for d in range(15):
+        for k in range(12):
+            rows.append(f"2026-03-{2 + d:02d}T{9 + k // 12:02d}:{(k % 12) * 5:02d},{counts[d * 12 + k]}")
+    h = read_history("\n".join(rows).encode(), "h.csv")
+    r = h.rolled_up(target)
+    assert r["offered"].sum() == sum(counts)
+
+
+def test_roll_up_weights_aht_by_calls():
+    text = "timestamp,offered,aht_s\n" + "".join(
+        f"2026-03-{2 + d:02d}T09:00,10,100\n2026-03-{2 + d:02d}T09:15,30,300\n" for d in range(15))
+    r = read_history(text.encode(), "h.csv").rolled_up(30)
+    assert r["aht_s"].iloc[0] == pytest.approx((10 * 100 + 30 * 300) / 40)
+
+
+def test_semicolons_decimal_commas_and_a_bom_are_read():
+    text = _days(sep=";", value="12", extra="245,5")
+    h = read_history(("\ufeff" + text).encode("utf-8"), "eu.csv")
+    assert h.data["aht_s"].iloc[0] == pytest.approx(245.5)
+    assert h.data["offered"].iloc[0] == 12
+
+
+def test_european_thousands_with_decimal_comma_are_read():
+    text = _days(sep=";", value="1.234", extra="245,5")
+    assert read_history(text.encode(), "eu.csv").data["offered"].iloc[0] == 1234
+
+
+def test_an_ambiguous_thousands_or_decimal_number_is_refused_naming_the_row():
+    text = _days(sep=";", value="1,234")
+    with pytest.raises(HistoryError, match=r"row 2, column 'offered'.*ambiguous"):
+        read_history(text.encode(), "amb.csv")
+
+
+def test_mixed_decimal_marks_are_refused():
+    text = _days(sep=";", value="12", extra="245,5").replace("245,5", "245.5", 1)
+    with pytest.raises(HistoryError, match="mixed number formats"):
+        read_history(text.encode(), "mixed.csv")
+
+
+def test_date_and_interval_start_columns_are_read():
+    text = "date,interval_start,segment,offered\n" + "".join(
+        f"2026-03-{2 + d:02d},09:{k * 30:02d},{seg},5\n" for d in range(15) for k in range(2) for seg in ("a", "b"))
+    h = read_history(text.encode(), "h.csv")
+    assert h.segments == ["a", "b"] and h.bucket_minutes == 30
+
+
+def test_missing_buckets_inside_a_day_count_as_zero_calls():
+    text = _days().splitlines()
+    del text[2]  # one 15-minute bucket of the first day
+    h = read_history(("\n".join(text) + "\n").encode(), "h.csv")
+    r = h.rolled_up(60)
+    assert r["offered"].iloc[0] == 30 and r["offered"].iloc[1] == 40
+
+
+@pytest.mark.parametrize("text,where,words", [
+    ("timestamp,calls\n2026-03-02T09:00,1\n", "column 'calls'", "unknown column"),
+    ("timestamp,offered,queue\n2026-03-02T09:00,1,a\n", "column 'queue'", "unknown column"),
+    (_days().replace("09:15,10", "09:15,ten", 1), "row 3, column 'offered'", "'ten' is not a number"),
+    (_days().replace("09:15,10", "09:15,-4", 1), "row 3, column 'offered'", "'-4' is negative"),
+    (_days().replace("09:15,10", "09:15,", 1), "row 3, column 'offered'", "is empty"),
+    (_days().replace("2026-03-02T09:15", "2026-03-02T09:00", 1), "rows 2 and 3", "appears twice"),
+    (_days(n=9), "", "covers 9 day(s)"),
+    (_days().replace("2026-03-02T09:15", "02/03/2026 09:15", 1), "row 3, column 'timestamp'", "ISO 8601"),
+    ("timestamp,offered\n", "", "no rows"),
+    ("", "", "empty"),
+    (_days().replace("T09:15", "T09:17", 1), "", "minutes apart"),
+])
+def test_malformed_history_gets_a_message_naming_the_row_or_column(text, where, words):
+    with pytest.raises(HistoryError) as exc:
+        read_history(text.encode(), "bad.csv")
+    msg = str(exc.value)
+    assert words in msg and where in msg, msg
+
+
+def test_a_finer_target_than_the_data_is_refused_clearly():
+    h = read_history(_days().encode(), "h.csv")
+    with pytest.raises(HistoryError, match="15-minute buckets; it cannot be split into 5-minute"):
+        h.rolled_up(5)
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_is_named():
+    text = _days(extra="245,5")
+    with pytest.raises(HistoryError, match="more fields than the header"):
+        read_history(text.encode(), "h.csv")
+
+
+def test_synthetic_history_has_the_stated_shape():
+    df = synthetic_history(weeks=3, segments={"a": 100.0}, holidays=("2026-01-07",))
+    days = set(df["timestamp"].str[:10])
+    assert "2026-01-07" not in days and "2026-01-11" not in days  # a holiday, a (closed) Sunday
+    assert np.all(df["offered"] >= 0)
