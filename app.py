@@ -13,6 +13,7 @@ common.sidebar()
 
 PAGES = [
     st.Page("app_pages/scenario.py", title="Scenario", icon=":material/tune:", default=True),
+    st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
     st.Page("app_pages/erlang.py", title="Erlang calculator", icon=":material/calculate:"),
     st.Page("app_pages/plan.py", title="Staffing plan", icon=":material/calendar_month:"),
     st.Page("app_pages/roster.py", title="Roster", icon=":material/groups:"),

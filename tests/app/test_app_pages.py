@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from ccplan.scenario import presets
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ["app_pages/scenario.py", "app_pages/erlang.py", "app_pages/plan.py", "app_pages/roster.py",
+PAGES = ["app_pages/scenario.py", "app_pages/forecast.py", "app_pages/erlang.py", "app_pages/plan.py", "app_pages/roster.py",
          "app_pages/simulate.py",
          "app_pages/compare.py", "app_pages/trainer.py"]
 
@@ -247,3 +247,47 @@ def test_roster_page_explains_an_uncoverable_requirement():
     at.button(key="roster_run").click().run()
     assert not at.exception
     assert any("No roster" in e.value and "max_agents" in e.value for e in at.error)
+
+
+def test_forecast_page_backtests_forecasts_and_puts_a_day_into_the_scenario():
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    at.switch_page("app_pages/forecast.py").run()
+    assert not at.exception
+    at.button(key="fc_sample").click().run()
+    assert not at.exception
+    assert {m.label for m in at.metric} >= {"Rows", "Bucket", "Days with data"}
+    at.button(key="fc_run").click().run()
+    assert not at.exception, at.exception
+    res = at.session_state["fc_result"]
+    assert set(res["intervals"]["date"]) == {"2003-05-26", "2003-05-27", "2003-05-28", "2003-05-29", "2003-05-30"}
+    # the trainer preset has two segments and the sample none: refused, the scenario unchanged
+    at.button(key="fc_use").click().run()
+    assert any("not applied" in e.value and "no segment column" in e.value for e in at.error)
+    at.selectbox(key="preset").select("retail_bank").run()
+    at.session_state["scenario"] = at.session_state["scenario"].with_changes(
+        {"segments": [{"name": "all", "calls_per_interval": [1.0] * 24, "aht_s": 300}],
+         "agent_groups": [{"name": "team", "skills": ["all"], "agents": 10}], "shifts": []})
+    at.run()
+    at.button(key="fc_use").click().run()
+    assert not at.exception
+    sc = at.session_state["scenario"]
+    day = res["intervals"][res["intervals"]["date"] == "2003-05-26"]
+    assert sum(sc.calls_per_interval("all")) == pytest.approx(day["q"].sum())
+    assert sc.open_time == "07:00"
+    assert any("now the scenario's volumes" in s.value for s in at.success)
+
+
+def test_forecast_page_names_the_problem_of_a_bad_history_and_keeps_the_loaded_one():
+    at = start()
+    at.switch_page("app_pages/forecast.py").run()
+    at.button(key="fc_sample").click().run()
+    from ccplan.history import HistoryError, read_history
+
+    try:
+        read_history(b"timestamp,offered\n2026-03-02T09:00,x\n", "bad.csv")
+    except HistoryError as exc:
+        at.session_state["fc_error"] = exc
+    at.run()
+    assert any("row 2, column 'offered'" in e.value and "previous one is kept" in e.value for e in at.error)
+    assert at.session_state["fc_history"].source.endswith("bank_calls_2003_mar_may.csv")

@@ -93,7 +93,7 @@ def wait_idle(page) -> None:
 
 def test_every_page_opens_without_an_error(server, page):
     for path, text in [("", "is valid"), ("erlang", "Offered load"), ("plan", "Predicted service per segment"),
-                       ("roster", "Shift rules"),
+                       ("roster", "Shift rules"), ("forecast", "Upload a history"),
                        ("simulate", "Run simulation"), ("compare", "Run comparison"),
                        ("trainer", "What you see")]:
         page.goto(f"{server}/{path}")
@@ -279,3 +279,21 @@ def test_roster_solve_apply_and_simulate(server, page):
     page.get_by_text("KPI table").wait_for(timeout=300_000)
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_forecast_from_an_uploaded_history(server, page):
+    page.goto(f"{server}/forecast")
+    page.get_by_text("Upload a history").first.wait_for()
+    wait_idle(page)
+    sample = ROOT / "examples" / "data" / "bank_calls_2003_mar_may.csv"
+    page.locator('[data-testid="stMain"] input[type="file"]').set_input_files(str(sample))
+    page.get_by_text("Days with data").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Forecast", exact=True).click()
+    page.get_by_text("Use this forecast").wait_for(timeout=180_000)
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Rolling origin").count() > 0
+    page.wait_for_timeout(800)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "forecast.png"), full_page=True)

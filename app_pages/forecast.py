@@ -1,0 +1,172 @@
+"""Forecast page: upload a call history, see it, forecast with a band and a backtest, put a day into the scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from matplotlib.figure import Figure
+
+from app_pages import common
+from ccplan import charts
+from ccplan.history import HistoryError, read_history
+from ccplan.scenario import ScenarioError, to_dict
+from ccplan.volumes import forecast_scenario
+from planner import forecast as fc
+
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "data" / "bank_calls_2003_mar_may.csv"
+
+
+def _load(data: bytes, name: str) -> None:
+    try:
+        h = read_history(data, name, segment_column=st.session_state.get("fc_segcol", "segment") or "segment")
+    except HistoryError as exc:
+        st.session_state["fc_error"] = exc
+        return
+    st.session_state.pop("fc_error", None)
+    st.session_state["fc_history"] = h
+    st.session_state.pop("fc_result", None)
+
+
+def _on_upload() -> None:
+    f = st.session_state.get("fc_upload")
+    if f is not None:
+        _load(f.getvalue(), f.name)
+
+
+def _on_sample() -> None:
+    _load(SAMPLE.read_bytes(), SAMPLE.name)
+
+
+def _daily_figure(rolled: pd.DataFrame, missing: dict[str, list]) -> Figure:
+    """Daily totals per segment; days without data marked."""
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (seg, d) in enumerate(rolled.groupby("segment", sort=False)):
+        tot = d.groupby("date")["offered"].sum()
+        ax.plot(pd.to_datetime(pd.Series(tot.index)), tot.to_numpy(), marker=".", lw=1, color=f"C{i}", label=seg)
+        for day in missing.get(seg, []):
+            ax.axvline(pd.Timestamp(day), color=f"C{i}", ls=":", lw=1, alpha=0.6)
+    ax.set_ylabel("calls per day")
+    ax.set_title("History: calls per day (dotted: weekdays without data, left out of the patterns)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    fig.autofmt_xdate()
+    return fig
+
+
+def _use(day: str, column: str, label: str, interval_minutes: int) -> None:
+    res = st.session_state["fc_result"]
+    rows = res["intervals"][res["intervals"]["date"] == day].reset_index(drop=True)
+    try:
+        new, notes = forecast_scenario(common.scenario(), rows, column, interval_minutes, label=label)
+    except ScenarioError as exc:
+        st.session_state["fc_use_error"] = str(exc)
+        return
+    st.session_state.pop("fc_use_error", None)
+    common.set_base(to_dict(new), f"{st.session_state['source']} + forecast {day}")
+    st.session_state["fc_used"] = (day, label, notes)
+
+
+st.title("Forecast")
+st.caption("Start where planners start: the ACD's history. Upload calls per 5-, 15-, 30- or 60-minute bucket (long "
+           "format: timestamp or date + interval_start, offered, optionally segment and aht_s; comma or semicolon "
+           "separated, decimal commas read). ccplan backtests four methods on your own history, picks the best, and "
+           "gives a p10–p90 band that includes day-to-day variation, not only Poisson noise.")
+c = st.columns([3, 1, 1])
+c[0].file_uploader("History (CSV)", type=["csv", "txt"], key="fc_upload", on_change=_on_upload)
+c[1].text_input("Segment column", "segment", key="fc_segcol", help="name of the column that holds the segment")
+c[2].button("Use the sample history", key="fc_sample", on_click=_on_sample,
+            help="A large North American bank, 5-minute buckets, weekdays, March-May 2003 (Weinberg, Brown & Stroud "
+                 "2007)")
+if st.session_state.get("fc_error") is not None:
+    err = st.session_state["fc_error"]
+    st.error("The history was not loaded" + (" (the previous one is kept)" if "fc_history" in st.session_state else "")
+             + ":\n\n" + "\n".join(f"- **{p or 'file'}**: {r}" for p, r in err.problems))
+h = st.session_state.get("fc_history")
+if h is None:
+    st.info("Upload a history, or try the sample.")
+    st.stop()
+
+sc = common.scenario()
+k = st.columns(4)
+k[0].metric("Rows", f"{len(h.data):,}")
+k[1].metric("Bucket", f"{h.bucket_minutes} min")
+k[2].metric("Days with data", f"{len(h.dates)}", help=f"{h.dates[0]} to {h.dates[-1]}")
+k[3].metric("Segments", ", ".join(h.segments))
+
+c = st.columns(5)
+minutes_options = [m for m in (15, 30, 60) if m >= h.bucket_minutes and m % h.bucket_minutes == 0]
+default_minutes = sc.interval_minutes if sc.interval_minutes in minutes_options else minutes_options[-1]
+interval = c[0].selectbox("Interval (minutes)", minutes_options, index=minutes_options.index(default_minutes),
+                          key="fc_interval", help="The scenario uses " f"{sc.interval_minutes}-minute intervals")
+rolled = h.rolled_up(int(interval))
+hist = fc.segment_histories(rolled)
+st.pyplot(_daily_figure(rolled, {s.segment: s.missing for s in hist}), width="stretch")
+start = c[1].date_input("First day", max(s.dates[-1] for s in hist) + dt.timedelta(days=1), key="fc_start")
+days = int(c[2].number_input("Days", min_value=1, max_value=56, value=7, key="fc_days"))
+method = c[3].selectbox("Method", ["auto", *fc.METHODS], key="fc_method",
+                        help="auto: the best by the backtest on your history")
+quantile = c[4].slider("Quantile for the scenario", 0.05, 0.95, 0.5, 0.05, key="fc_q",
+                       help="0.5 = median; a higher quantile plans for a busier day than expected")
+
+if st.button("Forecast", type="primary", key="fc_run"):
+    bar = st.progress(0.0, text="Backtesting every method on the history")
+    key = (h.source, len(h.data), int(interval), min(days, 28))
+    if st.session_state.get("fc_bt_key") != key:
+        st.session_state["fc_bt"] = fc.backtest(hist, min(days, 28), progress=lambda d, t: bar.progress(
+            d / t, text=f"Backtesting every method on the history: {d}/{t}"))
+        st.session_state["fc_bt_key"] = key
+    bar.empty()
+    try:
+        intervals, per_day = fc.forecast(hist, start, days, method=method, backtest_result=st.session_state["fc_bt"],
+                                         quantile=float(quantile), interval_minutes=int(interval))
+        st.session_state["fc_result"] = {"intervals": intervals, "days": per_day, "interval": int(interval),
+                                         "quantile": float(quantile)}
+    except fc.ForecastError as exc:
+        st.error(str(exc))
+
+res = st.session_state.get("fc_result")
+if res is None:
+    st.stop()
+bt = st.session_state["fc_bt"]
+st.subheader("Forecast")
+st.pyplot(charts.forecast_figure(rolled, res["intervals"]), width="stretch")
+show = res["days"].copy()
+show["weekday"] = [dt.date.fromisoformat(d).strftime("%a") for d in show["date"]]
+st.dataframe(show[["date", "weekday", "segment", "method", "forecast", "p10", "p50", "p90"]], hide_index=True,
+             width="stretch", column_config={c_: st.column_config.NumberColumn(c_, format="%.0f")
+                                              for c_ in ("forecast", "p10", "p50", "p90")})
+st.download_button("Download forecast (CSV)", res["intervals"].drop(columns=["q"]).to_csv(index=False),
+                   file_name="forecast.csv", mime="text/csv")
+st.subheader("Backtest")
+st.caption("Rolling origin: the history is cut at weekly origins, each method forecasts the weeks after, and is "
+           "scored against what happened. WAPE = sum of absolute errors / sum of actual calls; coverage = share of "
+           "actual intervals inside the p10–p90 band (80% is honest).")
+st.pyplot(charts.backtest_figure(bt.table), width="stretch")
+tab = bt.table.copy()
+tab["chosen"] = [bt.best[s] == m for s, m in zip(tab["segment"], tab["method"])]
+st.dataframe(tab, hide_index=True, width="stretch", column_config={
+    "wape": st.column_config.NumberColumn("WAPE", format="percent"),
+    "coverage_80": st.column_config.NumberColumn("p10–p90 coverage", format="percent"),
+    "horizon_days": st.column_config.NumberColumn("horizon (open days)")})
+
+st.subheader("Use this forecast")
+dates = sorted(res["intervals"]["date"].unique())
+c = st.columns([2, 2, 2])
+day = c[0].selectbox("Day", dates, key="fc_use_day")
+label = f"p{round(res['quantile'] * 100):d}"
+c[1].markdown(f"Volumes: the **{label}** of the forecast (set by the quantile slider above, then Forecast again)")
+c[2].button("Put this day into the scenario", key="fc_use", type="primary", on_click=_use,
+            args=(day, "q", label, res["interval"]),
+            help="Every segment's calls per interval become the forecast's; then plan, roster and simulate it")
+if st.session_state.get("fc_use_error"):
+    st.error("The forecast was not applied; the scenario is unchanged.\n\n" + st.session_state["fc_use_error"])
+if st.session_state.get("fc_used"):
+    d_, l_, notes = st.session_state.pop("fc_used")
+    st.success(f"The {l_} forecast of {d_} is now the scenario's volumes. Staffing plan, Roster and Simulate use it.")
+    for n in notes:
+        st.info(n)
