@@ -1,11 +1,11 @@
-"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [--quick]``."""
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [forecast] [--quick]``."""
 
 import sys
 
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify", "roster"]
+    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify", "roster", "forecast"]
     for name in which:
         if name == "erlang":
             from benchmarks import erlang_bench
@@ -23,8 +23,12 @@ def main(argv: list[str]) -> None:
             from benchmarks import roster_bench
 
             roster_bench.main(quick=quick)
+        elif name == "forecast":
+            from benchmarks import forecast_bench
+
+            forecast_bench.main(quick=quick)
         else:
-            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim, verify or roster")
+            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim, verify, roster or forecast")
 
 
 main(sys.argv[1:])

@@ -169,33 +169,44 @@ def _top_down(y, wd, target_wd, steps):
     return np.array([totals[h] * prof[int(w)] for h, w in enumerate(target_wd)])
 
 
-def _ets(y, wd, target_wd, steps):
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
+def _ets(y, wd, target_wd, steps, params: np.ndarray | None = None):
+    """Daily totals by ETS(M,Ad,M) x the intraday profile. With ``params`` (from a fit on a longer
+    training window) the model is only smoothed, not re-estimated: used for the band's inner origins."""
     tot = np.nansum(y, axis=1)
-    missing = np.isnan(y).all(axis=1)
     period = len(np.unique(wd))
     if len(y) < 3 * period or period < 2:
         return _top_down(y, wd, target_wd, steps)
-    fill = _daily_fit(np.where(missing, np.nan, tot), wd)(wd, np.arange(len(y)))
-    series = np.where(missing | (tot <= 0), fill, tot)
+    fit = _ets_fit(y, wd, params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = ETSModel(pd.Series(series), error="mul", trend="add", damped_trend=True, seasonal="mul",
-                       seasonal_periods=period).fit(disp=False, maxiter=200)
         path = np.asarray(fit.forecast(int(np.max(steps))), float)
     totals = path[np.asarray(steps) - 1]
     prof = _profiles(y, wd)
     return np.array([totals[h] * prof[int(w)] for h, w in enumerate(target_wd)])
 
 
+def _ets_fit(y: np.ndarray, wd: np.ndarray, params: np.ndarray | None = None):
+    """statsmodels ETSModel on the daily totals (days without data filled by the weekday fit)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    tot = np.nansum(y, axis=1)
+    missing = np.isnan(y).all(axis=1)
+    fill = _daily_fit(np.where(missing, np.nan, tot), wd)(wd, np.arange(len(y)))
+    series = np.where(missing | (tot <= 0), fill, tot)
+    model = ETSModel(pd.Series(series), error="mul", trend="add", damped_trend=True, seasonal="mul",
+                     seasonal_periods=len(np.unique(wd)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(disp=False, maxiter=200) if params is None else model.smooth(params)
+
+
 _FUNCS: dict[str, Callable] = {"last_week": _last_week, "mean_4_weeks": _mean_4_weeks, "top_down": _top_down,
                                "ets": _ets}
 
 
-def point_forecast(method: str, y: np.ndarray, wd: np.ndarray, target_wd, steps) -> np.ndarray:
+def point_forecast(method: str, y: np.ndarray, wd: np.ndarray, target_wd, steps, **kw) -> np.ndarray:
     """Point forecast (H, S) of ``method`` from training rows ``y`` (NaN rows = no data)."""
-    f = _FUNCS[method](y, wd, np.asarray(target_wd), np.asarray(steps))
+    f = _FUNCS[method](y, wd, np.asarray(target_wd), np.asarray(steps), **kw)
     return np.clip(np.nan_to_num(f, nan=0.0), 0.0, None)
 
 
@@ -213,14 +224,19 @@ class ErrorModel:
 
 
 def _errors(method: str, y: np.ndarray, wd: np.ndarray, origins: list[int], horizon: int):
-    """Day log-ratios and interval residuals of ``method`` at inner origins (rows held out after each)."""
+    """Day log-ratios and interval residuals of ``method`` at inner origins (rows held out after each).
+    ETS is estimated once on the whole training window and smoothed at the inner origins (the
+    estimation is the slow part; the parameters never see the held-out weeks of the outer backtest)."""
     logr, resid2, mu, mu2 = [], [], [], []
+    kw = {}
+    if method == "ets" and len(y) >= 3 * len(np.unique(wd)) and min(origins) >= 3 * len(np.unique(wd[:min(origins)])):
+        kw = {"params": _ets_fit(y, wd).params}
     for o in origins:
         hold = np.arange(o, min(o + horizon, len(y)))
         hold = hold[~np.isnan(y[hold]).all(axis=1)]
         if hold.size == 0:
             continue
-        f = point_forecast(method, y[:o], wd[:o], wd[hold], hold - o + 1)
+        f = point_forecast(method, y[:o], wd[:o], wd[hold], hold - o + 1, **kw)
         a = y[hold]
         ft, at = f.sum(axis=1), a.sum(axis=1)
         good = (ft > 0) & (at > 0)
