@@ -225,12 +225,13 @@ class ErrorModel:
 
 def _errors(method: str, y: np.ndarray, wd: np.ndarray, origins: list[int], horizon: int):
     """Day log-ratios and interval residuals of ``method`` at inner origins (rows held out after each).
-    ETS is estimated once on the whole training window and smoothed at the inner origins (the
-    estimation is the slow part; the parameters never see the held-out weeks of the outer backtest)."""
+    ETS is estimated once, on the data before the first inner origin, and only smoothed at the later
+    ones (the estimation is the slow part; its parameters never see any held-out day)."""
     logr, resid2, mu, mu2 = [], [], [], []
     kw = {}
-    if method == "ets" and len(y) >= 3 * len(np.unique(wd)) and min(origins) >= 3 * len(np.unique(wd[:min(origins)])):
-        kw = {"params": _ets_fit(y, wd).params}
+    first = min(origins)
+    if method == "ets" and first >= 3 * len(np.unique(wd[:first])) and len(np.unique(wd[:first])) >= 2:
+        kw = {"params": _ets_fit(y[:first], wd[:first]).params}
     for o in origins:
         hold = np.arange(o, min(o + horizon, len(y)))
         hold = hold[~np.isnan(y[hold]).all(axis=1)]
