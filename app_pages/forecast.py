@@ -158,10 +158,15 @@ st.subheader("Use this forecast")
 dates = sorted(res["intervals"]["date"].unique())
 c = st.columns([2, 2, 2])
 day = c[0].selectbox("Day", dates, key="fc_use_day")
-label = f"p{round(res['quantile'] * 100):d}"
-c[1].markdown(f"Volumes: the **{label}** of the forecast (set by the quantile slider above, then Forecast again)")
+slider_label = f"p{round(res['quantile'] * 100):d}"
+choices = {"p10": "p10", "p50": "p50", "p90": "p90", "mean forecast": "forecast"}
+if slider_label not in choices:
+    choices[f"{slider_label} (the slider's)"] = "q"
+pick = c[1].selectbox("Quantile", list(choices), index=list(choices).index("p50"), key="fc_use_q",
+                      help="p90 plans for a day busier than 9 in 10; the slider above adds another quantile")
+label = pick.split(" ")[0] if choices[pick] != "forecast" else "mean"
 c[2].button("Put this day into the scenario", key="fc_use", type="primary", on_click=_use,
-            args=(day, "q", label, res["interval"]),
+            args=(day, choices[pick], label, res["interval"]),
             help="Every segment's calls per interval become the forecast's; then plan, roster and simulate it")
 if st.session_state.get("fc_use_error"):
     st.error("The forecast was not applied; the scenario is unchanged.\n\n" + st.session_state["fc_use_error"])

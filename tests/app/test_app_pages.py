@@ -269,11 +269,13 @@ def test_forecast_page_backtests_forecasts_and_puts_a_day_into_the_scenario():
         {"segments": [{"name": "all", "calls_per_interval": [1.0] * 24, "aht_s": 300}],
          "agent_groups": [{"name": "team", "skills": ["all"], "agents": 10}], "shifts": []})
     at.run()
+    at.selectbox(key="fc_use_q").select("p90").run()
     at.button(key="fc_use").click().run()
     assert not at.exception
     sc = at.session_state["scenario"]
     day = res["intervals"][res["intervals"]["date"] == "2003-05-26"]
-    assert sum(sc.calls_per_interval("all")) == pytest.approx(day["q"].sum())
+    assert sum(sc.calls_per_interval("all")) == pytest.approx(day["p90"].sum())
+    assert "p90" in sc.name
     assert sc.open_time == "07:00"
     assert any("now the scenario's volumes" in s.value for s in at.success)
 

@@ -104,3 +104,11 @@ def test_forecast_start_inside_the_history_is_refused():
     hist = fc.segment_histories(read_history(BANK).rolled_up(30))
     with pytest.raises(fc.ForecastError, match="not after the history's last day"):
         fc.forecast(hist, dt.date(2003, 5, 1), 7, method="top_down")
+
+
+def test_handle_time_is_forecast_per_interval_when_the_history_has_it(synthetic):
+    df = synthetic_history(weeks=6, segments={"a": 800.0})  # 300 s, 10% longer from 18:00
+    hist = fc.segment_histories(read_history(df.to_csv(index=False).encode(), "h.csv").rolled_up(30))
+    intervals, _ = fc.forecast(hist, dt.date(2026, 2, 16), 2, method="mean_4_weeks")
+    late = intervals["interval_start"] >= "18:00"
+    assert np.allclose(intervals.loc[~late, "aht_s"], 300.0) and np.allclose(intervals.loc[late, "aht_s"], 330.0)
