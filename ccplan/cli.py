@@ -582,6 +582,8 @@ def simulate(
                     "abandoned": _finite(r["abandoned"]), "service_level": _finite(r["service_level"]),
                     "service_level_ci": _ci(r, "service_level"), "asa_s": _finite(r["asa_s"]),
                     "abandon_rate": _finite(r["abandon_rate"]), "wait_p90_s": _finite(r["wait_p90_s"]),
+                    "blocked": _finite(r["blocked"]), "disconnected": _finite(r["disconnected"]),
+                    "retries": _finite(r["offered_retry"]),
                 }
                 for _, r in seg.iterrows()
             },
@@ -590,8 +592,10 @@ def simulate(
         return
     console.print(f"[bold]{s.name}[/bold] — {res.replications} replications, seed {res.seed}, routing {s.routing.policy}")
     t = Table(title="Per segment (mean ± half-width of the 95% CI over replications)", title_justify="left")
-    for col in ("segment", "offered", "answered", "abandoned", "service level", "target", "ASA s", "abandonment",
-                "wait p90 s", "retries"):
+    lost_cols = [c for c, on in (("blocked", s.capacity.lines is not None),
+                                 ("disconnected", s.simulation.at_close == "disconnect")) if on]
+    for col in ("segment", "offered", "answered", "abandoned", *lost_cols, "service level", "target", "ASA s",
+                "abandonment", "wait p90 s", "retries"):
         t.add_column(col, justify="left" if col == "segment" else "right")
 
     def ci(r, col: str, fmt: str) -> str:
@@ -604,11 +608,14 @@ def simulate(
     for _, r in seg.iterrows():
         sl_ok = r["service_level"] >= s.sl_target(r["segment"])
         mark = "[green]✓[/green]" if sl_ok else "[red]✗[/red]"
-        t.add_row(r["segment"], f"{r['offered']:,.0f}", f"{r['answered']:,.0f}", f"{r['abandoned']:,.0f}",
-                  ci(r, "service_level", ".1%") + f" {mark}",
+        t.add_row(_safe(r["segment"]), f"{r['offered']:,.0f}", f"{r['answered']:,.0f}", f"{r['abandoned']:,.0f}",
+                  *[f"{r[c]:,.1f}" for c in lost_cols], ci(r, "service_level", ".1%") + f" {mark}",
                   f"{s.sl_target(r['segment']):.0%} in {s.answer_within_s(r['segment']):g}s", ci(r, "asa_s", ".1f"),
                   ci(r, "abandon_rate", ".2%"), ci(r, "wait_p90_s", ".0f"), f"{r['offered_retry']:,.0f}")
     console.print(t)
+    if s.simulation.busyness_cv > 0 or any(x.busyness_cv > 0 for x in s.segments):
+        console.print("[dim]Volumes vary from replication to replication (busyness_cv): the intervals include "
+                      "that uncertainty; the planner's formulas do not.[/dim]")
     g = Table(title="Per agent group", title_justify="left")
     for col in ("group", "occupancy", "calls handled", "overtime agent-h"):
         g.add_column(col, justify="left" if col == "group" else "right")

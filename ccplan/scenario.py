@@ -25,9 +25,13 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ESCALATION_SKILL = "escalation"
-HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic"]
-PatienceDist = Literal["exponential", "lognormal", "deterministic"]
+HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic", "uniform"]
+PatienceDist = Literal["exponential", "lognormal", "deterministic", "uniform"]
 RoutingPolicy = Literal["fifo", "priority", "aging"]
+AgentChoice = Literal["preference", "longest_idle", "random"]
+RetrialDelay = Literal["exponential", "fixed"]
+AtClose = Literal["serve", "disconnect"]
+UNIFORM_MAX_CV = 1 / math.sqrt(3)  # a uniform on [0, 2 x mean] has this cv
 _CROSS_MARK = "cross-field problems:\n"
 
 
@@ -78,6 +82,10 @@ class Segment(_Model):
     patience_cv: float | None = Field(None, gt=0)
     retrial_probability: float = Field(0.0, ge=0, le=1)
     retrial_delay_s: float = Field(900.0, gt=0)
+    retrial_delay: RetrialDelay = "exponential"
+    retrial_same_caller: bool = False
+    groups: tuple[str, ...] | None = None
+    busyness_cv: float = Field(0.0, ge=0, le=3)
     value_per_call: float = Field(0.0, ge=0)
     clv: float = Field(0.0, ge=0)
     churn_per_abandon: float = Field(0.0, ge=0, le=1)
@@ -106,6 +114,8 @@ class Segment(_Model):
             return 1.0
         if self.handle_time == "deterministic":
             return 0.0
+        if self.handle_time == "uniform" and self.handle_time_cv is None:
+            return UNIFORM_MAX_CV
         return 1.0 if self.handle_time_cv is None else self.handle_time_cv
 
     @property
@@ -115,6 +125,8 @@ class Segment(_Model):
             return 1.0
         if self.patience == "deterministic":
             return 0.0
+        if self.patience == "uniform" and self.patience_cv is None:
+            return UNIFORM_MAX_CV
         return 1.0 if self.patience_cv is None else self.patience_cv
 
 
@@ -130,6 +142,7 @@ class AgentGroup(_Model):
     accepts_after_s: float = Field(0.0, ge=0)
     reserve: int = Field(0, ge=0)
     reserve_for: tuple[str, ...] = ()
+    serves: tuple[str, ...] | None = None
 
     @field_validator("agents_per_interval")
     @classmethod
@@ -148,6 +161,7 @@ class Routing(_Model):
 
     policy: RoutingPolicy = "priority"
     aging_s: float = Field(120.0, gt=0)
+    agent_choice: AgentChoice = "preference"
 
 
 class Costs(_Model):
@@ -157,6 +171,14 @@ class Costs(_Model):
 class SimulationSettings(_Model):
     replications: int = Field(20, ge=1, le=10_000)
     seed: int = Field(2026, ge=0)
+    busyness_cv: float = Field(0.0, ge=0, le=3)
+    at_close: AtClose = "serve"
+
+
+class Capacity(_Model):
+    """Phone lines: calls in the system (waiting or being served) never exceed ``lines``."""
+
+    lines: int | None = Field(None, ge=1)
 
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
@@ -227,6 +249,7 @@ class Scenario(_Model):
     routing: Routing = Routing()
     costs: Costs = Costs()
     simulation: SimulationSettings = SimulationSettings()
+    capacity: Capacity = Capacity()
     shifts: tuple[Shift, ...] = ()
 
     @field_validator("open_time")
@@ -438,6 +461,11 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
                 problems.append((f"segments[{i}].handle_time_cv", "a deterministic handle time has cv 0"))
             if ht in ("lognormal", "gamma") and cv <= 0:
                 problems.append((f"segments[{i}].handle_time_cv", f"must be > 0 for {ht}"))
+        for dist_key, cv_key in (("handle_time", "handle_time_cv"), ("patience", "patience_cv")):
+            cv_ = seg.get(cv_key)
+            if seg.get(dist_key) == "uniform" and isinstance(cv_, (int, float)) and cv_ > UNIFORM_MAX_CV + 1e-12:
+                problems.append((f"segments[{i}].{cv_key}", f"a uniform with cv {cv_:g} would go below 0 s; at most "
+                                                           f"{UNIFORM_MAX_CV:.4f} (uniform on [0, 2 x mean])"))
         esc = seg.get("escalation_probability")
         if isinstance(esc, (int, float)) and esc > 0:
             if not any(ESCALATION_SKILL in (_seq(g.get("skills")) or []) for g in groups):
@@ -473,7 +501,35 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
         name = seg.get("name")
         if isinstance(name, str) and not any(name in (_seq(g.get("skills")) or []) for g in groups):
             problems.append((f"segments[{i}].name", f"no agent group has the skill {name!r}: its calls cannot be served"))
+    problems += _routing_problems(segments, groups)
     problems += _shift_problems(data, n, grp_names)
+    return problems
+
+
+def _routing_problems(segments: list[dict], groups: list[dict]) -> list[tuple[str, str]]:
+    """A segment's ``groups`` must name groups skilled for it; a group's ``serves`` must be among its skills."""
+    problems: list[tuple[str, str]] = []
+    skills_of = {g.get("name"): (_seq(g.get("skills")) or []) for g in groups if isinstance(g.get("name"), str)}
+    for i, seg in enumerate(segments):
+        name = seg.get("name")
+        for j, g in enumerate(_seq(seg.get("groups")) or []):
+            if not isinstance(g, str):
+                continue
+            if g not in skills_of:
+                hint = difflib.get_close_matches(g, list(skills_of), n=1)
+                problems.append((f"segments[{i}].groups[{j}]", f"names no agent group: {g!r}"
+                                 + (f" (did you mean {hint[0]!r}?)" if hint else "")))
+            elif isinstance(name, str) and name not in skills_of[g]:
+                problems.append((f"segments[{i}].groups[{j}]", f"group {g!r} does not have the skill {name!r}"))
+        listed = [g for g in (_seq(seg.get("groups")) or []) if isinstance(g, str)]
+        for g in set(listed):
+            if listed.count(g) > 1:
+                problems.append((f"segments[{i}].groups", f"lists {g!r} twice"))
+    for i, g in enumerate(groups):
+        skills = _seq(g.get("skills")) or []
+        for j, k in enumerate(_seq(g.get("serves")) or []):
+            if isinstance(k, str) and k not in skills:
+                problems.append((f"agent_groups[{i}].serves[{j}]", f"{k!r} is not among the group's skills"))
     return problems
 
 
@@ -586,7 +642,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         nxt = None
-        for cand in (ServiceLevelTarget, Segment, AgentGroup, Routing, Costs, SimulationSettings, Shift, ShiftBreak):
+        for cand in (ServiceLevelTarget, Segment, AgentGroup, Routing, Costs, SimulationSettings, Capacity, Shift,
+                     ShiftBreak):
             if ann is cand or cand in getattr(ann, "__args__", ()):
                 nxt = cand
         model = nxt

@@ -387,6 +387,14 @@ def approximate_reasons(scenario) -> list[str]:
         reasons.append("callers retry")
     if scenario.escalation_groups() and any(s.escalation_probability > 0 for s in scenario.segments):
         reasons.append("calls escalate")
+    if any(s.groups is not None for s in scenario.segments) or any(g.serves for g in scenario.agent_groups) \
+            or scenario.routing.agent_choice != "preference":
+        reasons.append("routing preferences (segment groups, group serves or agent choice) are not in the formulas")
+    if scenario.capacity.lines is not None:
+        reasons.append(f"the {scenario.capacity.lines} phone lines are not in the formulas (blocked calls)")
+    if scenario.simulation.busyness_cv > 0 or any(s.busyness_cv > 0 for s in scenario.segments):
+        reasons.append("busyness: the simulation includes day-to-day volume uncertainty, the formulas stay at the "
+                       "mean volume")
     return reasons
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STREAMS = ("arrivals", "handle", "patience", "retrial", "escalation", "escalation_handle")
+# appended, never reordered: a stream's key is its position, and old positions keep old numbers
+STREAMS = ("arrivals", "handle", "patience", "retrial", "escalation", "escalation_handle", "busyness", "routing")
 
 
 class Distribution:
@@ -67,6 +68,18 @@ class Deterministic(Distribution):
 
 
 @dataclass(frozen=True)
+class Uniform(Distribution):
+    """Uniform with the given mean and coefficient of variation: on mean x (1 -+ sqrt(3) cv)."""
+
+    mean: float
+    cv: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        half = self.mean * self.cv * np.sqrt(3.0)
+        return rng.uniform(self.mean - half, self.mean + half, n)
+
+
+@dataclass(frozen=True)
 class Never(Distribution):
     """Infinite durations (callers who never abandon)."""
 
@@ -77,7 +90,7 @@ class Never(Distribution):
 
 
 def distribution(kind: str, mean: float | None, cv: float = 1.0) -> Distribution:
-    """The distribution named in a scenario (exponential, lognormal, gamma, deterministic)."""
+    """The distribution named in a scenario (exponential, lognormal, gamma, deterministic, uniform)."""
     if mean is None or np.isinf(mean):
         return Never()
     if kind == "exponential":
@@ -88,6 +101,8 @@ def distribution(kind: str, mean: float | None, cv: float = 1.0) -> Distribution
         return Lognormal(mean, cv)
     if kind == "gamma":
         return Gamma(mean, cv)
+    if kind == "uniform":
+        return Uniform(mean, cv)
     raise ValueError(f"unknown distribution {kind!r}")
 
 
@@ -113,3 +128,11 @@ def poisson_arrivals(rng: np.random.Generator, calls_per_interval: np.ndarray, i
     for i in np.nonzero(counts > 1)[0]:
         times[bounds[i]:bounds[i + 1]].sort()
     return times
+
+
+def busyness_factor(rng: np.random.Generator, cv: float) -> float:
+    """A day's busyness: gamma with mean 1 and coefficient of variation ``cv`` (1 when cv is 0)."""
+    if cv <= 0:
+        return 1.0
+    shape = 1.0 / cv**2
+    return float(rng.gamma(shape, 1.0 / shape))

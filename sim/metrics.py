@@ -64,6 +64,9 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     thr = np.array([scenario.answer_within_s(s) for s in scenario.segments])
     answered = log["answered"]
     abandoned = log["abandoned"]
+    blocked = log.get("blocked", np.zeros(len(seg), bool))
+    disconnected = log.get("disconnected", np.zeros(len(seg), bool))
+    still_waiting = ~answered & ~abandoned & ~blocked & ~disconnected
     wait = log["wait_s"]
     within = answered & (wait <= thr[seg] + 1e-9)
     interval = np.minimum((log["arrival_s"] // isec).astype(int), n_int - 1)
@@ -75,7 +78,7 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
         last = np.ones(len(order), bool)
         last[:-1] = caller[order][1:] != caller[order][:-1]
         last_attempt[order] = last
-    lost = abandoned & last_attempt
+    lost = (abandoned | blocked | disconnected) & last_attempt  # callers who never got through
     esc = log["escalated"]
     esc_handle = np.where(np.isfinite(log["escalation_end_s"]), log["escalation_end_s"] - log["escalation_answer_s"], 0.0)
     handle_done = np.where(answered, log["end_s"] - log["answer_s"], 0.0)
@@ -90,7 +93,8 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "replication": replication, "segment": s.name, "offered": offered,
             "offered_first": int((m & ~log["retry"]).sum()), "offered_retry": int((m & log["retry"]).sum()),
             "answered": int((m & answered).sum()), "abandoned": int((m & abandoned).sum()),
-            "waiting_at_end": int((m & ~answered & ~abandoned).sum()),
+            "blocked": int((m & blocked).sum()), "disconnected": int((m & disconnected).sum()),
+            "waiting_at_end": int((m & still_waiting).sum()),
             "answered_within": int((m & within).sum()),
             "service_level": float((m & within).sum() / offered) if offered else np.nan,
             "asa_s": float(wa.mean()) if len(wa) else np.nan,
@@ -180,7 +184,8 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     offered_all = len(seg)
     day = pd.DataFrame([{
         "replication": replication, "offered": offered_all, "answered": int(answered.sum()),
-        "abandoned": int(abandoned.sum()), "waiting_at_end": int((~answered & ~abandoned).sum()),
+        "abandoned": int(abandoned.sum()), "blocked": int(blocked.sum()), "disconnected": int(disconnected.sum()),
+        "waiting_at_end": int(still_waiting.sum()),
         "service_level": float(within.sum() / offered_all) if offered_all else np.nan,
         "asa_s": float(wait[answered].mean()) if answered.any() else np.nan,
         "abandon_rate": float(abandoned.sum() / offered_all) if offered_all else np.nan,

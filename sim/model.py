@@ -9,8 +9,19 @@ policy picks among the heads of the queues the agent's group may serve. This
 avoids a generator, a resource request and a condition event per call.
 
 Rules:
-- An arriving call goes to a free agent of the first group (scenario order) that
-  is skilled for it and may take it; otherwise it waits.
+- An arriving call goes to a free agent of the first group that is skilled for it
+  and may take it, in the segment's ``groups`` order (default: scenario order);
+  with ``routing.agent_choice = "random"`` a group is drawn with probability
+  proportional to its free agents, with ``"longest_idle"`` the group whose free
+  agent has been idle longest takes it. Otherwise the call waits.
+- A free agent takes, among the queue heads its group may serve, the first in
+  the group's ``serves`` order when given, else the routing policy's choice.
+- With ``capacity.lines``, a call arriving when that many calls are in the system
+  (waiting or in service, escalation included) is blocked; blocked and abandoned
+  callers retry with the segment's retrial settings (exponential or fixed delay;
+  ``retrial_same_caller`` keeps the attempt's patience and handle time).
+- ``busyness_cv`` (day and per segment) multiplies the arrival rates by gamma
+  factors with mean 1, one per replication, from their own streams.
 - A group with ``accepts_after_s`` only takes calls that waited that long; a group
   with ``reserve`` keeps that many agents free for ``reserve_for`` segments.
 - Available agents per interval = floor(scheduled x (1 - shrinkage)). At an
@@ -22,6 +33,8 @@ Rules:
   ``escalation`` skill and takes ``escalation_aht_s``.
 - After the last interval no call arrives; agents stay until the queues they
   serve are empty (overtime), then leave. Callers keep abandoning meanwhile.
+  With ``simulation.at_close = "disconnect"`` the calls still waiting for a first
+  answer are disconnected at closing instead (escalations in the queue are served).
 
 Times in seconds from the start of the first interval.
 """
@@ -38,10 +51,10 @@ import simpy
 from simpy.events import Timeout
 
 from ccplan.scenario import ESCALATION_SKILL, Scenario
-from sim.arrivals import distribution, poisson_arrivals, stream
+from sim.arrivals import busyness_factor, distribution, poisson_arrivals, stream
 from sim.routing import Policy, policy_for
 
-WAITING, ANSWERED, ABANDONED = 0, 1, 2
+WAITING, ANSWERED, ABANDONED, BLOCKED, DISCONNECTED = 0, 1, 2, 3, 4
 _NEG_INF = float("-inf")
 
 
@@ -63,6 +76,8 @@ class _Group:
     finishing_s: float = 0.0
     leave_since: float = 0.0
     handled: int = 0
+    serves_q: list[int] = field(default_factory=list)  # queue preference (``serves``); empty: the policy decides
+    since: dict[int, float] = field(default_factory=dict)  # agent -> time it became free (longest_idle)
 
 
 class CallCenterModel:
@@ -94,18 +109,30 @@ class CallCenterModel:
         self.queues: list[deque] = [deque() for _ in range(n_q)]
         self.q_prio = [s.priority for s in segs] + ([0] if esc_groups else [])
 
-        # groups
+        # groups; a segment with ``groups`` is served by those only, in that order
         seg_index = {s.name: i for i, s in enumerate(segs)}
+        allowed = {i: set(s.groups) for i, s in enumerate(segs) if s.groups is not None}
         self.groups: list[_Group] = []
         for gi, g in enumerate(scenario.agent_groups):
-            qids = [seg_index[k] for k in g.skills if k in seg_index]
+            qids = [seg_index[k] for k in g.skills if k in seg_index and (seg_index[k] not in allowed
+                                                                          or g.name in allowed[seg_index[k]])]
             if ESCALATION_SKILL in g.skills and esc_groups:
                 qids = [self.esc_q] + qids  # escalations first
             self.groups.append(_Group(
                 name=g.name, index=gi, queue_ids=qids, accepts_after_s=g.accepts_after_s, reserve=g.reserve,
                 reserve_set=frozenset(seg_index[k] for k in g.reserve_for),
+                serves_q=[seg_index[k] for k in (g.serves or ()) if k in seg_index and seg_index[k] in qids],
             ))
+        by_name = {grp.name: grp for grp in self.groups}
         self.q_groups = [[grp for grp in self.groups if q in grp.queue_ids] for q in range(n_q)]
+        for i, s in enumerate(segs):
+            if s.groups is not None:
+                self.q_groups[i] = [by_name[name] for name in s.groups]
+        self.choice = scenario.routing.agent_choice
+        self.route_rng = stream(self.seed, replication, "__routing__", "routing")
+        self.lines = scenario.capacity.lines
+        self.in_system = 0
+        self.disconnect = scenario.simulation.at_close == "disconnect"
         self.q_overflow = [[grp for grp in gl if grp.accepts_after_s > 0] for gl in self.q_groups]
         if available is None:
             self.avail = np.vstack([scenario.available_per_interval(g) for g in scenario.agent_groups])
@@ -120,10 +147,15 @@ class CallCenterModel:
         self.retry_p = []
         self.retry_delay = []
         self.retry_rng = []
+        self.retry_fixed = [s.retrial_delay == "fixed" for s in segs]
+        self.retry_same = [s.retrial_same_caller for s in segs]
+        day_busy = busyness_factor(stream(self.seed, replication, "__day__", "busyness"),
+                                   scenario.simulation.busyness_cv)
         seg_ids, times, handle, patience, esc_u, esc_handle = [], [], [], [], [], []
         for i, s in enumerate(segs):
             rng_arr = stream(self.seed, replication, s.name, "arrivals")
-            t = poisson_arrivals(rng_arr, scenario.calls_per_interval(s), self.interval_s)
+            busy = day_busy * busyness_factor(stream(self.seed, replication, s.name, "busyness"), s.busyness_cv)
+            t = poisson_arrivals(rng_arr, scenario.calls_per_interval(s) * busy, self.interval_s)
             n = len(t)
             hd = distribution(s.handle_time, s.aht_s, s.handle_cv)
             pd_ = distribution(s.patience, s.patience_s, s.patience_coef_var)
@@ -212,9 +244,21 @@ class CallCenterModel:
 
     def _arrive(self, cid: int, _ev=None) -> None:
         q = self.c_seg[cid]
-        for g in self.q_groups[q]:
-            if self._may_take(g, q):
-                self._start(g, cid, 0)
+        if self.lines is not None:
+            if self.in_system >= self.lines:
+                self.c_state[cid] = BLOCKED
+                self._maybe_retry(cid, q, self.env.now)
+                return
+            self.in_system += 1
+        if self.choice == "preference":
+            for g in self.q_groups[q]:
+                if self._may_take(g, q):
+                    self._start(g, cid, 0)
+                    return
+        else:
+            cands = [g for g in self.q_groups[q] if self._may_take(g, q)]
+            if cands:
+                self._start(self._choose(cands), cid, 0)
                 return
         self.queues[q].append(cid)
         pat = self.c_patience[cid]
@@ -223,18 +267,36 @@ class CallCenterModel:
         for g in self.q_overflow[q]:
             self._at(g.accepts_after_s, self._overflow_check, g)
 
+    def _choose(self, cands: list[_Group]) -> _Group:
+        """Among groups that may take a call: random (in proportion to free agents) or longest idle."""
+        if len(cands) == 1:
+            return cands[0]
+        if self.choice == "random":
+            u = self.route_rng.random() * sum(len(g.free) for g in cands)
+            for g in cands:
+                u -= len(g.free)
+                if u < 0:
+                    return g
+            return cands[-1]
+        return min(cands, key=lambda g: g.since.get(g.free[0], 0.0))
+
     def _abandon(self, cid: int, _ev=None) -> None:
         if self.c_state[cid] != WAITING:
             return
         self.c_state[cid] = ABANDONED
         now = self.env.now
         self.c_abandon[cid] = now
-        s = self.c_seg[cid]
+        if self.lines is not None:
+            self.in_system -= 1
+        self._maybe_retry(cid, self.c_seg[cid], now)
+
+    def _maybe_retry(self, cid: int, s: int, now: float) -> None:
+        """An abandoned or blocked caller calls again with the segment's retrial probability and delay."""
         p = self.retry_p[s]
         if p > 0:
             rng = self.retry_rng[s]
             if rng.random() < p:
-                t = now + rng.exponential(self.retry_delay[s])
+                t = now + (self.retry_delay[s] if self.retry_fixed[s] else rng.exponential(self.retry_delay[s]))
                 if t < self.close_s:
                     self._at(t - now, self._arrive, self._new_retry(cid, s, t, rng))
 
@@ -243,10 +305,16 @@ class CallCenterModel:
         self.c_caller.append(self.c_caller[parent])
         self.c_seg.append(s)
         self.c_arrival.append(t)
-        self.c_handle.append(float(self.handle_dist[s].sample(rng, 1)[0]))
-        self.c_patience.append(float(self.patience_dist[s].sample(rng, 1)[0]))
-        self.c_esc_u.append(float(rng.random()))
-        self.c_esc_handle.append(float(self.esc_handle_dist[s].sample(rng, 1)[0]))
+        if self.retry_same[s]:  # the same caller with the same need and patience
+            self.c_handle.append(self.c_handle[parent])
+            self.c_patience.append(self.c_patience[parent])
+            self.c_esc_u.append(self.c_esc_u[parent])
+            self.c_esc_handle.append(self.c_esc_handle[parent])
+        else:
+            self.c_handle.append(float(self.handle_dist[s].sample(rng, 1)[0]))
+            self.c_patience.append(float(self.patience_dist[s].sample(rng, 1)[0]))
+            self.c_esc_u.append(float(rng.random()))
+            self.c_esc_handle.append(float(self.esc_handle_dist[s].sample(rng, 1)[0]))
         for lst, v in ((self.c_retry, 1), (self.c_state, WAITING), (self.c_answer, np.nan), (self.c_end, np.nan),
                        (self.c_abandon, np.nan), (self.c_group, -1), (self.c_agent, -1), (self.c_esc, 0),
                        (self.c_esc_enq, np.nan), (self.c_esc_answer, np.nan), (self.c_esc_end, np.nan),
@@ -259,7 +327,8 @@ class CallCenterModel:
             self._dispatch(g)
 
     def _start(self, g: _Group, cid: int, leg: int) -> None:
-        agent = g.free.pop()
+        # the longest-idle agent is the first freed (g.free keeps the order agents became free)
+        agent = g.free.pop(0) if self.choice == "longest_idle" else g.free.pop()
         g.busy += 1
         g.handled += 1
         now = self.env.now
@@ -284,9 +353,15 @@ class CallCenterModel:
                 self.c_esc[cid] = 1
                 self.c_esc_enq[cid] = now
                 self._escalate(cid)
+            elif self.lines is not None:
+                self.in_system -= 1
         else:
             self.c_esc_end[cid] = now
+            if self.lines is not None:
+                self.in_system -= 1
         g.busy -= 1
+        if self.choice == "longest_idle":
+            g.since[agent] = now
         if self.closed:
             g.free.append(agent)
             self._dispatch(g)
@@ -326,6 +401,20 @@ class CallCenterModel:
         now = self.env.now
         best_q, best_key = -1, None
         state = self.c_state
+        if g.serves_q:  # the group's own queue order comes first (after escalations)
+            for q in g.serves_q:
+                dq = self.queues[q]
+                while dq and state[dq[0]] != WAITING:
+                    dq.popleft()
+                if not dq or (self.esc_q in g.queue_ids and self.queues[self.esc_q]):
+                    continue
+                enq = self.c_arrival[dq[0]]
+                if not self.closed:
+                    if g.accepts_after_s and now - enq < g.accepts_after_s - 1e-9:
+                        continue
+                    if g.reserve and len(g.free) <= g.reserve and q not in g.reserve_set:
+                        continue
+                return q
         for q in g.queue_ids:
             dq = self.queues[q]
             if q == self.esc_q:
@@ -375,6 +464,8 @@ class CallCenterModel:
                 else:
                     g.free.append(g.next_id)
                     g.next_id += 1
+                if self.choice == "longest_idle":
+                    g.since[g.free[-1]] = self.env.now
             self._dispatch(g)
         elif target < on:
             remove = on - target
@@ -394,6 +485,14 @@ class CallCenterModel:
 
     def _close(self, _ev=None) -> None:
         self.closed = True
+        if self.disconnect:  # calls still waiting for a first answer are cut off
+            for q in range(self.n_seg):
+                for cid in self.queues[q]:
+                    if self.c_state[cid] == WAITING:
+                        self.c_state[cid] = DISCONNECTED
+                        if self.lines is not None:
+                            self.in_system -= 1
+                self.queues[q].clear()
         for g in self.groups:
             g.leaving = 0
             g.target = 0
@@ -401,6 +500,8 @@ class CallCenterModel:
             self._dispatch(g)
 
     def _check(self, g: _Group) -> None:
+        if self.lines is not None and not 0 <= self.in_system <= self.lines:
+            self.violations.append(f"t={self.env.now:.1f}: {self.in_system} calls in the system, {self.lines} lines")
         if self.closed:
             return
         on = len(g.free) + g.busy - g.leaving
@@ -438,6 +539,8 @@ class CallCenterModel:
             "wait_s": wait,
             "abandoned": state == ABANDONED,
             "answered": state == ANSWERED,
+            "blocked": state == BLOCKED,
+            "disconnected": state == DISCONNECTED,
             "retry": i(self.c_retry, bool),
             "caller": i(self.c_caller, np.int64),
             "group": i(self.c_group, np.int16),

@@ -20,14 +20,18 @@ def small_scenarios(draw):
             "name": f"s{i}", "priority": draw(st.integers(1, 3)),
             "calls_per_interval": draw(st.lists(st.floats(0, 60), min_size=n_int, max_size=n_int)),
             "aht_s": draw(st.floats(30, 600)),
-            "handle_time": draw(st.sampled_from(["exponential", "lognormal", "gamma", "deterministic"])),
+            "handle_time": draw(st.sampled_from(["exponential", "lognormal", "gamma", "deterministic", "uniform"])),
         }
         if seg["handle_time"] in ("lognormal", "gamma"):
             seg["handle_time_cv"] = draw(st.floats(0.2, 2.0))
+        if seg["handle_time"] == "uniform":
+            seg["handle_time_cv"] = draw(st.floats(0.0, 0.57))
         if draw(st.booleans()):
             seg["patience_s"] = draw(st.floats(10, 600))
             seg["retrial_probability"] = draw(st.floats(0, 1))
             seg["retrial_delay_s"] = draw(st.floats(10, 900))
+            seg["retrial_delay"] = draw(st.sampled_from(["exponential", "fixed"]))
+            seg["retrial_same_caller"] = draw(st.booleans())
         segs.append(seg)
     names = [s["name"] for s in segs]
     groups = []
@@ -46,12 +50,26 @@ def small_scenarios(draw):
     for n in names:
         if n not in covered:
             groups[0]["skills"].append(n)
+    for seg in segs:  # a preference order over some of the skilled groups
+        skilled = [g["name"] for g in groups if seg["name"] in g["skills"]]
+        if draw(st.booleans()):
+            seg["groups"] = draw(st.permutations(skilled))[:draw(st.integers(1, len(skilled)))]
+    for g in groups:
+        if draw(st.booleans()):
+            g["serves"] = draw(st.permutations(g["skills"]))
     if draw(st.booleans()):
         segs[0]["escalation_probability"] = draw(st.floats(0, 0.5))
         groups.append({"name": "senior", "skills": ["escalation"], "agents": draw(st.integers(0, 3))})
     policy = draw(st.sampled_from(["fifo", "priority", "aging"]))
+    extra = {}
+    if draw(st.booleans()):
+        extra["capacity"] = {"lines": draw(st.integers(1, 30))}
     return from_dict({"name": "random", "interval_minutes": draw(st.sampled_from([15, 30])), "segments": segs,
-                      "agent_groups": groups, "routing": {"policy": policy, "aging_s": 60}})
+                      "agent_groups": groups,
+                      "routing": {"policy": policy, "aging_s": 60,
+                                  "agent_choice": draw(st.sampled_from(["preference", "longest_idle", "random"]))},
+                      "simulation": {"at_close": draw(st.sampled_from(["serve", "disconnect"])),
+                                     "busyness_cv": draw(st.sampled_from([0.0, 0.2]))}, **extra})
 
 
 def run(scenario, seed=1):
@@ -61,11 +79,16 @@ def run(scenario, seed=1):
 
 @settings(max_examples=40, deadline=None)
 @given(sc=small_scenarios(), seed=st.integers(0, 1000))
-def test_every_offered_call_is_answered_abandoned_or_still_waiting(sc, seed):
+def test_every_offered_call_is_answered_abandoned_blocked_disconnected_or_still_waiting(sc, seed):
     _, log = run(sc, seed)
-    waiting = ~log["answered"] & ~log["abandoned"]
-    assert not np.any(log["answered"] & log["abandoned"])
-    assert len(log["segment"]) == log["answered"].sum() + log["abandoned"].sum() + waiting.sum()
+    states = np.column_stack([log[k] for k in ("answered", "abandoned", "blocked", "disconnected")])
+    assert np.all(states.sum(axis=1) <= 1)  # one outcome per call at most
+    waiting = states.sum(axis=1) == 0
+    assert len(log["segment"]) == states.sum() + waiting.sum()
+    if sc.capacity.lines is None:
+        assert not log["blocked"].any()
+    if sc.simulation.at_close == "serve":
+        assert not log["disconnected"].any()
     # a call still waiting at the end has no agent able to take it and never gives up
     assert np.all(np.isinf(np.asarray([sc.segments[s].patience_s or np.inf for s in log["segment"][waiting]])))
 
@@ -92,6 +115,8 @@ def test_calls_are_answered_after_arrival_by_skilled_groups(sc, seed):
     assert np.all(log["answer_s"][ans] >= log["arrival_s"][ans] - 1e-9)
     for seg_i, grp_i in zip(log["segment"][ans], log["group"][ans]):
         assert sc.segments[seg_i].name in sc.agent_groups[grp_i].skills
+        allowed = sc.segments[seg_i].groups
+        assert allowed is None or sc.agent_groups[grp_i].name in allowed  # never outside the segment's list
     esc = log["escalated"] & (log["escalation_group"] >= 0)
     for grp_i in log["escalation_group"][esc]:
         assert "escalation" in sc.agent_groups[grp_i].skills

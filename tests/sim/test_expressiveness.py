@@ -1,0 +1,202 @@
+"""Routing preferences, lines, busyness, closing, retrials and distributions: formulas where they are exact,
+behaviour by construction elsewhere, and ContactCenters' Bilingual example against its published results."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from ccplan.scenario import ScenarioError, from_dict, load
+from sim.arrivals import distribution, stream
+from sim.model import CallCenterModel
+from sim.runner import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def scenario(**over) -> dict:
+    base = {"name": "t", "interval_minutes": 60,
+            "segments": [{"name": "a", "calls_per_interval": [60.0] * 8, "aht_s": 300}],
+            "agent_groups": [{"name": "g", "skills": ["a"], "agents": 6}]}
+    base.update(over)
+    return base
+
+
+def mmck_blocking(a: float, c: int, k: int) -> float:
+    """Erlang's loss formula with waiting room: P(K in system) for M/M/c/K with offered load a."""
+    terms = [a ** n / math.factorial(n) for n in range(c + 1)]
+    terms += [a ** n / (math.factorial(c) * c ** (n - c)) for n in range(c + 1, k + 1)]
+    return terms[-1] / sum(terms)
+
+
+def test_lines_block_as_erlangs_formula_with_waiting_room_predicts():
+    c, k, a = 10, 14, 9.0  # 10 agents, 14 lines, 9 Erlangs (108 calls an hour of 300 s)
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [108.0] * 24, "aht_s": 300}],
+                            agent_groups=[{"name": "g", "skills": ["a"], "agents": c}], capacity={"lines": k}))
+    res = simulate(sc, replications=24, seed=5)
+    seg = res.per_replication["segments"]
+    share = (seg["blocked"] / seg["offered"]).to_numpy()
+    mean, half = share.mean(), stats.t.ppf(0.975, len(share) - 1) * share.std(ddof=1) / np.sqrt(len(share))
+    assert abs(mean - mmck_blocking(a, c, k)) <= half + 0.002, (mean, half, mmck_blocking(a, c, k))
+
+
+def test_busyness_makes_the_daily_count_overdispersed_by_c_squared_lambda_squared():
+    lam, cv, reps = 1600.0, 0.2, 500
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [lam / 8] * 8, "aht_s": 300}],
+                            simulation={"busyness_cv": cv}))
+    counts = np.array([CallCenterModel(sc, r, seed=3).n_first for r in range(reps)], float)
+    var = counts.var(ddof=1)
+    lo = (reps - 1) * var / stats.chi2.ppf(0.995, reps - 1)
+    hi = (reps - 1) * var / stats.chi2.ppf(0.005, reps - 1)
+    assert lo <= lam + cv ** 2 * lam ** 2 <= hi, (lo, hi, lam + cv ** 2 * lam ** 2)
+    assert counts.mean() == pytest.approx(lam, rel=0.03)
+
+
+def test_busyness_is_common_to_two_scenarios_with_the_same_seed():
+    a = from_dict(scenario(simulation={"busyness_cv": 0.3}))
+    b = from_dict(scenario(simulation={"busyness_cv": 0.3}, agent_groups=[{"name": "g", "skills": ["a"],
+                                                                            "agents": 9}]))
+    assert [CallCenterModel(a, r).n_first for r in range(5)] == [CallCenterModel(b, r).n_first for r in range(5)]
+
+
+def test_a_segments_first_group_takes_the_call_when_both_have_free_agents():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [20.0] * 8, "aht_s": 60,
+                                       "groups": ["second", "first"]}],
+                            agent_groups=[{"name": "first", "skills": ["a"], "agents": 30},
+                                          {"name": "second", "skills": ["a"], "agents": 30}]))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    assert (log["group"][log["answered"]] == 1).all()  # 'second' is listed first
+
+
+def test_random_agent_choice_splits_in_proportion_to_free_agents():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [200.0] * 8, "aht_s": 10}],
+                            agent_groups=[{"name": "big", "skills": ["a"], "agents": 30},
+                                          {"name": "small", "skills": ["a"], "agents": 10}],
+                            routing={"agent_choice": "random"}))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    share_big = (log["group"][log["answered"]] == 0).mean()
+    n = log["answered"].sum()
+    assert abs(share_big - 0.75) < 4 * math.sqrt(0.75 * 0.25 / n)
+
+
+def test_longest_idle_choice_alternates_between_two_idle_groups():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [30.0] * 8, "aht_s": 10,
+                                       "handle_time": "deterministic"}],
+                            agent_groups=[{"name": "x", "skills": ["a"], "agents": 1},
+                                          {"name": "y", "skills": ["a"], "agents": 1}],
+                            routing={"agent_choice": "longest_idle"}))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    g = log["group"][log["answered"]]
+    both_free = np.diff(log["arrival_s"][log["answered"]]) > 20  # the previous call is over: both idle
+    prev, cur = g[:-1][both_free], g[1:][both_free]
+    assert (prev != cur).mean() > 0.99  # the other group has been idle longer
+
+
+def test_a_group_with_serves_takes_the_first_non_empty_queue_in_its_order():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [80.0] * 8, "aht_s": 300, "priority": 1},
+                                      {"name": "b", "calls_per_interval": [80.0] * 8, "aht_s": 300, "priority": 2}],
+                            agent_groups=[{"name": "g", "skills": ["a", "b"], "agents": 10, "serves": ["b", "a"]}]))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    ans_a = log["answered"] & (log["segment"] == 0) & (log["wait_s"] > 0)
+    b = log["segment"] == 1
+    b_end = np.where(log["answered"], log["answer_s"], np.where(log["abandoned"], log["abandon_s"], np.inf))
+    for t in log["answer_s"][ans_a]:
+        waiting_b = b & (log["arrival_s"] < t - 1e-9) & (b_end > t + 1e-9)
+        assert not waiting_b.any(), t
+    assert ans_a.sum() > 0 and (log["answered"] & b).sum() > ans_a.sum()  # b goes first despite its priority
+
+
+def test_disconnect_at_close_cuts_off_the_queue_and_serves_calls_in_hand():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [100.0] * 8, "aht_s": 300}],
+                            simulation={"at_close": "disconnect"}))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    close = 8 * 3600
+    assert log["disconnected"].sum() > 0
+    assert np.all(log["answer_s"][log["answered"]] <= close + 1e-9)
+    assert np.any(log["end_s"][log["answered"]] > close)  # calls in hand end after closing
+
+
+def test_fixed_retrials_come_back_after_exactly_the_delay_with_the_same_need():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [100.0] * 8, "aht_s": 300,
+                                       "patience_s": 60, "retrial_probability": 1.0, "retrial_delay_s": 600,
+                                       "retrial_delay": "fixed", "retrial_same_caller": True}]))
+    m = CallCenterModel(sc, 0).run()
+    log = m.log_arrays()
+    retry = np.flatnonzero(log["retry"])
+    assert retry.size > 0
+    for cid in retry[:200]:
+        caller = log["caller"][cid]
+        earlier = np.flatnonzero((log["caller"] == caller) & (log["arrival_s"] < log["arrival_s"][cid]))
+        parent = earlier[np.argmax(log["arrival_s"][earlier])]
+        assert log["arrival_s"][cid] == pytest.approx(log["abandon_s"][parent] + 600)
+        assert log["handle_s"][cid] == log["handle_s"][parent]
+
+
+def test_uniform_handle_times_have_the_stated_mean_and_range():
+    d = distribution("uniform", 300.0, 0.2)
+    x = d.sample(stream(1, 0, "a", "handle"), 100_000)
+    half = 300 * 0.2 * math.sqrt(3)
+    assert x.min() >= 300 - half and x.max() <= 300 + half
+    assert x.mean() == pytest.approx(300, rel=0.005) and x.std() / x.mean() == pytest.approx(0.2, rel=0.02)
+
+
+@pytest.mark.parametrize("change,path,words", [
+    ({"segments": [{"name": "a", "calls_per_interval": [1.0], "aht_s": 60, "groups": ["h"]}]},
+     "segments[0].groups[0]", "names no agent group"),
+    ({"segments": [{"name": "a", "calls_per_interval": [1.0], "aht_s": 60},
+                   {"name": "b", "calls_per_interval": [1.0], "aht_s": 60, "groups": ["g"]}],
+      "agent_groups": [{"name": "g", "skills": ["a"], "agents": 1}, {"name": "h", "skills": ["b"], "agents": 1}]},
+     "segments[1].groups[0]", "does not have the skill 'b'"),
+    ({"agent_groups": [{"name": "g", "skills": ["a"], "agents": 1, "serves": ["b"]}]},
+     "agent_groups[0].serves[0]", "not among the group's skills"),
+    ({"segments": [{"name": "a", "calls_per_interval": [1.0], "aht_s": 60, "handle_time": "uniform",
+                    "handle_time_cv": 0.9}]}, "segments[0].handle_time_cv", "would go below 0 s"),
+    ({"capacity": {"lines": 0}}, "capacity.lines", "must be >= 1"),
+    ({"simulation": {"at_close": "hangup"}}, "simulation.at_close", "must be one of"),
+    ({"routing": {"agent_choice": "fastest"}}, "routing.agent_choice", "must be one of"),
+])
+def test_bad_routing_and_capacity_keys_name_the_field(change, path, words):
+    with pytest.raises(ScenarioError) as exc:
+        from_dict(scenario(**change))
+    assert any(p == path and words in r for p, r in exc.value.problems), exc.value.problems
+
+
+# ContactCenters' Bilingual.res (1,000 simulated weeks of 5 days): mean and 95% CI half-width per week
+BILINGUAL_PUBLISHED = {
+    ("english", "offered"): (2555.811, 3.526), ("spanish", "offered"): (2554.350, 3.537),
+    ("english", "offered_retry"): (54.073, 0.837), ("spanish", "offered_retry"): (53.095, 0.822),
+    ("english", "answered"): (2483.933, 3.017), ("spanish", "answered"): (2483.302, 3.069),
+    ("english", "abandoned"): (71.848, 1.033), ("spanish", "abandoned"): (71.020, 1.021),
+    ("english", "answered_within"): (2448.662, 2.884), ("spanish", "answered_within"): (2448.223, 2.972),
+    ("english_only", "occupancy"): (47.624, 0.061), ("spanish_only", "occupancy"): (47.639, 0.060),
+    ("bilingual", "occupancy"): (63.254, 0.057),
+}
+
+
+def bilingual_comparison(replications: int, seed: int) -> list[tuple]:
+    """(what, ours per week, our 95% half-width, published, its half-width, z) for each published statistic."""
+    s = load(ROOT / "examples" / "bilingual.toml")
+    res = simulate(s, replications=replications, seed=seed)
+    seg, grp = res.per_replication["segments"], res.per_replication["groups"]
+    agents = {g.name: g.agents for g in s.agent_groups}
+    rows = []
+    for (who, what), (pub, pub_half) in BILINGUAL_PUBLISHED.items():
+        if what == "occupancy":
+            d = grp[grp["group"] == who]
+            x = 100 * d["busy_s"].to_numpy() / (agents[who] * 9 * 3600)  # per day = per week (a ratio)
+        else:
+            x = 5 * seg[seg["segment"] == who][what].to_numpy()  # 5 days a week
+        half = 1.96 * x.std(ddof=1) / np.sqrt(len(x))
+        z = (x.mean() - pub) / math.hypot(half / 1.96, pub_half / 1.96)
+        rows.append((f"{who} {what}", x.mean(), half, pub, pub_half, z))
+    return rows
+
+
+def test_bilingual_example_agrees_with_contactcenters_published_results():
+    rows = bilingual_comparison(400, 2026)
+    worst = max(rows, key=lambda r: abs(r[5]))
+    # 13 statistics: each within 3.3 combined standard errors (family-wise about 1%)
+    assert abs(worst[5]) < 3.3, worst
+    assert sum(abs(r[5]) < 1.96 for r in rows) >= 10
