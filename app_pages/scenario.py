@@ -20,11 +20,20 @@ SEG_COLS = {
     "priority": st.column_config.NumberColumn("priority", min_value=1, step=1, help="1 is served first"),
     "aht_s": st.column_config.NumberColumn("AHT (s)", min_value=0.0, help="mean handle time, seconds"),
     "handle_time": st.column_config.SelectboxColumn(
-        "handle time", options=["exponential", "lognormal", "gamma", "deterministic"]),
+        "handle time", options=["exponential", "lognormal", "gamma", "deterministic", "uniform"]),
     "handle_time_cv": st.column_config.NumberColumn("handle CV", min_value=0.0),
     "patience_s": st.column_config.NumberColumn("patience (s)", min_value=0.0, help="empty: callers never abandon"),
     "retrial_probability": st.column_config.NumberColumn("retry prob.", min_value=0.0, max_value=1.0),
     "retrial_delay_s": st.column_config.NumberColumn("retry delay (s)", min_value=0.0),
+    "retrial_delay": st.column_config.SelectboxColumn("retry delay is", options=["exponential", "fixed"],
+                                                      help="exponential with that mean, or exactly that long"),
+    "retrial_same_caller": st.column_config.CheckboxColumn("retry keeps patience & need"),
+    "groups": st.column_config.TextColumn("groups (order)", help="agent groups that may take this segment, in "
+                                                                 "preference order, separated by commas; empty: every "
+                                                                 "skilled group in scenario order"),
+    "busyness_cv": st.column_config.NumberColumn("busyness CV", min_value=0.0, max_value=3.0,
+                                                 help="how uncertain this segment's daily volume is, beyond Poisson "
+                                                      "(gamma factor with mean 1 per simulated day)"),
     "value_per_call": st.column_config.NumberColumn("value/call", min_value=0.0),
     "clv": st.column_config.NumberColumn("CLV", min_value=0.0),
     "churn_per_abandon": st.column_config.NumberColumn("churn/abandon", min_value=0.0, max_value=1.0),
@@ -43,6 +52,8 @@ GRP_COLS = {
     "accepts_after_s": st.column_config.NumberColumn("overflow after (s)", min_value=0.0),
     "reserve": st.column_config.NumberColumn("reserve", min_value=0, step=1),
     "reserve_for": st.column_config.TextColumn("reserve for", help="segment names separated by commas"),
+    "serves": st.column_config.TextColumn("serves (order)", help="queue preference: segment names separated by "
+                                                                 "commas; empty: the routing policy decides"),
 }
 
 
@@ -117,6 +128,8 @@ def _on_segments(key: str) -> None:
         seg = base["segments"][int(row)]
         for col, val in changes.items():
             val = _clean(val)
+            if col == "groups":
+                val = [x.strip() for x in str(val or "").split(",") if x.strip()] or None
             if val is None:
                 seg.pop(col, None)
             else:
@@ -130,9 +143,9 @@ def _on_groups(key: str) -> None:
         g = base["agent_groups"][int(row)]
         for col, val in changes.items():
             val = _clean(val)
-            if col in ("skills", "reserve_for"):
+            if col in ("skills", "reserve_for", "serves"):
                 val = [s.strip() for s in str(val or "").split(",") if s.strip()]
-                if col == "reserve_for" and not val:
+                if col in ("reserve_for", "serves") and not val:
                     g.pop(col, None)
                     continue
             if val is None:
@@ -179,6 +192,16 @@ def _on_setting(path: str, key: str) -> None:
         node.pop(parts[-1], None)
     else:
         node[parts[-1]] = val
+    common.commit(base)
+
+
+def _on_lines(key: str) -> None:
+    base = copy.deepcopy(st.session_state["base"])
+    val = int(st.session_state[key] or 0)
+    if val > 0:
+        base.setdefault("capacity", {})["lines"] = val
+    else:
+        base.pop("capacity", None)
     common.commit(base)
 
 
@@ -283,10 +306,35 @@ with st.expander("Day, targets, routing and costs", expanded=False):
                       key=f"set_rep_{ver}", on_change=_on_setting, args=("simulation.replications", f"set_rep_{ver}"))
     c[2].number_input("Seed", min_value=0, value=int(sim.get("seed", 2026)), key=f"set_seed_{ver}",
                       on_change=_on_setting, args=("simulation.seed", f"set_seed_{ver}"))
+    c[3].number_input("Busyness CV (day)", min_value=0.0, max_value=3.0, step=0.05,
+                      value=float(sim.get("busyness_cv", 0.0)), key=f"set_busy_{ver}", on_change=_on_setting,
+                      args=("simulation.busyness_cv", f"set_busy_{ver}"),
+                      help="How uncertain is tomorrow's volume? Each simulated day's arrival rates are multiplied by "
+                           "a gamma factor with mean 1 and this coefficient of variation (0: Poisson only). The "
+                           "forecast's p10-p90 band is this uncertainty: a band of about +-13% around the day total "
+                           "is a CV near 0.1. The planner's formulas stay at the mean.")
+    c = st.columns(4)
+    choices = ["preference", "longest_idle", "random"]
+    c[0].selectbox("Agent choice", choices, index=choices.index(rt.get("agent_choice", "preference"))
+                   if rt.get("agent_choice", "preference") in choices else 0, key=f"set_choice_{ver}",
+                   on_change=_on_setting, args=("routing.agent_choice", f"set_choice_{ver}"),
+                   help="which group takes an arriving call when several have free agents: the first in the "
+                        "segment's order, the longest idle, or at random in proportion to free agents")
+    closes = ["serve", "disconnect"]
+    c[1].selectbox("At closing", closes, index=closes.index(sim.get("at_close", "serve"))
+                   if sim.get("at_close", "serve") in closes else 0, key=f"set_close_{ver}", on_change=_on_setting,
+                   args=("simulation.at_close", f"set_close_{ver}"),
+                   help="calls still waiting at closing: served in overtime, or disconnected (and counted)")
+    c[2].number_input("Phone lines (0: unlimited)", min_value=0, step=1,
+                      value=int((base.get("capacity") or {}).get("lines") or 0), key=f"set_lines_{ver}",
+                      on_change=_on_lines, args=(f"set_lines_{ver}",),
+                      help="calls waiting or in service never exceed this; a call arriving when all lines are "
+                           "busy is blocked")
     _show_problems([(p, r) for p, r in problems if not p.startswith(("segments", "agent_groups"))], base)
 
 st.subheader("Customer segments")
-seg_rows = [{k: s.get(k) for k in SEG_COLS} for s in base.get("segments", [])]
+seg_rows = [{k: (", ".join(s.get(k) or []) if k == "groups" and isinstance(s.get(k), list) else s.get(k))
+             for k in SEG_COLS} for s in base.get("segments", [])]
 seg_key = f"seg_editor_{ver}_{len(seg_rows)}"
 st.data_editor(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), column_config=SEG_COLS, hide_index=True,
                key=seg_key, on_change=_on_segments, args=(seg_key,), width="stretch")
@@ -317,6 +365,7 @@ for g in base.get("agent_groups", []):
     row = {k: g.get(k) for k in GRP_COLS}
     row["skills"] = ", ".join(g.get("skills", []) or [])
     row["reserve_for"] = ", ".join(g.get("reserve_for", []) or [])
+    row["serves"] = ", ".join(g.get("serves", []) or [])
     grp_rows.append(row)
 grp_key = f"grp_editor_{ver}_{len(grp_rows)}"
 st.data_editor(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), column_config=GRP_COLS, hide_index=True,

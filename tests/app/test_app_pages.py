@@ -293,3 +293,20 @@ def test_forecast_page_names_the_problem_of_a_bad_history_and_keeps_the_loaded_o
     at.run()
     assert any("row 2, column 'offered'" in e.value and "previous one is kept" in e.value for e in at.error)
     assert at.session_state["fc_history"].source.endswith("bank_calls_2003_mar_may.csv")
+
+
+def test_routing_lines_busyness_and_closing_settings_reach_the_scenario():
+    at = start()
+    ver = at.session_state["version"]
+    at.selectbox(key=f"set_choice_{ver}").select("random").run()
+    at.selectbox(key=f"set_close_{ver}").select("disconnect").run()
+    at.number_input(key=f"set_lines_{ver}").set_value(40).run()
+    at.number_input(key=f"set_busy_{ver}").set_value(0.15).run()
+    assert not at.exception
+    sc = at.session_state["scenario"]
+    assert sc.routing.agent_choice == "random" and sc.simulation.at_close == "disconnect"
+    assert sc.capacity.lines == 40 and sc.simulation.busyness_cv == 0.15
+    at.number_input(key=f"set_lines_{ver}").set_value(0).run()
+    assert at.session_state["scenario"].capacity.lines is None
+    at.switch_page("app_pages/simulate.py").run()
+    assert not at.exception
