@@ -136,3 +136,18 @@ def fmt_ci(mean: float, lo: float, hi: float, fmt: str) -> str:
     if pd.isna(lo) or pd.isna(hi):
         return format(mean, fmt)
     return f"{format(mean, fmt)} ± {format((hi - lo) / 2, fmt)}"
+
+
+def parse_factors(text: Any) -> dict | str | None:
+    """'a=1.25, b=0.9' -> {'a': 1.25, 'b': 0.9}; text that is not of that form is kept as typed, so that
+    validation names the field and the user's input is not lost."""
+    if text is None or not str(text).strip():
+        return None
+    out = {}
+    for part in str(text).split(","):
+        name, eq, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value.replace(" ", "")) if eq and name.strip() else float("x")
+        except ValueError:
+            return str(text)
+    return out

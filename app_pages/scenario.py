@@ -52,6 +52,9 @@ GRP_COLS = {
     "accepts_after_s": st.column_config.NumberColumn("overflow after (s)", min_value=0.0),
     "reserve": st.column_config.NumberColumn("reserve", min_value=0, step=1),
     "reserve_for": st.column_config.TextColumn("reserve for", help="segment names separated by commas"),
+    "handle_time_factor": st.column_config.TextColumn(
+        "handle-time factors", help="segment=factor, separated by commas (e.g. checking=1.25: this group takes 25% "
+                                    "longer on checking calls than the segment's AHT)"),
     "serves": st.column_config.TextColumn("serves (order)", help="queue preference: segment names separated by "
                                                                  "commas; empty: the routing policy decides"),
 }
@@ -143,6 +146,13 @@ def _on_groups(key: str) -> None:
         g = base["agent_groups"][int(row)]
         for col, val in changes.items():
             val = _clean(val)
+            if col == "handle_time_factor":
+                val = common.parse_factors(val)
+                if val in ({}, None):
+                    g.pop(col, None)
+                else:
+                    g[col] = val
+                continue
             if col in ("skills", "reserve_for", "serves"):
                 val = [s.strip() for s in str(val or "").split(",") if s.strip()]
                 if col in ("reserve_for", "serves") and not val:
@@ -366,6 +376,8 @@ for g in base.get("agent_groups", []):
     row["skills"] = ", ".join(g.get("skills", []) or [])
     row["reserve_for"] = ", ".join(g.get("reserve_for", []) or [])
     row["serves"] = ", ".join(g.get("serves", []) or [])
+    hf = g.get("handle_time_factor")
+    row["handle_time_factor"] = ", ".join(f"{k}={v:g}" for k, v in hf.items()) if isinstance(hf, dict) else hf
     grp_rows.append(row)
 grp_key = f"grp_editor_{ver}_{len(grp_rows)}"
 st.data_editor(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), column_config=GRP_COLS, hide_index=True,

@@ -143,6 +143,15 @@ class AgentGroup(_Model):
     reserve: int = Field(0, ge=0)
     reserve_for: tuple[str, ...] = ()
     serves: tuple[str, ...] | None = None
+    handle_time_factor: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("handle_time_factor")
+    @classmethod
+    def _factors(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, x in v.items() if not (x > 0 and math.isfinite(x))]
+        if bad:
+            raise ValueError(f"must be > 0 ({bad[0]!r} is {v[bad[0]]})")
+        return v
 
     @field_validator("agents_per_interval")
     @classmethod
@@ -336,8 +345,23 @@ class Scenario(_Model):
         return seg.target if seg.target is not None else self.service_level.target
 
     def groups_for(self, segment: str) -> list[AgentGroup]:
-        """Agent groups skilled for a segment, in scenario order."""
+        """Agent groups that may take a segment's calls: its ``groups`` in that order, else every skilled group
+        in scenario order."""
+        seg = next((s for s in self.segments if s.name == segment), None)
+        if seg is not None and seg.groups is not None:
+            return [self.group(name) for name in seg.groups]
         return [g for g in self.agent_groups if segment in g.skills]
+
+    def may_serve(self, group: AgentGroup, segment: str) -> bool:
+        """True when ``group`` may take calls of ``segment`` (skilled, and listed if the segment lists groups)."""
+        if segment not in group.skills:
+            return False
+        seg = next((s for s in self.segments if s.name == segment), None)
+        return seg is None or seg.groups is None or group.name in seg.groups
+
+    def handle_factor(self, group: AgentGroup, segment: str) -> float:
+        """How much longer (x) the group takes than the segment's ``aht_s`` (``handle_time_factor``, default 1)."""
+        return float(group.handle_time_factor.get(segment, 1.0))
 
     def escalation_groups(self) -> list[AgentGroup]:
         return [g for g in self.agent_groups if ESCALATION_SKILL in g.skills]
@@ -530,6 +554,12 @@ def _routing_problems(segments: list[dict], groups: list[dict]) -> list[tuple[st
         for j, k in enumerate(_seq(g.get("serves")) or []):
             if isinstance(k, str) and k not in skills:
                 problems.append((f"agent_groups[{i}].serves[{j}]", f"{k!r} is not among the group's skills"))
+        factors = g.get("handle_time_factor")
+        if isinstance(factors, dict):
+            for k in factors:
+                if k not in skills or k == ESCALATION_SKILL:
+                    problems.append((f"agent_groups[{i}].handle_time_factor.{k}",
+                                     f"{k!r} is not a segment among the group's skills"))
     return problems
 
 

@@ -243,7 +243,7 @@ class _Classes:
     @classmethod
     def of(cls, scenario) -> "_Classes":
         segs = scenario.segments
-        rows = [dict(name=s.name, calls=scenario.calls_per_interval(s), aht=s.aht_s,
+        rows = [dict(name=s.name, calls=scenario.calls_per_interval(s), aht=s.aht_s * _factor(scenario, s.name),
                      pat=np.inf if s.patience_s is None else s.patience_s, thr=scenario.answer_within_s(s),
                      target=scenario.sl_target(s), prio=s.priority,
                      masa=np.nan if s.max_asa_s is None else s.max_asa_s,
@@ -272,6 +272,13 @@ class _Classes:
                    lost_per_abandon=col("lost"), n_segments=len(segs))
 
 
+def _factor(scenario, segment: str) -> float:
+    """The segment's handle-time factor in the planner: exact when every group that may take it has the same
+    ``handle_time_factor``; otherwise their mean (and the plan says it is approximate)."""
+    factors = [scenario.handle_factor(g, segment) for g in scenario.groups_for(segment)]
+    return float(np.mean(factors)) if factors else 1.0
+
+
 def _split_shares(scenario, classes: _Classes, avail_current: np.ndarray) -> np.ndarray:
     """Share (G, K, T) of each class's calls sent to each primary group (accepts_after_s == 0).
 
@@ -282,9 +289,9 @@ def _split_shares(scenario, classes: _Classes, avail_current: np.ndarray) -> np.
     groups = scenario.agent_groups
     shares = np.zeros((len(groups), len(classes.names), scenario.n_intervals))
     for k, name in enumerate(classes.names):
-        idx = [i for i, g in enumerate(groups) if name in g.skills and g.accepts_after_s == 0]
+        idx = [i for i, g in enumerate(groups) if scenario.may_serve(g, name) and g.accepts_after_s == 0]
         if not idx:  # only overflow groups: they take it all
-            idx = [i for i, g in enumerate(groups) if name in g.skills]
+            idx = [i for i, g in enumerate(groups) if scenario.may_serve(g, name)]
         weights = avail_current[idx].astype(float)
         tot = weights.sum(axis=0)
         shares[idx, k] = np.where(tot > 0, weights / np.where(tot > 0, tot, 1.0), 1.0 / len(idx))
@@ -387,6 +394,9 @@ def approximate_reasons(scenario) -> list[str]:
         reasons.append("callers retry")
     if scenario.escalation_groups() and any(s.escalation_probability > 0 for s in scenario.segments):
         reasons.append("calls escalate")
+    if any(len({scenario.handle_factor(g, s.name) for g in scenario.groups_for(s.name)}) > 1
+           for s in scenario.segments):
+        reasons.append("groups sharing a segment handle it at different speeds (handle_time_factor)")
     if any(s.groups is not None for s in scenario.segments) or any(g.serves for g in scenario.agent_groups) \
             or scenario.routing.agent_choice != "preference":
         reasons.append("routing preferences (segment groups, group serves or agent choice) are not in the formulas")
@@ -438,7 +448,7 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
     strict = scenario.routing.policy == "priority"
     avail_current = np.vstack([scenario.available_per_interval(g) for g in groups])
     shares = _split_shares(scenario, cl, avail_current)
-    skilled = np.array([[name in g.skills for name in cl.names] for g in groups])  # (G, K)
+    skilled = np.array([[scenario.may_serve(g, name) for name in cl.names] for g in groups])  # (G, K)
 
     calls_gk = shares * cl.calls[None]  # (G, K, T); overflow added below
     req = np.zeros((g_n, t_n), np.int64)
@@ -451,6 +461,8 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
     for gi in order:
         g = groups[gi]
         ks = np.flatnonzero(skilled[gi])
+        if ks.size == 0:  # every segment it is skilled for lists other groups: nothing to staff
+            continue
         calls_k = calls_gk[gi, ks]
         traffic_k = calls_k * cl.aht_s[ks, None] / interval_s
         aht_k, pat_k, thr_k, prio_k = cl.aht_s[ks], cl.patience_s[ks], cl.answer_within_s[ks], cl.priority[ks]

@@ -20,6 +20,8 @@ Rules:
   (waiting or in service, escalation included) is blocked; blocked and abandoned
   callers retry with the segment's retrial settings (exponential or fixed delay;
   ``retrial_same_caller`` keeps the attempt's patience and handle time).
+- A group's ``handle_time_factor`` for a segment multiplies the handle time of
+  the calls of that segment it answers (the escalation leg is not scaled).
 - ``busyness_cv`` (day and per segment) multiplies the arrival rates by gamma
   factors with mean 1, one per replication, from their own streams.
 - A group with ``accepts_after_s`` only takes calls that waited that long; a group
@@ -128,6 +130,9 @@ class CallCenterModel:
         for i, s in enumerate(segs):
             if s.groups is not None:
                 self.q_groups[i] = [by_name[name] for name in s.groups]
+        # handle_time_factor: how much longer a group takes on a segment (proficiency); None when all are 1
+        factors = [[scenario.handle_factor(g, sg.name) for sg in segs] for g in scenario.agent_groups]
+        self.factor = factors if any(f != 1.0 for row in factors for f in row) else None
         self.choice = scenario.routing.agent_choice
         self.route_rng = stream(self.seed, replication, "__routing__", "routing")
         self.lines = scenario.capacity.lines
@@ -338,6 +343,8 @@ class CallCenterModel:
             self.c_group[cid] = g.index
             self.c_agent[cid] = agent
             ht = self.c_handle[cid]
+            if self.factor is not None:
+                ht *= self.factor[g.index][self.c_seg[cid]]
         else:
             self.c_esc_answer[cid] = now
             self.c_esc_group[cid] = g.index

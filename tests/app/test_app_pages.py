@@ -310,3 +310,19 @@ def test_routing_lines_busyness_and_closing_settings_reach_the_scenario():
     assert at.session_state["scenario"].capacity.lines is None
     at.switch_page("app_pages/simulate.py").run()
     assert not at.exception
+
+
+def test_group_handle_time_factors_typed_as_text_become_a_table_and_bad_text_is_named():
+    from app_pages.common import parse_factors
+    from ccplan.scenario import ScenarioError, from_dict
+
+    assert parse_factors("premium=1.25, basic = 0.9") == {"premium": 1.25, "basic": 0.9}
+    assert parse_factors("") is None
+    typed = parse_factors("premium:1.25")
+    assert typed == "premium:1.25"  # kept as typed, so the user's input is not lost
+    at = start()
+    base = at.session_state["base"]
+    base["agent_groups"][0]["handle_time_factor"] = typed
+    with pytest.raises(ScenarioError) as exc:
+        from_dict(base)
+    assert any(p == "agent_groups[0].handle_time_factor" for p, _ in exc.value.problems)

@@ -200,3 +200,52 @@ def test_bilingual_example_agrees_with_contactcenters_published_results():
     # 13 statistics: each within 3.3 combined standard errors (family-wise about 1%)
     assert abs(worst[5]) < 3.3, worst
     assert sum(abs(r[5]) < 1.96 for r in rows) >= 10
+
+
+def test_a_groups_handle_time_factor_scales_its_calls_of_that_segment():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [30.0] * 8, "aht_s": 200,
+                                       "handle_time": "deterministic"},
+                                      {"name": "b", "calls_per_interval": [30.0] * 8, "aht_s": 200,
+                                       "handle_time": "deterministic"}],
+                            agent_groups=[{"name": "g", "skills": ["a", "b"], "agents": 20,
+                                           "handle_time_factor": {"a": 1.25}}]))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    took = log["end_s"] - log["answer_s"]
+    ans = log["answered"]
+    assert np.allclose(took[ans & (log["segment"] == 0)], 250.0)
+    assert np.allclose(took[ans & (log["segment"] == 1)], 200.0)
+
+
+def test_the_planner_uses_the_effective_handle_time_where_it_is_exact():
+    from planner.staffing import approximate_reasons, plan
+
+    slow = from_dict(scenario(agent_groups=[{"name": "g", "skills": ["a"], "agents": 6,
+                                             "handle_time_factor": {"a": 1.25}}]))
+    same = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [60.0] * 8, "aht_s": 375}]))
+    assert plan(slow).scheduled.tolist() == plan(same).scheduled.tolist()
+    assert approximate_reasons(slow) == []
+    shared = from_dict(scenario(agent_groups=[{"name": "g", "skills": ["a"], "agents": 6},
+                                              {"name": "h", "skills": ["a"], "agents": 6,
+                                               "handle_time_factor": {"a": 1.25}}]))
+    assert any("handle_time_factor" in r for r in approximate_reasons(shared))
+
+
+def test_the_planner_sends_a_segment_only_to_its_listed_groups():
+    from planner.staffing import plan
+
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [60.0] * 8, "aht_s": 300,
+                                       "groups": ["g"]}],
+                            agent_groups=[{"name": "g", "skills": ["a"], "agents": 6},
+                                          {"name": "h", "skills": ["a"], "agents": 6}]))
+    groups = plan(sc).groups
+    assert (groups[groups["group"] == "h"]["calls"] == 0).all()
+    assert (groups[groups["group"] == "g"]["calls"] == 60).all()
+
+
+def test_a_handle_time_factor_for_a_segment_the_group_lacks_is_named():
+    with pytest.raises(ScenarioError) as exc:
+        from_dict(scenario(agent_groups=[{"name": "g", "skills": ["a"], "agents": 1,
+                                          "handle_time_factor": {"b": 1.2, "a": 0}}]))
+    paths = dict(exc.value.problems)
+    assert "not a segment among the group's skills" in paths["agent_groups[0].handle_time_factor.b"]
+    assert any("must be > 0" in r for p, r in exc.value.problems if p.startswith("agent_groups[0].handle_time_factor"))
