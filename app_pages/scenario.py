@@ -241,6 +241,18 @@ def _on_volume_upload() -> None:
     common.set_base(to_dict(new), st.session_state.get("source", "edited"))
 
 
+def _seg_cell(seg: dict, key: str):
+    """A segment's value as its editor cell: lists of names joined; a per-interval AHT or patience shown as its
+    mean (editing the cell replaces the list by one value; the TOML editor keeps lists)."""
+    v = seg.get(key)
+    if key == "groups" and isinstance(v, list):
+        return ", ".join(map(str, v))
+    if key in ("aht_s", "patience_s") and isinstance(v, list):
+        nums = [x for x in v if isinstance(x, (int, float))]
+        return float(np.mean(nums)) if nums else None
+    return v
+
+
 # ---------------------------------------------------------------- problems shown next to their table
 
 def _problems_for(prefix: str) -> list[tuple[str, str]]:
@@ -343,8 +355,7 @@ with st.expander("Day, targets, routing and costs", expanded=False):
     _show_problems([(p, r) for p, r in problems if not p.startswith(("segments", "agent_groups"))], base)
 
 st.subheader("Customer segments")
-seg_rows = [{k: (", ".join(s.get(k) or []) if k == "groups" and isinstance(s.get(k), list) else s.get(k))
-             for k in SEG_COLS} for s in base.get("segments", [])]
+seg_rows = [{k: _seg_cell(s, k) for k in SEG_COLS} for s in base.get("segments", [])]
 seg_key = f"seg_editor_{ver}_{len(seg_rows)}"
 st.data_editor(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), column_config=SEG_COLS, hide_index=True,
                key=seg_key, on_change=_on_segments, args=(seg_key,), width="stretch")

@@ -21,7 +21,7 @@ gold_share = c[1].slider("Gold share of calls", 0.1, 0.7, 0.4, 0.05, key="tr_sha
 reps = c[2].select_slider("Replications", [4, 8, 12], value=8, key="tr_reps")
 
 agents = base.group("team").agents
-aht = base.segment("gold").aht_s
+aht = base.mean_aht_s("gold")
 calls = occupancy * agents * base.interval_s / aht
 data = to_dict(base)
 data["segments"][0]["calls_per_interval"] = [round(calls * gold_share, 3)] * base.n_intervals

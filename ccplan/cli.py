@@ -84,8 +84,11 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
         seg_t.add_column(col, justify="left" if col == "segment" else "right")
     for seg in s.segments:
         seg_t.add_row(
-            seg.name, str(seg.priority), _fmt(float(s.calls_per_interval(seg).sum()), 0), _fmt(seg.aht_s, 0),
-            "-" if seg.patience_s is None else _fmt(seg.patience_s, 0),
+            _safe(seg.name), str(seg.priority), _fmt(float(s.calls_per_interval(seg).sum()), 0),
+            _fmt(s.mean_aht_s(seg), 0) + (" (per interval)" if isinstance(seg.aht_s, tuple) else ""),
+            "-" if seg.patience_s is None else (
+                f"{min(seg.patience_s):,.0f}-{max(seg.patience_s):,.0f}" if isinstance(seg.patience_s, tuple)
+                else _fmt(seg.patience_s, 0)),
             f"{s.sl_target(seg):.0%} in {s.answer_within_s(seg):g}s", _fmt(seg.value_per_call, 2), _fmt(seg.clv, 0),
         )
     console.print(seg_t)

@@ -139,14 +139,18 @@ def price_plan(plan, staffing: str = "scheduled_agents") -> pd.DataFrame:
     scenario = plan.scenario
     hours = scenario.interval_s / 3600.0
     tel = scenario.costs.telephony_per_minute / 60.0
-    seg_par = pd.DataFrame([{"segment": s.name, "aht_s": s.aht_s, "value_per_call": s.value_per_call,
-                             "loss": s.clv * s.churn_per_abandon,
-                             "esc_work_per_call": s.escalation_probability * (s.escalation_aht_s or s.aht_s)}
+    seg_par = pd.DataFrame([{"segment": s.name, "mean_aht_s": scenario.mean_aht_s(s),
+                             "value_per_call": s.value_per_call, "loss": s.clv * s.churn_per_abandon,
+                             "esc_work_per_call": s.escalation_probability
+                             * (s.escalation_aht_s or scenario.mean_aht_s(s))}
                             for s in scenario.segments])
     paid = plan.groups[["interval", "group", staffing]].copy()
     paid["paid"] = paid.pop(staffing) * hours * paid["group"].map({g.name: g.cost_per_hour
                                                                     for g in scenario.agent_groups})
     gs = plan.group_segments.merge(seg_par, on="segment")
+    # the handle time in that interval and group (per-interval AHT, handle_time_factor), from the plan's load
+    gs["aht_s"] = np.where(gs["calls"] > 0, gs["traffic_erlangs"] * scenario.interval_s
+                           / gs["calls"].where(gs["calls"] > 0, 1.0), gs["mean_aht_s"])
     gs["answered"] = gs["calls"] * (1 - gs["abandon_rate"].fillna(0.0))
     gs["work"] = gs["answered"] * gs["aht_s"]
     esc = plan.escalations

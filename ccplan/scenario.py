@@ -74,10 +74,10 @@ class Segment(_Model):
     calls_per_interval: tuple[float, ...] | None = None
     daily_calls: float | None = Field(None, ge=0)
     profile: tuple[float, ...] | None = None
-    aht_s: float = Field(gt=0)
+    aht_s: float | tuple[float, ...]  # one value, or one per interval
     handle_time: HandleTimeDist = "exponential"
     handle_time_cv: float | None = Field(None, ge=0)
-    patience_s: float | None = Field(None, gt=0)
+    patience_s: float | tuple[float, ...] | None = None  # one value, or one per interval; None: never abandons
     patience: PatienceDist = "exponential"
     patience_cv: float | None = Field(None, gt=0)
     retrial_probability: float = Field(0.0, ge=0, le=1)
@@ -95,6 +95,21 @@ class Segment(_Model):
     target: float | None = Field(None, gt=0, le=1)
     max_abandon_rate: float | None = Field(None, ge=0, le=1)
     max_asa_s: float | None = Field(None, gt=0)
+
+    @field_validator("aht_s", "patience_s")
+    @classmethod
+    def _positive(cls, v: float | tuple[float, ...] | None) -> float | tuple[float, ...] | None:
+        if v is None:
+            return v
+        if isinstance(v, tuple):
+            if len(v) == 0:
+                raise ValueError("must not be empty")
+            bad = [i for i, x in enumerate(v) if not (x > 0 and math.isfinite(x))]
+            if bad:
+                raise ValueError(f"must be finite and > 0 (entry {bad[0]} is {v[bad[0]]})")
+        elif not (v > 0 and math.isfinite(v)):
+            raise ValueError(f"must be > 0, got {v!r}")
+        return v
 
     @field_validator("calls_per_interval", "profile")
     @classmethod
@@ -322,6 +337,27 @@ class Scenario(_Model):
         shares = weights / total if total > 0 else np.full(n, 1.0 / n)
         return float(seg.daily_calls or 0.0) * shares
 
+    def aht_per_interval(self, segment: Segment | str) -> np.ndarray:
+        """The segment's mean handle time (s) in each interval (float array, length n_intervals)."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        return np.broadcast_to(np.asarray(seg.aht_s, float), (self.n_intervals,)).copy()
+
+    def patience_per_interval(self, segment: Segment | str) -> np.ndarray:
+        """The segment's mean patience (s) in each interval; inf where callers never abandon."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        if seg.patience_s is None:
+            return np.full(self.n_intervals, np.inf)
+        return np.broadcast_to(np.asarray(seg.patience_s, float), (self.n_intervals,)).copy()
+
+    def mean_aht_s(self, segment: Segment | str) -> float:
+        """The segment's call-weighted mean handle time over the day (s)."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        if not isinstance(seg.aht_s, tuple):
+            return float(seg.aht_s)
+        calls = self.calls_per_interval(seg)
+        aht = self.aht_per_interval(seg)
+        return float((calls * aht).sum() / calls.sum()) if calls.sum() > 0 else float(aht.mean())
+
     def agents_per_interval(self, group: AgentGroup | str) -> np.ndarray:
         """Scheduled (paid) agents per interval for a group (int array, length n_intervals)."""
         g = self.group(group) if isinstance(group, str) else group
@@ -385,7 +421,7 @@ class Scenario(_Model):
         rows = []
         for seg in self.segments:
             calls = self.calls_per_interval(seg)
-            erl = calls * seg.aht_s / self.interval_s
+            erl = calls * self.aht_per_interval(seg) / self.interval_s
             for i in range(self.n_intervals):
                 rows.append((i, labels[i], seg.name, float(calls[i]), float(erl[i])))
         return pd.DataFrame(rows, columns=["interval", "time", "segment", "calls", "traffic_erlangs"])
@@ -448,7 +484,7 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
     n = _n_intervals(data)
     first_path = None
     for i, seg in enumerate(segments):
-        for key in ("calls_per_interval", "profile"):
+        for key in ("calls_per_interval", "profile", "aht_s", "patience_s"):
             s = _seq(seg.get(key))
             if s is not None:
                 first_path = first_path or f"segments[{i}].{key}"
@@ -650,9 +686,14 @@ def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tup
 # loading and dumping
 
 
+_UNION_TAGS = ("float", "int", "tuple[float, ...]", "tuple[int, ...]")
+
+
 def _path_str(loc: tuple) -> str:
     out = ""
     for part in loc:
+        if part in _UNION_TAGS:
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -685,6 +726,8 @@ def _friendly(err: dict) -> tuple[str, str]:
     typ = err["type"]
     msg = err["msg"]
     inp = err.get("input")
+    if len(loc) > 1 and loc[-1] in _UNION_TAGS:  # a value that may be one number or a list per interval
+        return _path_str(loc[:-1]), f"must be a number or a list of numbers (one per interval), got {inp!r}"
     if typ == "extra_forbidden":
         parent = _model_at(loc[:-1])
         hint = ""
@@ -706,6 +749,8 @@ def _friendly(err: dict) -> tuple[str, str]:
         return _path_str(loc), f"must be one of {err.get('ctx', {}).get('expected', '')}, got {inp!r}"
     if typ == "value_error":
         return _path_str(loc), msg.removeprefix("Value error, ")
+    if typ == "dict_type":
+        return _path_str(loc), f"must be a table of name = number (e.g. {{premium = 1.25}}), got {inp!r}"
     if typ == "too_short":
         return _path_str(loc), "must not be empty"
     return _path_str(loc), msg
@@ -718,7 +763,7 @@ def from_dict(data: Any, source: str | None = None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [_friendly(e) for e in exc.errors() if not _is_echo(e)]
+        problems = list(dict.fromkeys(_friendly(e) for e in exc.errors() if not _is_echo(e)))
         seen = set(problems)
         # cross-field problems are reported together with field problems, from the raw data
         problems += [pr for pr in cross_field_problems(data) if pr not in seen]

@@ -124,7 +124,7 @@ def forecast_scenario(base: Scenario, day: pd.DataFrame, column: str = "q", inte
     History segments map to the scenario's by name (a history without segments fits a one-segment
     scenario). When the forecast's open hours reach outside the scenario's day, the day is widened
     and per-interval staffing is carried over by clock time, with 0 agents in the new intervals.
-    When the forecast has ``aht_s``, each segment's ``aht_s`` becomes the day's call-weighted mean.
+    When the forecast has ``aht_s``, each segment's ``aht_s`` becomes the forecast's, per interval.
     Returns the scenario and notes saying what changed.
     """
     notes: list[str] = []
@@ -190,8 +190,11 @@ def forecast_scenario(base: Scenario, day: pd.DataFrame, column: str = "q", inte
             a = day.loc[rows, "aht_s"].to_numpy(float)
             ok = np.isfinite(a) & (w > 0)
             if ok.any():
-                seg["aht_s"] = round(float((a[ok] * w[ok]).sum() / w[ok].sum()), 1)
-                notes.append(f"segment {seg['name']!r}: aht_s set to the day's call-weighted forecast, "
-                             f"{seg['aht_s']:g} s (one AHT per segment and day)")
+                day_mean = float((a[ok] * w[ok]).sum() / w[ok].sum())
+                aht = np.full(new_n, day_mean)
+                aht[idx[rows][np.isfinite(a)]] = a[np.isfinite(a)]
+                seg["aht_s"] = [round(float(x), 1) for x in aht]
+                notes.append(f"segment {seg['name']!r}: aht_s set per interval from the forecast (call-weighted "
+                             f"mean {day_mean:.0f} s; intervals without a forecast get that mean)")
     data["name"] = f"{base.name} — forecast {date}" + (f" ({label})" if label else "")
     return from_dict(data), notes

@@ -207,13 +207,19 @@ def predict_classes(
 ) -> ClassPrediction:
     """Predict per-class SL, ASA and abandonment in one pool of ``agents`` (T,) available agents.
 
+    ``aht_per_class_s`` and ``patience_per_class_s`` are (K,) or (K, T) (a value per interval);
     ``patience_per_class_s`` uses ``inf`` for callers who never abandon. With
     ``strict_priority=False`` (fifo or aging routing) all classes share the pool's wait.
     """
     a_k = np.atleast_2d(np.asarray(traffic_per_class, float))
     k_n, t_n = a_k.shape
-    aht = np.asarray(aht_per_class_s, float).reshape(-1, 1)
-    pat = np.asarray(patience_per_class_s, float).reshape(-1, 1)
+
+    def per_interval(v: ArrayLike) -> np.ndarray:
+        v = np.asarray(v, float)
+        return np.broadcast_to(v.reshape(k_n, -1), (k_n, t_n))
+
+    aht = per_interval(aht_per_class_s)
+    pat = per_interval(patience_per_class_s)
     thr = np.asarray(answer_within_per_class_s, float).reshape(-1, 1)
     prio = np.asarray(priorities)
     c = np.broadcast_to(np.asarray(agents, float), (t_n,)).astype(float)
@@ -224,14 +230,14 @@ def predict_classes(
     theta_k = np.where(np.isfinite(pat), 1.0 / pat, 0.0) * np.ones((1, t_n))
     theta = np.divide((lam_k * theta_k).sum(axis=0), lam, out=np.zeros_like(a), where=lam > 0)
     one_level = len(np.unique(prio)) == 1 or not strict_priority
-    same_patience = bool(np.all(pat == pat[0]))
-    same_aht = bool(np.all(aht == aht[0]))
+    same_patience = bool(np.all(pat == pat[0:1]))  # the same in every class, interval by interval
+    same_aht = bool(np.all(aht == aht[0:1]))
     empty = a <= 0
 
     if one_level and same_patience and same_aht:
         # exact pooled measures for every class
-        pool_pat = pat[0, 0]
-        if np.isinf(pool_pat):
+        pool_pat = pat[0]  # (T,)
+        if np.all(np.isinf(pool_pat)):
             from planner.erlang import asa_s, service_level
 
             pw = np.asarray(erlang_c(c, a), float)

@@ -229,8 +229,8 @@ class _Classes:
 
     names: list[str]
     calls: np.ndarray  # (K, T) offered calls per interval
-    aht_s: np.ndarray
-    patience_s: np.ndarray  # inf = never abandons
+    aht_s: np.ndarray  # (K, T) handle time per interval
+    patience_s: np.ndarray  # (K, T); inf = never abandons
     answer_within_s: np.ndarray
     sl_target: np.ndarray
     priority: np.ndarray
@@ -243,8 +243,9 @@ class _Classes:
     @classmethod
     def of(cls, scenario) -> "_Classes":
         segs = scenario.segments
-        rows = [dict(name=s.name, calls=scenario.calls_per_interval(s), aht=s.aht_s * _factor(scenario, s.name),
-                     pat=np.inf if s.patience_s is None else s.patience_s, thr=scenario.answer_within_s(s),
+        rows = [dict(name=s.name, calls=scenario.calls_per_interval(s),
+                     aht=scenario.aht_per_interval(s) * _factor(scenario, s.name),
+                     pat=scenario.patience_per_interval(s), thr=scenario.answer_within_s(s),
                      target=scenario.sl_target(s), prio=s.priority,
                      masa=np.nan if s.max_asa_s is None else s.max_asa_s,
                      mab=np.nan if s.max_abandon_rate is None else s.max_abandon_rate,
@@ -256,7 +257,7 @@ class _Classes:
                 if s.escalation_probability > 0:
                     c = scenario.calls_per_interval(s) * s.escalation_probability
                     esc_calls += c
-                    esc_work += c * (s.escalation_aht_s or s.aht_s)
+                    esc_work += c * (s.escalation_aht_s or scenario.aht_per_interval(s))
             sl = scenario.service_level
             rows.append(dict(name=ESCALATION, calls=esc_calls,
                              aht=float(esc_work.sum() / esc_calls.sum()) if esc_calls.sum() > 0 else 600.0,
@@ -266,8 +267,11 @@ class _Classes:
         def col(key: str) -> np.ndarray:
             return np.array([r[key] for r in rows], float)
 
+        def per_interval(key: str) -> np.ndarray:
+            return np.vstack([np.broadcast_to(np.asarray(r[key], float), (scenario.n_intervals,)) for r in rows])
+
         return cls(names=[r["name"] for r in rows], calls=np.vstack([r["calls"] for r in rows]),
-                   aht_s=col("aht"), patience_s=col("pat"), answer_within_s=col("thr"), sl_target=col("target"),
+                   aht_s=per_interval("aht"), patience_s=per_interval("pat"), answer_within_s=col("thr"), sl_target=col("target"),
                    priority=col("prio"), max_asa_s=col("masa"), max_abandon=col("mab"), value_per_call=col("value"),
                    lost_per_abandon=col("lost"), n_segments=len(segs))
 
@@ -464,7 +468,7 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
         if ks.size == 0:  # every segment it is skilled for lists other groups: nothing to staff
             continue
         calls_k = calls_gk[gi, ks]
-        traffic_k = calls_k * cl.aht_s[ks, None] / interval_s
+        traffic_k = calls_k * cl.aht_s[ks] / interval_s
         aht_k, pat_k, thr_k, prio_k = cl.aht_s[ks], cl.patience_s[ks], cl.answer_within_s[ks], cl.priority[ks]
         target_k, masa_k, mab_k = cl.sl_target[ks, None], cl.max_asa_s[ks, None], cl.max_abandon[ks, None]
         need_asa = bool(np.isfinite(masa_k).any())
@@ -518,7 +522,7 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
                                          scheduled_agents(n_eval + 1, g.shrinkage), cost_int)
         marginal[gi] = prof_next - prof_req
 
-    traffic_gk = calls_gk * cl.aht_s[None, :, None] / interval_s
+    traffic_gk = calls_gk * cl.aht_s[None] / interval_s
     shrink = np.array([g.shrinkage for g in groups])[:, None]
     cost_h = np.array([g.cost_per_hour for g in groups])[:, None]
     sched = scheduled_agents(np.maximum(req, 0), shrink)

@@ -22,6 +22,8 @@ Rules:
   ``retrial_same_caller`` keeps the attempt's patience and handle time).
 - A group's ``handle_time_factor`` for a segment multiplies the handle time of
   the calls of that segment it answers (the escalation leg is not scaled).
+- ``aht_s`` and ``patience_s`` given per interval: a call's handle time and patience
+  are drawn with the values of the interval in which it (or its retry) arrives.
 - ``busyness_cv`` (day and per segment) multiplies the arrival rates by gamma
   factors with mean 1, one per replication, from their own streams.
 - A group with ``accepts_after_s`` only takes calls that waited that long; a group
@@ -58,6 +60,16 @@ from sim.routing import Policy, policy_for
 
 WAITING, ANSWERED, ABANDONED, BLOCKED, DISCONNECTED = 0, 1, 2, 3, 4
 _NEG_INF = float("-inf")
+
+
+def _per_interval(value) -> np.ndarray | None:
+    """A per-interval list as an array; None for a single value (or no value)."""
+    return np.asarray(value, float) if isinstance(value, tuple) else None
+
+
+def _scaled(draws: np.ndarray, scale: np.ndarray | None, where: np.ndarray) -> np.ndarray:
+    """Unit-mean draws times each call's arrival-interval value; draws unchanged for a single value."""
+    return draws if scale is None else draws * scale[where]
 
 
 @dataclass
@@ -152,6 +164,7 @@ class CallCenterModel:
         self.retry_p = []
         self.retry_delay = []
         self.retry_rng = []
+        self.scales: list[tuple] = []  # per segment: per-interval handle, patience, escalation scales (or None)
         self.retry_fixed = [s.retrial_delay == "fixed" for s in segs]
         self.retry_same = [s.retrial_same_caller for s in segs]
         day_busy = busyness_factor(stream(self.seed, replication, "__day__", "busyness"),
@@ -162,22 +175,30 @@ class CallCenterModel:
             busy = day_busy * busyness_factor(stream(self.seed, replication, s.name, "busyness"), s.busyness_cv)
             t = poisson_arrivals(rng_arr, scenario.calls_per_interval(s) * busy, self.interval_s)
             n = len(t)
-            hd = distribution(s.handle_time, s.aht_s, s.handle_cv)
-            pd_ = distribution(s.patience, s.patience_s, s.patience_coef_var)
-            ed = distribution(s.handle_time, s.escalation_aht_s or s.aht_s, s.handle_cv)
+            # a value per interval: draw with mean 1 and scale by the arrival interval's value
+            h_scale = _per_interval(s.aht_s)
+            p_scale = _per_interval(s.patience_s)
+            e_scale = None if s.escalation_aht_s is not None else h_scale
+            hd = distribution(s.handle_time, 1.0 if h_scale is not None else s.aht_s, s.handle_cv)
+            pd_ = distribution(s.patience, 1.0 if p_scale is not None else s.patience_s, s.patience_coef_var)
+            ed = distribution(s.handle_time, 1.0 if e_scale is not None else (s.escalation_aht_s or s.aht_s),
+                              s.handle_cv)
             self.handle_dist.append(hd)
             self.esc_handle_dist.append(ed)
             self.patience_dist.append(pd_)
+            self.scales.append((h_scale, p_scale, e_scale))
             self.esc_p.append(s.escalation_probability)
             self.retry_p.append(s.retrial_probability)
             self.retry_delay.append(s.retrial_delay_s)
             self.retry_rng.append(stream(self.seed, replication, s.name, "retrial"))
             seg_ids.append(np.full(n, i))
             times.append(t)
-            handle.append(hd.sample(stream(self.seed, replication, s.name, "handle"), n))
-            patience.append(pd_.sample(stream(self.seed, replication, s.name, "patience"), n))
+            where = np.minimum((t // self.interval_s).astype(np.int64), self.n_intervals - 1)
+            handle.append(_scaled(hd.sample(stream(self.seed, replication, s.name, "handle"), n), h_scale, where))
+            patience.append(_scaled(pd_.sample(stream(self.seed, replication, s.name, "patience"), n), p_scale, where))
             esc_u.append(stream(self.seed, replication, s.name, "escalation").random(n))
-            esc_handle.append(ed.sample(stream(self.seed, replication, s.name, "escalation_handle"), n))
+            esc_handle.append(_scaled(ed.sample(stream(self.seed, replication, s.name, "escalation_handle"), n),
+                                      e_scale, where))
         t_all = np.concatenate(times)
         order = np.argsort(t_all, kind="stable")
         self.n_first = len(order)
@@ -316,10 +337,14 @@ class CallCenterModel:
             self.c_esc_u.append(self.c_esc_u[parent])
             self.c_esc_handle.append(self.c_esc_handle[parent])
         else:
-            self.c_handle.append(float(self.handle_dist[s].sample(rng, 1)[0]))
-            self.c_patience.append(float(self.patience_dist[s].sample(rng, 1)[0]))
+            h_scale, p_scale, e_scale = self.scales[s]
+            i = min(int(t // self.interval_s), self.n_intervals - 1)
+            self.c_handle.append(float(self.handle_dist[s].sample(rng, 1)[0]) * (1.0 if h_scale is None else h_scale[i]))
+            self.c_patience.append(float(self.patience_dist[s].sample(rng, 1)[0])
+                                   * (1.0 if p_scale is None else p_scale[i]))
             self.c_esc_u.append(float(rng.random()))
-            self.c_esc_handle.append(float(self.esc_handle_dist[s].sample(rng, 1)[0]))
+            self.c_esc_handle.append(float(self.esc_handle_dist[s].sample(rng, 1)[0])
+                                     * (1.0 if e_scale is None else e_scale[i]))
         for lst, v in ((self.c_retry, 1), (self.c_state, WAITING), (self.c_answer, np.nan), (self.c_end, np.nan),
                        (self.c_abandon, np.nan), (self.c_group, -1), (self.c_agent, -1), (self.c_esc, 0),
                        (self.c_esc_enq, np.nan), (self.c_esc_answer, np.nan), (self.c_esc_end, np.nan),

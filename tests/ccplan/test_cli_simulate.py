@@ -23,7 +23,8 @@ def test_simulate_json_shape():
     assert set(out["segments"]) == {"gold", "silver"}
     for seg in out["segments"].values():
         assert set(seg) == {"offered", "answered", "abandoned", "service_level", "service_level_ci", "asa_s",
-                            "abandon_rate", "wait_p90_s"}
+                            "abandon_rate", "wait_p90_s", "blocked", "disconnected", "retries"}
+        assert seg["blocked"] == 0 and seg["disconnected"] == 0  # no lines, calls served at closing
         low, high = seg["service_level_ci"]
         assert low <= seg["service_level"] <= high
         assert seg["offered"] >= seg["answered"] + seg["abandoned"] - 1e-9

@@ -249,3 +249,40 @@ def test_a_handle_time_factor_for_a_segment_the_group_lacks_is_named():
     paths = dict(exc.value.problems)
     assert "not a segment among the group's skills" in paths["agent_groups[0].handle_time_factor.b"]
     assert any("must be > 0" in r for p, r in exc.value.problems if p.startswith("agent_groups[0].handle_time_factor"))
+
+
+def test_per_interval_handle_times_and_patience_follow_the_arrival_interval():
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [200.0] * 4, "aht_s": [100, 200, 300, 400],
+                                       "patience_s": [30, 60, 90, 120], "handle_time": "deterministic"}],
+                            agent_groups=[{"name": "g", "skills": ["a"], "agents": 100}]))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    where = (log["arrival_s"] // 3600).astype(int)
+    for i, (aht, pat) in enumerate(zip((100, 200, 300, 400), (30, 60, 90, 120))):
+        assert np.allclose(log["handle_s"][where == i], aht)
+    many = sc.with_changes({"segments.a.calls_per_interval": [4000.0] * 4})
+    m = CallCenterModel(many, 0)  # the callers as drawn, before the day runs
+    pats = np.frombuffer(m.c_patience, dtype=np.float64)[: m.n_first]
+    arr = np.frombuffer(m.c_arrival, dtype=np.float64)[: m.n_first]
+    for i, pat in enumerate((30, 60, 90, 120)):
+        x = pats[(arr // 3600).astype(int) == i]
+        assert abs(x.mean() - pat) < 4 * pat / np.sqrt(len(x))  # exponential: sd = mean
+
+
+def test_the_planner_sizes_each_interval_with_its_own_handle_time():
+    from planner.staffing import plan
+
+    ahts = [180.0, 240.0, 300.0, 360.0]
+    sc = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [100.0] * 4, "aht_s": ahts,
+                                       "patience_s": [120.0, 120.0, 90.0, 90.0]}]))
+    per = plan(sc).scheduled[0]
+    for i, (aht, pat) in enumerate(zip(ahts, (120.0, 120.0, 90.0, 90.0))):
+        one = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [100.0] * 4, "aht_s": aht,
+                                            "patience_s": pat}]))
+        assert per[i] == plan(one).scheduled[0][i]
+    assert per[0] < per[3]
+
+
+def test_a_per_interval_list_of_the_wrong_length_is_named():
+    with pytest.raises(ScenarioError) as exc:
+        from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [60.0] * 8, "aht_s": [300.0] * 7}]))
+    assert any(p == "segments[0].aht_s" and "has 7 intervals" in r for p, r in exc.value.problems)
