@@ -20,7 +20,10 @@ SEG_COLS = {
     "priority": st.column_config.NumberColumn("priority", min_value=1, step=1, help="1 is served first"),
     "aht_s": st.column_config.NumberColumn("AHT (s)", min_value=0.0, help="mean handle time, seconds"),
     "handle_time": st.column_config.SelectboxColumn(
-        "handle time", options=["exponential", "lognormal", "gamma", "deterministic", "uniform"]),
+        "handle time", options=["exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"]),
+    "handle_time_file": st.column_config.TextColumn(
+        "handle-time file", help="with 'empirical': a CSV with one column of seconds, on the machine running "
+                                 "ccplan (a path relative to the working directory)"),
     "handle_time_cv": st.column_config.NumberColumn("handle CV", min_value=0.0),
     "patience_s": st.column_config.NumberColumn("patience (s)", min_value=0.0, help="empty: callers never abandon"),
     "retrial_probability": st.column_config.NumberColumn("retry prob.", min_value=0.0, max_value=1.0),

@@ -12,6 +12,7 @@ interval; costs are per hour of paid agent time or per minute of line time.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import tomllib
@@ -25,8 +26,8 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ESCALATION_SKILL = "escalation"
-HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic", "uniform"]
-PatienceDist = Literal["exponential", "lognormal", "deterministic", "uniform"]
+HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"]
+PatienceDist = Literal["exponential", "lognormal", "deterministic", "uniform", "empirical"]
 RoutingPolicy = Literal["fifo", "priority", "aging"]
 AgentChoice = Literal["preference", "longest_idle", "random"]
 RetrialDelay = Literal["exponential", "fixed"]
@@ -74,12 +75,14 @@ class Segment(_Model):
     calls_per_interval: tuple[float, ...] | None = None
     daily_calls: float | None = Field(None, ge=0)
     profile: tuple[float, ...] | None = None
-    aht_s: float | tuple[float, ...]  # one value, or one per interval
+    aht_s: float | tuple[float, ...] | None = None  # one value, or one per interval; required unless empirical
     handle_time: HandleTimeDist = "exponential"
     handle_time_cv: float | None = Field(None, ge=0)
+    handle_time_file: str | None = None  # with handle_time = "empirical": a CSV column of seconds
     patience_s: float | tuple[float, ...] | None = None  # one value, or one per interval; None: never abandons
     patience: PatienceDist = "exponential"
     patience_cv: float | None = Field(None, gt=0)
+    patience_file: str | None = None  # with patience = "empirical": a CSV column of seconds
     retrial_probability: float = Field(0.0, ge=0, le=1)
     retrial_delay_s: float = Field(900.0, gt=0)
     retrial_delay: RetrialDelay = "exponential"
@@ -340,11 +343,14 @@ class Scenario(_Model):
     def aht_per_interval(self, segment: Segment | str) -> np.ndarray:
         """The segment's mean handle time (s) in each interval (float array, length n_intervals)."""
         seg = self.segment(segment) if isinstance(segment, str) else segment
-        return np.broadcast_to(np.asarray(seg.aht_s, float), (self.n_intervals,)).copy()
+        aht = seg.aht_s if seg.aht_s is not None else float(read_samples(seg.handle_time_file).mean())
+        return np.broadcast_to(np.asarray(aht, float), (self.n_intervals,)).copy()
 
     def patience_per_interval(self, segment: Segment | str) -> np.ndarray:
         """The segment's mean patience (s) in each interval; inf where callers never abandon."""
         seg = self.segment(segment) if isinstance(segment, str) else segment
+        if seg.patience_s is None and seg.patience == "empirical" and seg.patience_file:
+            return np.full(self.n_intervals, float(read_samples(seg.patience_file).mean()))
         if seg.patience_s is None:
             return np.full(self.n_intervals, np.inf)
         return np.broadcast_to(np.asarray(seg.patience_s, float), (self.n_intervals,)).copy()
@@ -353,7 +359,7 @@ class Scenario(_Model):
         """The segment's call-weighted mean handle time over the day (s)."""
         seg = self.segment(segment) if isinstance(segment, str) else segment
         if not isinstance(seg.aht_s, tuple):
-            return float(seg.aht_s)
+            return float(self.aht_per_interval(seg)[0])
         calls = self.calls_per_interval(seg)
         aht = self.aht_per_interval(seg)
         return float((calls * aht).sum() / calls.sum()) if calls.sum() > 0 else float(aht.mean())
@@ -521,6 +527,21 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
                 problems.append((f"segments[{i}].handle_time_cv", "a deterministic handle time has cv 0"))
             if ht in ("lognormal", "gamma") and cv <= 0:
                 problems.append((f"segments[{i}].handle_time_cv", f"must be > 0 for {ht}"))
+        if seg.get("aht_s") is None and seg.get("handle_time") != "empirical":
+            problems.append((f"segments[{i}].aht_s", "required field is missing"))
+        for dist_key, file_key in (("handle_time", "handle_time_file"), ("patience", "patience_file")):
+            f = seg.get(file_key)
+            if seg.get(dist_key) == "empirical":
+                if not isinstance(f, str) or not f.strip():
+                    problems.append((f"segments[{i}].{file_key}", f"required with {dist_key} = 'empirical': a CSV "
+                                                                  "file with one column of seconds"))
+                else:
+                    try:
+                        read_samples(f)
+                    except ValueError as exc:
+                        problems.append((f"segments[{i}].{file_key}", str(exc)))
+            elif f is not None:
+                problems.append((f"segments[{i}].{file_key}", f"only goes with {dist_key} = 'empirical'"))
         for dist_key, cv_key in (("handle_time", "handle_time_cv"), ("patience", "patience_cv")):
             cv_ = seg.get(cv_key)
             if seg.get(dist_key) == "uniform" and isinstance(cv_, (int, float)) and cv_ > UNIFORM_MAX_CV + 1e-12:
@@ -756,10 +777,24 @@ def _friendly(err: dict) -> tuple[str, str]:
     return _path_str(loc), msg
 
 
-def from_dict(data: Any, source: str | None = None) -> Scenario:
-    """Validate a plain dict (as read from TOML) into a Scenario; raise ScenarioError listing every problem."""
+def _resolve_files(data: dict, base_dir: Path | None) -> None:
+    """Make relative ``handle_time_file`` / ``patience_file`` paths absolute, relative to ``base_dir``
+    (the scenario file's folder; the working directory when there is none)."""
+    for seg in data.get("segments") or []:
+        if not isinstance(seg, dict):
+            continue
+        for key in ("handle_time_file", "patience_file"):
+            f = seg.get(key)
+            if isinstance(f, str) and f.strip() and not Path(f).is_absolute():
+                seg[key] = str(((base_dir or Path.cwd()) / f).resolve())
+
+
+def from_dict(data: Any, source: str | None = None, base_dir: Path | None = None) -> Scenario:
+    """Validate a plain dict (as read from TOML) into a Scenario; raise ScenarioError listing every problem.
+    Sample files named relatively are read from ``base_dir`` (default: the working directory)."""
     if not isinstance(data, dict):
         raise ScenarioError([("", "a scenario must be a table of keys")], source)
+    _resolve_files(data, base_dir)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -778,8 +813,8 @@ def _is_echo(err: dict) -> bool:
     return err["type"] == "too_short" and isinstance(err.get("input"), (list, tuple)) and len(err["input"]) > 0
 
 
-def loads(text: str, source: str | None = None) -> Scenario:
-    """Parse TOML text into a Scenario."""
+def loads(text: str, source: str | None = None, base_dir: Path | None = None) -> Scenario:
+    """Parse TOML text into a Scenario (sample files named relatively are read from ``base_dir``)."""
     if not text.strip():
         raise ScenarioError([("", "the file is empty")], source)
     if "\x00" in text:
@@ -791,7 +826,7 @@ def loads(text: str, source: str | None = None) -> Scenario:
         if "end of document" in msg:
             msg = msg.replace("at end of document", f"at the end of the document, line {text.count(chr(10)) + 1}")
         raise ScenarioError([("", f"not valid TOML: {msg}")], source) from None
-    return from_dict(data, source)
+    return from_dict(data, source, base_dir)
 
 
 def load(path: str | Path) -> Scenario:
@@ -806,7 +841,7 @@ def load(path: str | Path) -> Scenario:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError([("", "this is a binary file, not a TOML scenario")], str(p)) from None
-    return loads(text, str(p))
+    return loads(text, str(p), p.resolve().parent)
 
 
 def to_dict(scenario: Scenario) -> dict:
@@ -855,3 +890,38 @@ PRESETS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 def presets() -> dict[str, Path]:
     """Built-in scenario files by stem name."""
     return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}
+
+
+@functools.lru_cache(maxsize=64)
+def _samples_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    rows = [line.strip() for line in text.splitlines() if line.strip()]
+    values = []
+    for i, line in enumerate(rows, start=1):
+        cell = line.split(",")[0].split(";")[0].strip().strip('"')
+        try:
+            v = float(cell)
+        except ValueError:
+            if i == 1:  # a header
+                continue
+            raise ValueError(f"{path}: row {i}: {cell!r} is not a number of seconds") from None
+        if not (v > 0 and math.isfinite(v)):
+            raise ValueError(f"{path}: row {i}: {cell!r} must be > 0 seconds")
+        values.append(v)
+    if len(values) < 10:
+        raise ValueError(f"{path}: has {len(values)} value(s); an empirical distribution needs at least 10")
+    out = np.asarray(values, float)
+    out.setflags(write=False)
+    return out
+
+
+def read_samples(path: str | Path) -> np.ndarray:
+    """Durations in seconds from a CSV with one column (an optional header); ValueError naming the row if not."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{p}: no such file")
+    st = p.stat()
+    try:
+        return _samples_cached(str(p), st.st_mtime_ns, st.st_size)
+    except UnicodeDecodeError:
+        raise ValueError(f"{p}: not a text CSV file") from None

@@ -79,6 +79,17 @@ class Uniform(Distribution):
         return rng.uniform(self.mean - half, self.mean + half, n)
 
 
+@dataclass(frozen=True, eq=False)
+class Empirical(Distribution):
+    """Resampling of observed durations, scaled to the given mean (the sample's own mean: scale 1)."""
+
+    samples: np.ndarray
+    mean: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.choice(self.samples, n) * (self.mean / float(self.samples.mean()))
+
+
 @dataclass(frozen=True)
 class Never(Distribution):
     """Infinite durations (callers who never abandon)."""
@@ -89,8 +100,11 @@ class Never(Distribution):
         return np.full(n, np.inf)
 
 
-def distribution(kind: str, mean: float | None, cv: float = 1.0) -> Distribution:
-    """The distribution named in a scenario (exponential, lognormal, gamma, deterministic, uniform)."""
+def distribution(kind: str, mean: float | None, cv: float = 1.0, samples: np.ndarray | None = None) -> Distribution:
+    """The distribution named in a scenario (exponential, lognormal, gamma, deterministic, uniform, or
+    empirical from ``samples``)."""
+    if kind == "empirical":
+        return Empirical(samples, float(samples.mean()) if mean is None else mean)
     if mean is None or np.isinf(mean):
         return Never()
     if kind == "exponential":

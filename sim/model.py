@@ -54,7 +54,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from ccplan.scenario import ESCALATION_SKILL, Scenario
+from ccplan.scenario import ESCALATION_SKILL, Scenario, read_samples
 from sim.arrivals import busyness_factor, distribution, poisson_arrivals, stream
 from sim.routing import Policy, policy_for
 
@@ -179,10 +179,14 @@ class CallCenterModel:
             h_scale = _per_interval(s.aht_s)
             p_scale = _per_interval(s.patience_s)
             e_scale = None if s.escalation_aht_s is not None else h_scale
-            hd = distribution(s.handle_time, 1.0 if h_scale is not None else s.aht_s, s.handle_cv)
-            pd_ = distribution(s.patience, 1.0 if p_scale is not None else s.patience_s, s.patience_coef_var)
-            ed = distribution(s.handle_time, 1.0 if e_scale is not None else (s.escalation_aht_s or s.aht_s),
-                              s.handle_cv)
+            h_samples = read_samples(s.handle_time_file) if s.handle_time == "empirical" else None
+            p_samples = read_samples(s.patience_file) if s.patience == "empirical" else None
+            aht_one = s.aht_s if s.aht_s is not None else (None if h_samples is None else float(h_samples.mean()))
+            hd = distribution(s.handle_time, 1.0 if h_scale is not None else aht_one, s.handle_cv, h_samples)
+            pd_ = distribution(s.patience, 1.0 if p_scale is not None else s.patience_s, s.patience_coef_var,
+                               p_samples)
+            ed = distribution(s.handle_time, 1.0 if e_scale is not None else (s.escalation_aht_s or aht_one),
+                              s.handle_cv, h_samples)
             self.handle_dist.append(hd)
             self.esc_handle_dist.append(ed)
             self.patience_dist.append(pd_)

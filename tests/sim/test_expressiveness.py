@@ -286,3 +286,72 @@ def test_a_per_interval_list_of_the_wrong_length_is_named():
     with pytest.raises(ScenarioError) as exc:
         from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [60.0] * 8, "aht_s": [300.0] * 7}]))
     assert any(p == "segments[0].aht_s" and "has 7 intervals" in r for p, r in exc.value.problems)
+
+
+def _empirical_scenario(tmp_path, values, **seg):
+    folder = tmp_path / "center"
+    folder.mkdir(exist_ok=True)
+    (folder / "handle_times.csv").write_text("seconds\n" + "\n".join(str(v) for v in values) + "\n")
+    text = ('name = "e"\ninterval_minutes = 60\n[[segments]]\nname = "a"\ncalls_per_interval = [40.0, 40.0]\n'
+            'handle_time = "empirical"\nhandle_time_file = "handle_times.csv"\n'
+            + "".join(f"{k} = {v}\n" for k, v in seg.items())
+            + '[[agent_groups]]\nname = "g"\nskills = ["a"]\nagents = 10\n')
+    (folder / "s.toml").write_text(text)
+    return load(folder / "s.toml")
+
+
+def test_empirical_handle_times_resample_the_file_read_next_to_the_scenario(tmp_path):
+    values = [60, 90, 120, 150, 180, 240, 300, 420, 600, 900]
+    sc = _empirical_scenario(tmp_path, values)
+    assert Path(sc.segments[0].handle_time_file).is_absolute()
+    assert sc.mean_aht_s("a") == pytest.approx(np.mean(values))
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    assert set(np.round(log["handle_s"], 6)) <= set(map(float, values))
+    from planner.staffing import plan
+
+    same_mean = from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [40.0, 40.0],
+                                              "aht_s": float(np.mean(values))}],
+                                   agent_groups=[{"name": "g", "skills": ["a"], "agents": 10}]))
+    assert plan(sc).scheduled.tolist() == plan(same_mean).scheduled.tolist()
+
+
+def test_an_empirical_shape_is_rescaled_to_a_given_aht(tmp_path):
+    values = [60, 90, 120, 150, 180, 240, 300, 420, 600, 900]
+    sc = _empirical_scenario(tmp_path, values, aht_s=[100.0, 400.0])
+    log = CallCenterModel(sc.with_changes({"segments.a.calls_per_interval": [3000.0, 3000.0]}), 0).log_arrays()
+    first = log["arrival_s"] < 3600
+    assert log["handle_s"][first].mean() == pytest.approx(100, rel=0.03)
+    assert log["handle_s"][~first].mean() == pytest.approx(400, rel=0.03)
+
+
+@pytest.mark.parametrize("content,words", [
+    (None, "no such file"),
+    ("seconds\n60\nabc\n", "row 3: 'abc' is not a number"),
+    ("60\n90\n", "needs at least 10"),
+    ("seconds\n" + "60\n" * 9 + "-5\n", "must be > 0 seconds"),
+])
+def test_a_bad_empirical_file_is_named(tmp_path, content, words):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    if content is not None:
+        (folder / "h.csv").write_text(content)
+    (folder / "s.toml").write_text('name = "e"\n[[segments]]\nname = "a"\ncalls_per_interval = [4.0]\n'
+                                   'handle_time = "empirical"\nhandle_time_file = "h.csv"\n'
+                                   '[[agent_groups]]\nname = "g"\nskills = ["a"]\nagents = 1\n')
+    with pytest.raises(ScenarioError) as exc:
+        load(folder / "s.toml")
+    assert any(p == "segments[0].handle_time_file" and words in r for p, r in exc.value.problems), exc.value.problems
+
+
+def test_empirical_needs_its_file_and_a_file_needs_empirical():
+    with pytest.raises(ScenarioError) as exc:
+        from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [1.0], "handle_time": "empirical"},
+                                     {"name": "b", "calls_per_interval": [1.0], "aht_s": 60,
+                                      "handle_time_file": "x.csv"}],
+                           agent_groups=[{"name": "g", "skills": ["a", "b"], "agents": 1}]))
+    problems = dict(exc.value.problems)
+    assert "required with handle_time = 'empirical'" in problems["segments[0].handle_time_file"]
+    assert "only goes with handle_time = 'empirical'" in problems["segments[1].handle_time_file"]
+    with pytest.raises(ScenarioError) as exc:
+        from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [1.0]}]))
+    assert ("segments[0].aht_s", "required field is missing") in exc.value.problems
