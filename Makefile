@@ -1,6 +1,6 @@
 # Two commands do all set-up (see README.md):
 #   make app    create/reuse .venv, install, start the app on a built-in scenario
-#   make test   create/reuse .venv, install (incl. test tools), run the whole test suite
+#   make test   create/reuse .venv, install (incl. test tools), run the whole test suite (2 pytest workers)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -18,7 +18,7 @@ chromium:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,cluster]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,8 +27,8 @@ app: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,cluster,bench]'
 	$(PY) -m benchmarks

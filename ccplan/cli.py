@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -212,6 +213,7 @@ def staff(
     max_iterations: Annotated[int, typer.Option("--max-iterations", help="With --verify: the most search rounds.")] = 40,
     group: Annotated[Optional[list[str]], typer.Option("--group", help="With --verify: adjust only this group (repeatable); the others keep the scenario's staffing.")] = None,
     to: Annotated[Optional[Path], typer.Option("--to", help="With --verify: write the scenario with the verified agents_per_interval (TOML).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Staffing plan of a scenario: required and scheduled agents per interval and group, predicted service.
@@ -233,7 +235,12 @@ def staff(
     if to is not None and to.resolve() == scenario.resolve():
         raise UserError(f"--to {to}: would overwrite the input scenario; choose another file")
     pl = plan(s, max_occupancy=max_occupancy)
-    ver = _run_verify(s, replications, seed, max_iterations, group, max_occupancy) if verify else None
+    ver = None
+    if verify:
+        with _cluster(scheduler) as ex:
+            ver = _run_verify(s, replications, seed, max_iterations, group, max_occupancy, ex)
+    elif scheduler:
+        raise UserError("--scheduler only goes with --verify (the analytic plan needs no simulation)")
     wide = pl.wide()
     if ver is not None:
         wide = wide.merge(ver.groups[["interval", "group", "agents_verified"]], on=["interval", "group"])
@@ -277,7 +284,7 @@ def staff(
         console.print(f"verified scenario written to {to} (check it with: ccplan simulate {to})")
 
 
-def _run_verify(s: Scenario, replications, seed, max_iterations, group, max_occupancy):
+def _run_verify(s: Scenario, replications, seed, max_iterations, group, max_occupancy, executor=None):
     """staff --verify with a progress bar on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -288,7 +295,7 @@ def _run_verify(s: Scenario, replications, seed, max_iterations, group, max_occu
         task = bar.add_task("", total=max_iterations)
         try:
             return verify(s, replications=replications, seed=seed, max_iterations=max_iterations, groups=group,
-                          max_occupancy=max_occupancy,
+                          max_occupancy=max_occupancy, executor=executor,
                           progress=lambda i, total, msg: bar.update(task, completed=i, description=msg))
         except VerifyError as exc:
             raise UserError(str(exc)) from None
@@ -393,6 +400,7 @@ def roster(
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="With --cover verified: master seed (default: the scenario's).")] = None,
     to: Annotated[Optional[Path], typer.Option("--to", help="Write the scenario with each group's agents_per_interval set to the roster's coverage (TOML).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for shifts.csv, coverage.csv, groups.csv, coverage.png and shifts.png.")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Cheapest shifts and breaks covering the requirement in every interval and group (MILP, HiGHS).
@@ -421,7 +429,8 @@ def roster(
         raise UserError(f"{scenario}: no shift rules; add [[shifts]] tables (see the README, 'Rosters')")
     try:
         if cover == "verified":
-            ver = _run_verify(s, replications, seed, 40, None, max_occupancy)
+            with _cluster(scheduler) as ex:
+                ver = _run_verify(s, replications, seed, 40, None, max_occupancy, ex)
             req = requirement(s, "verified", ver.verified_scenario)
         elif cover == "plan":
             from planner.staffing import plan
@@ -533,8 +542,20 @@ def _ci(row, col: str) -> list[float | None]:
     return [_finite(row[f"{col}_ci_low"]), _finite(row[f"{col}_ci_high"])]
 
 
+@contextmanager
+def _cluster(option: str | None):
+    """The Dask executor for --scheduler / $CCPLAN_SCHEDULER (None: local), as a user error when unusable."""
+    from ccplan.cluster import ClusterError, cluster_executor, scheduler_address
+
+    try:
+        with cluster_executor(scheduler_address(option)) as ex:
+            yield ex
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run_simulation(scenario: Scenario, replications: int | None, seed: int | None, keep_log: bool = False,
-                   label: str = "simulating"):
+                   label: str = "simulating", executor=None):
     """Run the simulator with a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -544,7 +565,7 @@ def run_simulation(scenario: Scenario, replications: int | None, seed: int | Non
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(label, total=reps)
-        return run(scenario, replications=reps, seed=seed, keep_log=keep_log,
+        return run(scenario, replications=reps, seed=seed, keep_log=keep_log, executor=executor,
                    progress=lambda done, total: bar.update(task, completed=done))
 
 
@@ -554,11 +575,13 @@ def simulate(
     replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=1, max=10_000, help="Number of replications (default: the scenario's).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed (default: the scenario's).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the call log (Parquet) and metric tables (CSV).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate a scenario's day; per-segment service with 95% confidence intervals, occupancy per group."""
     s = _load(scenario)
-    res = run_simulation(s, replications, seed, keep_log=out is not None)
+    with _cluster(scheduler) as ex:
+        res = run_simulation(s, replications, seed, keep_log=out is not None, executor=ex)
     seg = res.summary["segments"]
     grp = res.summary["groups"]
     if out is not None:
@@ -682,7 +705,8 @@ def _variants(scenarios: list[Path], vary: list[str]):
     return out
 
 
-def _run_compare(variants, replications: Optional[int], seed: Optional[int], keep_log: bool = False):
+def _run_compare(variants, replications: Optional[int], seed: Optional[int], keep_log: bool = False,
+                 executor=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ccplan.compare import compare as run
@@ -692,7 +716,7 @@ def _run_compare(variants, replications: Optional[int], seed: Optional[int], kee
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"simulating {len(variants)} variants", total=reps * len(variants))
-        return run(variants, replications=reps, seed=seed, keep_log=keep_log,
+        return run(variants, replications=reps, seed=seed, keep_log=keep_log, executor=executor,
                    progress=lambda done, total: bar.update(task, completed=done))
 
 
@@ -703,6 +727,7 @@ def compare(
     replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=2, max=10_000, help="Replications per variant (default: the first scenario's).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed, shared by all variants (common random numbers).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for comparison tables (CSV) and charts (PNG).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate scenarios or variants side by side with common random numbers: service, cost, profit,
@@ -710,7 +735,8 @@ def compare(
     variants = _variants(scenarios, vary or [])
     if len(variants) < 2:
         raise UserError("compare needs at least two variants: give several files or --vary with several values")
-    cmp = _run_compare(variants, replications, seed)
+    with _cluster(scheduler) as ex:
+        cmp = _run_compare(variants, replications, seed, executor=ex)
     currency = variants[0][1].currency
     if out is not None:
         from ccplan import charts
@@ -738,6 +764,7 @@ def sweep(
     replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=2, max=10_000, help="Replications per point (default: the scenario's).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed (common random numbers across points).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the frontier table (CSV) and chart (PNG).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the frontier as JSON records.")] = False,
 ) -> None:
     """Cost vs service-level frontier per segment over a range of one setting; marks the profit-maximising point."""
@@ -747,7 +774,8 @@ def sweep(
     if len(values) < 2:
         raise UserError("sweep needs at least two values, e.g. --vary agent_groups.team.agents=40:60")
     variants = _variants([scenario], [vary])
-    cmp = _run_compare(variants, replications, seed)
+    with _cluster(scheduler) as ex:
+        cmp = _run_compare(variants, replications, seed, executor=ex)
     fr = frontier(cmp, path)
     sc = variants[0][1]
     if out is not None:

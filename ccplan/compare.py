@@ -22,7 +22,7 @@ from scipy import stats
 
 from ccplan.economics import TOTAL, Economics, price_simulation
 from ccplan.scenario import Scenario, ScenarioError
-from sim.runner import SimulationResult, default_executor, simulate
+from sim.runner import SimulationResult, simulate_many
 
 # metrics reported per segment, in the order of the JSON contract
 SEGMENT_METRICS = ["offered", "answered", "abandoned", "service_level", "asa_s", "abandon_rate", "wait_p90_s",
@@ -157,29 +157,17 @@ def compare(
 ) -> Comparison:
     """Simulate every variant with common random numbers and line them up.
 
-    ``replications`` and ``seed`` default to the first variant's; ``progress(done, total)``
-    counts replications over all variants.
+    ``replications`` and ``seed`` default to the first variant's; every variant x replication is
+    submitted at once; ``progress(done, total)`` counts replications over all variants.
     """
     if not variants:
         raise ValueError("nothing to compare")
     base = variants[0][1]
     reps = base.simulation.replications if replications is None else int(replications)
     seed = base.simulation.seed if seed is None else int(seed)
-    total = reps * len(variants)
-    own = executor is None
-    ex = default_executor(total) if own else executor
-    results = []
-    try:
-        for i, (name, sc) in enumerate(variants):
-            def prog(done: int, _total: int, i: int = i) -> None:
-                if progress is not None:
-                    progress(i * reps + done, total)
-
-            res = simulate(sc, replications=reps, seed=seed, executor=ex, progress=prog, keep_log=keep_log)
-            results.append((name, res, price_simulation(res)))
-    finally:
-        if own:
-            ex.shutdown(wait=True, cancel_futures=True)
+    sims = simulate_many([sc for _, sc in variants], reps, seed, executor=executor, progress=progress,
+                         keep_log=keep_log)
+    results = [(name, res, price_simulation(res)) for (name, _), res in zip(variants, sims)]
     rows = []
     for name, _, eco in results:
         t = eco.summary.copy()

@@ -135,23 +135,43 @@ def simulate(
     """
     reps = scenario.simulation.replications if replications is None else int(replications)
     seed = scenario.simulation.seed if seed is None else int(seed)
+    return simulate_many([scenario], reps, seed, executor, keep_log, progress, check_invariants)[0]
+
+
+def simulate_many(
+    scenarios: list[Scenario],
+    replications: int,
+    seed: int,
+    executor: Executor | None = None,
+    keep_log: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    check_invariants: bool = False,
+) -> list[SimulationResult]:
+    """Every scenario x replication submitted at once (so a cluster's workers stay busy across variants),
+    then aggregated per scenario. Same seed, same numbers, whatever the executor."""
+    reps = int(replications)
     if reps < 1:
         raise ValueError("replications must be >= 1")
+    total = reps * len(scenarios)
     own = executor is None
-    ex = default_executor(reps) if own else executor
-    results: dict[int, dict] = {}
+    ex = default_executor(total) if own else executor
+    results: dict[tuple[int, int], dict] = {}
     try:
-        futures = {ex.submit(run_replication, scenario, r, seed, keep_log, check_invariants): r for r in range(reps)}
+        futures = {ex.submit(run_replication, sc, r, seed, keep_log, check_invariants): (i, r)
+                   for i, sc in enumerate(scenarios) for r in range(reps)}
         for done, fut in enumerate(as_completed(futures), start=1):
             results[futures[fut]] = fut.result()
             if progress is not None:
-                progress(done, reps)
+                progress(done, total)
     finally:
         if own:
             ex.shutdown(wait=True, cancel_futures=True)
-    ordered = [results[r] for r in range(reps)]
-    per_rep = {name: pd.concat([o[name] for o in ordered], ignore_index=True) for name in TABLES}
-    summary = {name: summarise(per_rep[name], _KEYS[name]) for name in TABLES}
-    log = pd.concat([o["call_log"] for o in ordered], ignore_index=True) if keep_log else None
-    violations = [v for o in ordered for v in o["violations"]]
-    return SimulationResult(scenario, reps, seed, per_rep, summary, log, violations)
+    out = []
+    for i, sc in enumerate(scenarios):
+        ordered = [results[(i, r)] for r in range(reps)]
+        per_rep = {name: pd.concat([o[name] for o in ordered], ignore_index=True) for name in TABLES}
+        summary = {name: summarise(per_rep[name], _KEYS[name]) for name in TABLES}
+        log = pd.concat([o["call_log"] for o in ordered], ignore_index=True) if keep_log else None
+        violations = [v for o in ordered for v in o["violations"]]
+        out.append(SimulationResult(sc, reps, seed, per_rep, summary, log, violations))
+    return out

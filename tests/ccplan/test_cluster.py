@@ -1,0 +1,92 @@
+"""Replications on a Dask cluster give exactly the numbers of a local run; a bad address is a clear error."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, ccplan
+
+distributed = pytest.importorskip("distributed")  # the 'cluster' extra; `make test` installs it
+
+RUNS = {
+    "simulate": ["simulate", "scenarios/trainer.toml", "-r", "4", "--json"],
+    "compare": ["compare", "scenarios/trainer.toml", "--vary", "routing.policy=fifo,priority", "-r", "3", "--json"],
+    "sweep": ["sweep", "scenarios/trainer.toml", "--vary", "agent_groups.team.agents=48:50", "-r", "2", "--json"],
+    "staff --verify": ["staff", "scenarios/trainer.toml", "--verify", "-r", "3", "--json"],
+}
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+@pytest.mark.parametrize("what", sorted(RUNS))
+def test_a_local_cluster_of_two_worker_processes_gives_the_same_json(local_cluster, what):
+    local = ccplan(*RUNS[what])
+    remote = ccplan(*RUNS[what], "--scheduler", local_cluster)
+    assert local.returncode == remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout
+
+
+def test_the_environment_variable_points_at_the_cluster(local_cluster):
+    env = {**os.environ, "CCPLAN_SCHEDULER": local_cluster}
+    r = subprocess.run([sys.executable, "-m", "ccplan", *RUNS["simulate"]], capture_output=True, text=True,
+                       cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0 and r.stdout == ccplan(*RUNS["simulate"]).stdout
+
+
+def test_a_scheduler_and_workers_started_as_separate_processes_give_the_same_json(tmp_path):
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
+    assert dask, "the dask command comes with the cluster extra"
+    port = 8786 + os.getpid() % 1000
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        time.sleep(2)
+        procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True))
+        with distributed.Client(address, timeout="20s") as client:
+            client.wait_for_workers(2, timeout=60)
+        remote = ccplan(*RUNS["simulate"], "--scheduler", address)
+        assert remote.returncode == 0, remote.stderr
+        assert remote.stdout == ccplan(*RUNS["simulate"]).stdout
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def test_an_address_that_does_not_answer_is_a_clear_error_within_ten_seconds():
+    t0 = time.perf_counter()
+    r = ccplan("simulate", "scenarios/trainer.toml", "-r", "2", "--scheduler", "tcp://127.0.0.1:9")
+    assert time.perf_counter() - t0 < 20  # 10 s to connect, plus start-up
+    assert r.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_without_the_extra_the_message_says_how_to_install_it(monkeypatch):
+    from ccplan.cluster import ClusterError, cluster_executor
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ClusterError, match=r"pip install -e '.\[cluster\]'"):
+        with cluster_executor("tcp://127.0.0.1:8786"):
+            pass
+
+
+def test_scheduler_without_verify_is_refused():
+    r = ccplan("staff", "scenarios/trainer.toml", "--scheduler", "tcp://127.0.0.1:9")
+    assert r.returncode == 1 and "--scheduler only goes with --verify" in r.stderr
