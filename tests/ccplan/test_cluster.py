@@ -90,3 +90,38 @@ def test_without_the_extra_the_message_says_how_to_install_it(monkeypatch):
 def test_scheduler_without_verify_is_refused():
     r = ccplan("staff", "scenarios/trainer.toml", "--scheduler", "tcp://127.0.0.1:9")
     assert r.returncode == 1 and "--scheduler only goes with --verify" in r.stderr
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_unchanged():
+    import threading
+
+    from ccplan.scenario import load, presets
+    from sim.runner import simulate
+
+    sc = load(presets()["telecom"])
+    local = simulate(sc, replications=24, seed=11)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with distributed.Client(cluster) as client:
+            pids = client.run(os.getpid)
+            done = []
+            box = {}
+
+            def run():
+                box["res"] = simulate(sc, replications=24, seed=11, executor=client.get_executor(),
+                                      progress=lambda d, t: done.append(d))
+
+            th = threading.Thread(target=run)
+            th.start()
+            while len(done) < 3 and th.is_alive():
+                time.sleep(0.05)
+            at_kill = len(done)
+            os.kill(next(iter(pids.values())), signal.SIGKILL)  # one worker dies mid-run
+            th.join(timeout=240)
+            assert not th.is_alive()
+            assert at_kill < 24  # the kill came before the last replication finished
+    finally:
+        cluster.close()
+    remote = box["res"]
+    for name in ("segments", "groups", "day"):
+        assert remote.per_replication[name].equals(local.per_replication[name]), name
