@@ -1,11 +1,11 @@
-"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [forecast] [--quick]``."""
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [forecast] [scale] [--quick]``."""
 
 import sys
 
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify", "roster", "forecast"]
+    which = [a for a in argv if not a.startswith("-")] or ["erlang", "sim", "verify", "roster", "forecast", "scale"]
     for name in which:
         if name == "erlang":
             from benchmarks import erlang_bench
@@ -27,8 +27,12 @@ def main(argv: list[str]) -> None:
             from benchmarks import forecast_bench
 
             forecast_bench.main(quick=quick)
+        elif name == "scale":
+            from benchmarks import scale_bench
+
+            scale_bench.main(quick=quick)
         else:
-            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim, verify, roster or forecast")
+            raise SystemExit(f"unknown benchmark {name!r}: choose erlang, sim, verify, roster, forecast or scale")
 
 
 main(sys.argv[1:])
