@@ -31,7 +31,7 @@ def main(quick: bool = False) -> None:
     try:
         with Client(cluster) as client:
             t1 = time.perf_counter()
-            remote = compare(variants, replications=reps, seed=7, executor=client.get_executor())
+            remote = compare(variants, replications=reps, seed=7, executor=client.get_executor(pure=False))
             t_dask = time.perf_counter() - t1
     finally:
         cluster.close()

@@ -50,6 +50,6 @@ def cluster_executor(address: str | None) -> Iterator[Executor | None]:
         raise ClusterError(f"the Dask scheduler at {address} has no workers (start some with: "
                            f"dask worker {address})") from None
     try:
-        yield client.get_executor()
+        yield client.get_executor(pure=False)  # no hashing of the scenario per task
     finally:
         client.close()
