@@ -178,6 +178,9 @@ def occupancy(agents: ArrayLike, traffic_erlangs: ArrayLike) -> np.ndarray:
 # Erlang A (M/M/n+M)
 
 
+_KUMMER_MAX_TERMS = 20_000
+
+
 def _kummer(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For A(x, y) = sum_j y^j / ((x+1)...(x+j)) = 1F1(1; x+1; y), x > 0, y >= 0, return
 
@@ -200,16 +203,25 @@ def _kummer(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         am1 = np.zeros_like(xb)
         s = 1.0 / (xb + 1.0)  # c_0 (0+1)/(x+0+1)
         j = 0
-        while True:
+        done = False
+        while j < _KUMMER_MAX_TERMS:  # bounded: the terms fall at least like (y/(x+j))^j
             j += 1
             term = term * yb / (xb + j)  # c_j
             am1 = am1 + term
             inc = term * (j + 1) / (xb + j + 1)
             s = s + inc
             if np.all(term <= 1e-17 * am1) and np.all(inc <= 1e-17 * s):
+                done = True
                 break
         log_am1[below] = np.log(am1)
         d[below] = yb / xb * s
+        if not done:  # huge pools near the critical load: the incomplete-gamma form, and D from it
+            slow = ~((term <= 1e-17 * am1) & (inc <= 1e-17 * s))
+            idx = np.flatnonzero(below)[slow]
+            xs, ys = x[idx], y[idx]
+            log_k = ys - xs * np.log(ys) + sc.gammaln(xs + 1.0)
+            log_am1[idx] = log_k + np.log(sc.gammainc(xs + 1.0, ys))
+            d[idx] = 1.0 - (1.0 + np.exp(log_am1[idx])) * (1.0 - ys / xs)
     if above.any():
         xa, ya = x[above], y[above]
         log_k = ya - xa * np.log(ya) + sc.gammaln(xa + 1.0)
@@ -343,6 +355,8 @@ def _erlang_a_wait_answered(x: np.ndarray, y: np.ndarray, patience_s: np.ndarray
     half = np.ceil(9.5 * np.sqrt(np.maximum(x, y)) + 40.0)
     j0 = np.maximum(peak - half, 0.0)
     width = int(2 * half.max() + 1)
+    if width > _ASA_MAX_TERMS:
+        return _erlang_a_wait_answered_strided(x, y, patience_s, log_pi_n, j0, width)
     chunk = max(1, int(2e6 // width))
     steps = np.arange(1, width)[None, :]
     for s0 in range(0, x.size, chunk):
@@ -358,5 +372,29 @@ def _erlang_a_wait_answered(x: np.ndarray, y: np.ndarray, patience_s: np.ndarray
         log_terms = log_c + np.log(xs) - np.log(xs + jall + 1.0) + np.log(h)
         top = log_terms.max(axis=1)
         log_total = top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
+        out[sl_] = np.exp(log_pi_n[sl_] + log_total) * patience_s[sl_]
+    return out
+
+
+_ASA_MAX_TERMS = 200_001
+
+
+def _erlang_a_wait_answered_strided(x, y, patience_s, log_pi_n, j0, width):
+    """The same sum for pools so large that its window exceeds ``_ASA_MAX_TERMS`` terms: every k-th term
+    from closed forms (log c_j with gammaln, h_j with digamma), times k. The terms change on a scale of
+    sqrt(x) >> k there, so this Riemann sum differs from the full one by a relative O((k / sqrt x)^2)."""
+    stride = int(np.ceil(width / _ASA_MAX_TERMS))
+    steps = np.arange(0, width, stride, dtype=float)[None, :]
+    out = np.zeros(x.shape)
+    chunk = max(1, int(2e6 // steps.size))
+    for s0 in range(0, x.size, chunk):
+        sl_ = slice(s0, s0 + chunk)
+        xs, ys = x[sl_, None], y[sl_, None]
+        jall = j0[sl_, None] + steps
+        log_c = jall * np.log(ys) + sc.gammaln(xs + 1.0) - sc.gammaln(xs + 1.0 + jall)
+        h = sc.digamma(xs + jall + 2.0) - sc.digamma(xs + 1.0)
+        log_terms = log_c + np.log(xs) - np.log(xs + jall + 1.0) + np.log(h)
+        top = log_terms.max(axis=1)
+        log_total = top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1)) + np.log(stride)
         out[sl_] = np.exp(log_pi_n[sl_] + log_total) * patience_s[sl_]
     return out

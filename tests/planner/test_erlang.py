@@ -148,3 +148,26 @@ def test_erlang_a_converges_to_erlang_c_as_patience_grows(pat):
     r = erlang_a(20, 16.0, 300, pat, 20)
     c = float(service_level(20, 16.0, 300, 20))
     assert abs(float(r.service_level) - c) < 300 * 50 / pat + 1e-9
+
+
+def test_asa_of_a_huge_pool_by_every_kth_term_matches_the_full_sum(monkeypatch):
+    from planner import erlang as E
+
+    x = np.array([2.5e8, 4.0e8])
+    y = x * np.array([0.999, 1.001])  # both sides of the critical load
+    pat = np.array([60.0, 60.0])
+    log_pi = np.array([-20.0, -5.0])
+    monkeypatch.setattr(E, "_ASA_MAX_TERMS", 10**9)
+    full = E._erlang_a_wait_answered(x, y, pat, log_pi)
+    monkeypatch.setattr(E, "_ASA_MAX_TERMS", 20_001)
+    strided = E._erlang_a_wait_answered(x, y, pat, log_pi)
+    assert np.allclose(strided, full, rtol=1e-6)
+
+
+def test_an_astronomical_load_is_sized_in_bounded_time():
+    import time
+
+    t0 = time.perf_counter()
+    r = erlang_a(8e13, 1e14, 180.0, 60.0, 20.0)
+    assert time.perf_counter() - t0 < 20
+    assert 0 <= float(r.service_level) <= 1 and np.isfinite(float(r.asa_s))
