@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ccplan-installed
+# the app listens on this machine only; `make app APP_ADDRESS=0.0.0.0` exposes it to the network
+APP_ADDRESS ?= 127.0.0.1
 
 .PHONY: app test bench install chromium
 
@@ -24,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 app: $(STAMP)
-	$(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run app.py --server.address $(APP_ADDRESS) --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP) chromium
 	$(PY) -m pytest -n 2

@@ -73,9 +73,9 @@ def _fmt(x: float, digits: int = 1) -> str:
 def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
     """Check a scenario file; print 'ok' and a summary, or every problem (exit 1)."""
     s = _load(scenario)
-    console.print(f"ok: {scenario} — {s.name}")
+    console.print(f"ok: {_safe(scenario)} — {_safe(s.name)}")
     if s.description:
-        console.print(s.description)
+        console.print(_safe(s.description))
     console.print(
         f"{s.n_intervals} intervals of {s.interval_minutes} min from {s.open_time}; "
         f"routing {s.routing.policy}; currency {s.currency}"
@@ -103,8 +103,8 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
             opts.append(f"overflow after {g.accepts_after_s:g}s")
         if g.reserve:
             opts.append(f"reserve {g.reserve} for {', '.join(g.reserve_for)}")
-        grp_t.add_row(g.name, ", ".join(g.skills), f"{a.min()}-{a.max()}", _fmt(g.cost_per_hour, 2),
-                      f"{g.shrinkage:.0%}", "; ".join(opts) or "-")
+        grp_t.add_row(_safe(g.name), _safe(", ".join(g.skills)), f"{a.min()}-{a.max()}", _fmt(g.cost_per_hour, 2),
+                      f"{g.shrinkage:.0%}", _safe("; ".join(opts)) or "-")
     console.print(grp_t)
     if s.shifts:
         sh_t = Table(title="Shift rules (for ccplan roster)", title_justify="left")
@@ -532,10 +532,12 @@ def _print_roster(s: Scenario, r, cover: str) -> None:
 
 
 def _safe(text: str) -> str:
-    """User text for Rich: markup escaped."""
+    """User text for Rich: control characters (ANSI escapes) removed, markup escaped."""
+    import re
+
     from rich.markup import escape
 
-    return escape(str(text))
+    return escape(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", str(text)))
 
 
 def _ci(row, col: str) -> list[float | None]:
@@ -616,7 +618,7 @@ def simulate(
             "groups": {r["group"]: {"occupancy": _finite(r["occupancy"])} for _, r in grp.iterrows()},
         })
         return
-    console.print(f"[bold]{s.name}[/bold] — {res.replications} replications, seed {res.seed}, routing {s.routing.policy}")
+    console.print(f"[bold]{_safe(s.name)}[/bold] — {res.replications} replications, seed {res.seed}, routing {s.routing.policy}")
     t = Table(title="Per segment (mean ± half-width of the 95% CI over replications)", title_justify="left")
     lost_cols = [c for c, on in (("blocked", s.capacity.lines is not None),
                                  ("disconnected", s.simulation.at_close == "disconnect")) if on]
@@ -646,7 +648,7 @@ def simulate(
     for col in ("group", "occupancy", "calls handled", "overtime agent-h"):
         g.add_column(col, justify="left" if col == "group" else "right")
     for _, r in grp.iterrows():
-        g.add_row(r["group"], ci(r, "occupancy", ".1%"), f"{r['handled']:,.0f}", f"{r['overtime_s'] / 3600:,.1f}")
+        g.add_row(_safe(r["group"]), ci(r, "occupancy", ".1%"), f"{r['handled']:,.0f}", f"{r['overtime_s'] / 3600:,.1f}")
     console.print(g)
     if out is not None:
         console.print(f"call log and metrics written to {out}/")
@@ -683,7 +685,7 @@ def _compare_tables(cmp, currency: str) -> None:
                              f"{format(d['ci_high'], fmt)}][/{color}] [dim][{format(d['unpaired_ci_low'], fmt)}, "
                              f"{format(d['unpaired_ci_high'], fmt)}][/dim]")
                 cells.append(cell)
-            t.add_row(seg if seg != TOTAL else "[bold]total[/bold]", *cells)
+            t.add_row(_safe(seg) if seg != TOTAL else "[bold]total[/bold]", *cells)
         console.print(t)
     console.print("Δ in bold: the paired 95% CI excludes zero (a real difference, not noise).")
 
@@ -804,7 +806,7 @@ def sweep(
             ok = d.loc[seg, "service_level"] >= sc.sl_target(seg)
             cells += [f"{d.loc[seg, 'service_level']:.1%}{'' if ok else ' ✗'}", f"{d.loc[seg, 'agent_cost']:,.0f}"]
         star = " ★" if d["best"].any() else ""
-        t.add_row(f"{d['value'].iloc[0]}{star}", *cells, f"{d.loc['total', 'profit']:,.0f}")
+        t.add_row(f"{_safe(d['value'].iloc[0])}{star}", *cells, f"{d.loc['total', 'profit']:,.0f}")
     console.print(t)
     if out is not None:
         console.print(f"frontier table and chart written to {out}/")
@@ -949,7 +951,7 @@ def import_volumes(
     out.parent.mkdir(parents=True, exist_ok=True)
     dump(new, out)
     total = {k: float(sum(new.calls_per_interval(k))) for k in new.segment_names}
-    console.print(f"ok: wrote {out} — " + ", ".join(f"{k} {v:,.0f} calls" for k, v in total.items()))
+    console.print(f"ok: wrote {_safe(out)} — " + ", ".join(f"{_safe(k)} {v:,.0f} calls" for k, v in total.items()))
 
 
 def pd_isna(x) -> bool:

@@ -819,14 +819,57 @@ def loads(text: str, source: str | None = None, base_dir: Path | None = None) ->
         raise ScenarioError([("", "the file is empty")], source)
     if "\x00" in text:
         raise ScenarioError([("", "this is a binary file, not a TOML scenario")], source)
+    limit = _toml_limits(text)
+    if limit:
+        raise ScenarioError([("", limit)], source)
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ScenarioError([("", "is nested too deeply to be a scenario")], source) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         if "end of document" in msg:
             msg = msg.replace("at end of document", f"at the end of the document, line {text.count(chr(10)) + 1}")
         raise ScenarioError([("", f"not valid TOML: {msg}")], source) from None
     return from_dict(data, source, base_dir)
+
+
+MAX_TOML_BYTES = 1_000_000  # policy: a scenario is a few KB; a hundred times that is already generous
+MAX_TOML_DEPTH = 10
+
+
+def _toml_limits(text: str) -> str | None:
+    """Why a TOML text is refused before parsing (size, nesting), or None. Strings are skipped when
+    measuring nesting, so brackets inside names do not count."""
+    if len(text) > MAX_TOML_BYTES:
+        return f"is {len(text) // 1000:,} KB; a scenario file is at most {MAX_TOML_BYTES // 1000:,} KB (a limit ccplan sets)"
+    depth = worst = 0
+    quote = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        key = stripped.split("=", 1)[0] if "=" in stripped and not stripped.startswith("[") else (
+            stripped.strip("[]") if stripped.startswith("[") else "")
+        if key.count(".") >= MAX_TOML_DEPTH:
+            return f"a key is nested {key.count('.') + 1} levels deep; a scenario needs at most {MAX_TOML_DEPTH}"
+        for ch in line:
+            if quote:
+                if ch == quote:
+                    quote = None
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch in "[{":
+                depth += 1
+                worst = max(worst, depth)
+            elif ch in "]}":
+                depth = max(depth - 1, 0)
+        quote = None if quote == "'" or quote == '"' else quote
+        if worst > MAX_TOML_DEPTH + 2:
+            return f"values are nested {worst} levels deep; a scenario needs at most {MAX_TOML_DEPTH}"
+    return None
 
 
 def load(path: str | Path) -> Scenario:
@@ -836,6 +879,9 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError([("", "no such file")], str(p))
     if p.is_dir():
         raise ScenarioError([("", "is a folder, not a scenario file")], str(p))
+    if p.stat().st_size > MAX_TOML_BYTES:
+        raise ScenarioError([("", f"is {p.stat().st_size // 1000:,} KB; a scenario file is at most "
+                                  f"{MAX_TOML_BYTES // 1000:,} KB (a limit ccplan sets)")], str(p))
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8")
