@@ -84,7 +84,8 @@ class Segment(_Model):
     patience_cv: float | None = Field(None, gt=0)
     patience_file: str | None = None  # with patience = "empirical": a CSV column of seconds
     retrial_probability: float = Field(0.0, ge=0, le=1)
-    retrial_delay_s: float = Field(900.0, gt=0)
+    retrial_delay_s: float = Field(900.0, ge=1)  # a policy floor: retries faster than 1 s are a storm, not callers
+    max_retrials: int = Field(10, ge=0, le=1000)  # attempts after the first, per caller
     retrial_delay: RetrialDelay = "exponential"
     retrial_same_caller: bool = False
     groups: tuple[str, ...] | None = None

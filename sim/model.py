@@ -31,7 +31,8 @@ Rules:
 - Available agents per interval = floor(scheduled x (1 - shrinkage)). At an
   interval boundary free agents leave at once; busy ones finish their call first.
 - Abandoned callers call again with ``retrial_probability`` after an exponential
-  delay (a new attempt, flagged ``retry``), unless that falls after closing.
+  delay (a new attempt, flagged ``retry``), unless that falls after closing, at
+  most ``max_retrials`` times per caller.
 - An answered call is escalated with ``escalation_probability`` when its handle
   time ends: it waits (first, ahead of every other call) for a group with the
   ``escalation`` skill and takes ``escalation_aht_s``.
@@ -166,6 +167,7 @@ class CallCenterModel:
         self.retry_rng = []
         self.scales: list[tuple] = []  # per segment: per-interval handle, patience, escalation scales (or None)
         self.retry_fixed = [s.retrial_delay == "fixed" for s in segs]
+        self.retry_max = [s.max_retrials for s in segs]
         self.retry_same = [s.retrial_same_caller for s in segs]
         day_busy = busyness_factor(stream(self.seed, replication, "__day__", "busyness"),
                                    scenario.simulation.busyness_cv)
@@ -220,6 +222,7 @@ class CallCenterModel:
         self.c_esc_u = col("d", np.concatenate(esc_u)[order])
         self.c_esc_handle = col("d", np.concatenate(esc_handle)[order])
         self.c_caller = col("i", np.arange(n))  # the original caller of each attempt
+        self.c_attempt = array("h", [0]) * n  # retries before this attempt (bounded by max_retrials)
         nan_d = array("d", [np.nan])
         self.c_retry = array("b", [0]) * n
         self.c_state = array("b", [WAITING]) * n
@@ -323,7 +326,7 @@ class CallCenterModel:
     def _maybe_retry(self, cid: int, s: int, now: float) -> None:
         """An abandoned or blocked caller calls again with the segment's retrial probability and delay."""
         p = self.retry_p[s]
-        if p > 0:
+        if p > 0 and self.c_attempt[cid] < self.retry_max[s]:
             rng = self.retry_rng[s]
             if rng.random() < p:
                 t = now + (self.retry_delay[s] if self.retry_fixed[s] else rng.exponential(self.retry_delay[s]))
@@ -333,6 +336,7 @@ class CallCenterModel:
     def _new_retry(self, parent: int, s: int, t: float, rng: np.random.Generator) -> int:
         cid = len(self.c_seg)
         self.c_caller.append(self.c_caller[parent])
+        self.c_attempt.append(min(self.c_attempt[parent] + 1, 32767))
         self.c_seg.append(s)
         self.c_arrival.append(t)
         if self.retry_same[s]:  # the same caller with the same need and patience

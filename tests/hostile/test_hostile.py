@@ -53,3 +53,29 @@ def test_an_astronomical_erlang_question_ends_with_an_answer():
     r = ccplan("erlang", "--calls", "1e15", "--aht-s", "180", "--patience-s", "60", "--json", timeout=60)
     assert r.returncode == 0, r.stderr
     assert '"agents"' in r.stdout
+
+
+def test_a_retrial_storm_is_bounded_per_caller():
+    from ccplan.scenario import from_dict
+    from sim.model import CallCenterModel
+
+    sc = from_dict({"name": "storm", "interval_minutes": 60,
+                    "segments": [{"name": "a", "calls_per_interval": [200.0] * 4, "aht_s": 300, "patience_s": 0.001,
+                                  "retrial_probability": 1.0, "retrial_delay_s": 1, "retrial_delay": "fixed"}],
+                    "agent_groups": [{"name": "g", "skills": ["a"], "agents": 0}]})
+    log = CallCenterModel(sc, 0).run().log_arrays()
+    import numpy as np
+
+    attempts = np.bincount(log["caller"])
+    assert attempts.max() == 11  # the first call and at most 10 retries
+    assert len(log["caller"]) <= 11 * log["caller"].max() + 11
+
+
+def test_a_retrial_delay_under_a_second_is_refused_as_a_policy():
+    from ccplan.scenario import from_dict
+
+    with pytest.raises(ScenarioError) as exc:
+        from_dict({"name": "x", "segments": [{"name": "a", "calls_per_interval": [1.0], "aht_s": 60,
+                                              "retrial_probability": 1, "retrial_delay_s": 0.001}],
+                   "agent_groups": [{"name": "g", "skills": ["a"], "agents": 1}]})
+    assert any(p == "segments[0].retrial_delay_s" and ">= 1" in r for p, r in exc.value.problems)
