@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def _use(day: str, column: str, label: str, interval_minutes: int) -> None:
     st.session_state.pop("fc_use_error", None)
     common.set_base(to_dict(new), f"{st.session_state['source']} + forecast {day}")
     st.session_state["fc_used"] = (day, label, notes)
+
+
+def _use_busyness(cv: float) -> None:
+    data = copy.deepcopy(st.session_state["base"])
+    data.setdefault("simulation", {})["busyness_cv"] = cv
+    common.commit(data)
+    st.session_state["fc_busy_set"] = cv
 
 
 st.title("Forecast")
@@ -153,6 +161,20 @@ st.dataframe(tab, hide_index=True, width="stretch", column_config={
     "wape": st.column_config.NumberColumn("WAPE", format="percent"),
     "coverage_80": st.column_config.NumberColumn("p10–p90 coverage", format="percent"),
     "horizon_days": st.column_config.NumberColumn("horizon (open days)")})
+
+st.subheader("How uncertain is tomorrow's volume?")
+band = ((res["days"]["p90"] - res["days"]["p10"]) / res["days"]["forecast"].where(res["days"]["forecast"] > 0))
+implied_cv = float(band.mean() / (2 * 1.2816)) if band.notna().any() else 0.0
+st.markdown(
+    f"The forecast's p10–p90 band around a day's total is **±{band.mean() / 2:.1%}** on average. A planner who "
+    "staffs to the forecast meets days that busy or that quiet one time in five. The simulator can face the same "
+    f"uncertainty: a **busyness CV of {implied_cv:.3f}** draws one day factor per simulated day (gamma, mean 1) "
+    "whose 10th–90th percentiles span about the same band. The planner's formulas stay at the mean volume.")
+st.button(f"Use busyness CV {implied_cv:.3f} in the scenario", key="fc_busy", on_click=_use_busyness,
+          args=(round(implied_cv, 3),), help="sets simulation.busyness_cv; the Scenario page shows and edits it")
+if st.session_state.get("fc_busy_set") is not None:
+    st.success(f"simulation.busyness_cv is now {st.session_state.pop('fc_busy_set'):.3f}: every simulated day "
+               "draws its own volume factor.")
 
 st.subheader("Use this forecast")
 dates = sorted(res["intervals"]["date"].unique())

@@ -326,3 +326,17 @@ def test_group_handle_time_factors_typed_as_text_become_a_table_and_bad_text_is_
     with pytest.raises(ScenarioError) as exc:
         from_dict(base)
     assert any(p == "agent_groups[0].handle_time_factor" for p, _ in exc.value.problems)
+
+
+def test_forecast_band_sets_the_simulated_busyness():
+    at = start()
+    at.switch_page("app_pages/forecast.py").run()
+    at.button(key="fc_sample").click().run()
+    at.button(key="fc_run").click().run()
+    days = at.session_state["fc_result"]["days"]
+    expected = round(float(((days["p90"] - days["p10"]) / days["forecast"]).mean() / (2 * 1.2816)), 3)
+    at.button(key="fc_busy").click().run()
+    assert not at.exception
+    assert at.session_state["scenario"].simulation.busyness_cv == pytest.approx(expected)
+    assert 0.01 < expected < 0.2
+    assert any("busyness_cv is now" in s.value for s in at.success)
