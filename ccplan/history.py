@@ -104,14 +104,16 @@ def _text(source: str | Path | bytes, name: str) -> str:
     return text
 
 
-def _separator(header: str) -> str:
+def separator_of(header: str) -> str:
+    """The CSV separator a header line uses: semicolon, tab or comma (the most frequent of them)."""
     counts = {sep: header.count(sep) for sep in (";", "\t", ",")}
     best = max(counts, key=lambda k: counts[k])
     return best if counts[best] else ","
 
 
-def _decimal_mark(cells: pd.DataFrame, sep: str, name: str) -> str:
-    """'.' or ',' from the numeric cells; refuse when the file could be read two ways."""
+def decimal_mark_of(cells: pd.DataFrame, sep: str, name: str) -> str:
+    """'.' or ',' from the numeric cells (strings); HistoryError naming the row when the file could be read
+    two ways (``1,234`` with nothing else to tell) or mixes both."""
     if sep == ",":
         return "."
     flat = cells.stack()
@@ -137,13 +139,39 @@ def _decimal_mark(cells: pd.DataFrame, sep: str, name: str) -> str:
     return "."
 
 
+def check_fields(text: str, sep: str, name: str) -> None:
+    """Every row has as many fields as the header; HistoryError naming the first that does not."""
+    width = None
+    for line_no, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        if width is None:
+            width = len(fields)
+        elif len(fields) != width:
+            hint = (" (a decimal comma in a comma-separated file? use ';' as the separator)"
+                    if sep == "," and len(fields) > width else "")
+            raise HistoryError([(f"row {line_no}", f"has {len(fields)} fields but the header has {width}"
+                                 + ("; more fields than the header" if len(fields) > width else "") + hint)], name)
+
+
+_GROUPED = {",": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"), ".": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")}
+
+
+def to_number_text(text: str, decimal: str) -> str:
+    """A cell's number in Python's notation, the decimal mark made '.'. Thousands separators are dropped only
+    where they group digits by three (``1.234,5`` / ``1,234.5``); anything else (``20,5`` in a file whose
+    decimal mark is '.') is left to fail as "not a number" rather than be read as 205."""
+    t = text.strip()
+    thousands = "." if decimal == "," else ","
+    if thousands in t:
+        if not _GROUPED[decimal].match(t):
+            return t
+        t = t.replace(thousands, "")
+    return t.replace(",", ".") if decimal == "," else t
+
+
 def _numbers(col: pd.Series, decimal: str, column: str, problems: list, allow_empty: bool = False) -> pd.Series:
-    s = col.str.strip()
-    if decimal == ",":
-        s = s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        s = s.str.replace(",", "", regex=False)
-    vals = pd.to_numeric(s, errors="coerce")
+    vals = pd.to_numeric(col.map(lambda v: to_number_text(v, decimal)), errors="coerce")
     empty = col.isna() | (col.str.strip() == "")
     bad = vals.isna() & ~empty
     if bad.any():
@@ -169,18 +197,8 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
     """Read a call history CSV (see the module docstring). Raises :class:`HistoryError` listing every problem."""
     name = name or (str(source) if isinstance(source, (str, Path)) and "\n" not in str(source) else "history.csv")
     text = _text(source, name)
-    sep = _separator(text.splitlines()[0])
-    width = None
-    for line_no, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if width is None:
-            width = len(fields)
-        elif len(fields) != width:
-            hint = (" (a decimal comma in a comma-separated file? use ';' as the separator)"
-                    if sep == "," and len(fields) > width else "")
-            raise HistoryError([(f"row {line_no}", f"has {len(fields)} fields but the header has {width}"
-                                 + ("; more fields than the header" if len(fields) > width else "") + hint)], name)
+    sep = separator_of(text.splitlines()[0])
+    check_fields(text, sep, name)
     raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
                       index_col=False, skip_blank_lines=True)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
@@ -205,7 +223,7 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
     if raw.empty:
         raise HistoryError([("", "has a header but no rows")], name)
     numeric = [c for c in ("offered", "aht_s") if c in raw.columns]
-    decimal = _decimal_mark(raw[numeric], sep, name)
+    decimal = decimal_mark_of(raw[numeric], sep, name)
     offered = _numbers(raw["offered"], decimal, "offered", problems)
     aht = _numbers(raw["aht_s"], decimal, "aht_s", problems, allow_empty=True) if "aht_s" in raw.columns else None
     if aht is not None:

@@ -35,10 +35,20 @@ def _read_csv(source: str | Path | bytes, name: str) -> pd.DataFrame:
         raise ScenarioError([("", f"cannot read: {exc.strerror}")], name) from None
     if not text.strip():
         raise ScenarioError([("", "the file is empty")], name)
+    from ccplan.history import HistoryError, check_fields, decimal_mark_of, separator_of
+
+    sep = separator_of(text.splitlines()[0])
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, sep=None, engine="python")
-    except Exception as exc:  # pandas' parser errors
+        check_fields(text, sep, name)
+        df = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, sep=sep, keep_default_na=False,
+                         index_col=False)
+        label = [c for c in df.columns if str(c).strip().lower() in _LABEL_COLS + ("segment",)]
+        df.attrs["decimal"] = decimal_mark_of(df.drop(columns=label), sep, name)
+    except HistoryError as exc:  # the same number-format rules as histories, said about this file
+        raise ScenarioError(exc.problems, name, what="volumes file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ScenarioError([("", f"not a readable CSV: {exc}")], name) from None
+    return df
 
 
 def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "volumes.csv") -> dict[str, list[float]]:
@@ -60,7 +70,7 @@ def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "vo
             if label is not None:
                 sub = sub.assign(_k=pd.to_numeric(sub[label], errors="coerce")).sort_values("_k") \
                     if pd.to_numeric(sub[label], errors="coerce").notna().all() else sub
-            volumes[seg] = _numbers(sub[calls_col], sub.index, calls_col, problems)
+            volumes[seg] = _numbers(sub[calls_col], sub.index, calls_col, problems, df.attrs["decimal"])
         rows_desc = "rows"
     else:
         label = next((lower[c] for c in _LABEL_COLS if c in lower), None)
@@ -70,7 +80,7 @@ def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "vo
             if c not in scenario.segment_names:
                 problems.append((f"column {c!r}", f"is not a segment of the scenario ({', '.join(scenario.segment_names)})"))
                 continue
-            volumes[c] = _numbers(df[c], df.index, c, problems)
+            volumes[c] = _numbers(df[c], df.index, c, problems, df.attrs["decimal"])
         rows_desc = "rows"
     for seg in scenario.segment_names:
         if seg not in volumes:
@@ -84,12 +94,14 @@ def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "vo
     return volumes
 
 
-def _numbers(col: pd.Series, index, col_name: str, problems: list) -> list[float]:
+def _numbers(col: pd.Series, index, col_name: str, problems: list, decimal: str = ".") -> list[float]:
+    from ccplan.history import to_number_text
+
     out = []
     for i, raw in zip(index, col):
         text = "" if raw is None or (isinstance(raw, float) and pd.isna(raw)) else str(raw).strip()
         try:
-            v = float(text.replace(",", "")) if text else float("nan")
+            v = float(to_number_text(text, decimal)) if text else float("nan")
         except ValueError:
             problems.append((f"row {i + 2}, column {col_name!r}", f"is not a number: {text!r}"))
             out.append(0.0)

@@ -131,3 +131,33 @@ def test_synthetic_history_has_the_stated_shape():
     days = set(df["timestamp"].str[:10])
     assert "2026-01-07" not in days and "2026-01-11" not in days  # a holiday, a (closed) Sunday
     assert np.all(df["offered"] >= 0)
+
+
+# ---- the interval-volume import uses the same number rules (issue 16, item 1)
+
+def _volumes(text: str):
+    from ccplan.scenario import load, presets
+    from ccplan.volumes import read_volumes
+
+    return read_volumes(text.encode(), load(presets()["trainer"]), "v.csv")
+
+
+def _rows(sep: str, cell: str) -> str:
+    return f"time{sep}gold{sep}silver\n" + "".join(f"{9 + i // 2:02d}:{30 * (i % 2):02d}{sep}{cell}{sep}30\n"
+                                                   for i in range(8))
+
+
+def test_volume_import_reads_decimal_commas_in_a_semicolon_file():
+    assert _volumes(_rows(";", "20,5"))["gold"] == [20.5] * 8
+
+
+@pytest.mark.parametrize("text,words", [
+    (_rows(";", "1,234"), "is ambiguous"),
+    (_rows(",", "20,5"), "has 4 fields but the header has 3"),
+    (_rows(",", '"20,5"'), "is not a number"),
+])
+def test_volume_import_refuses_what_it_could_misread(text, words):
+    from ccplan.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=words):
+        _volumes(text)
