@@ -32,6 +32,11 @@ n_c = int(required_agents(a, aht_s, within, target, None, max_occupancy=cap))
 n_a = int(required_agents(a, aht_s, within, target, patience, max_occupancy=cap))
 
 st.markdown(f"Offered load: **{a:.2f} Erlangs** ({calls:g} calls × {aht_s:g} s / {interval_min * 60:g} s)")
+if calls <= 0:
+    # zero load: nothing to staff; service level, ASA and occupancy are undefined, not 0% / inf / 100%
+    st.info("No calls in the interval: there is nothing to staff (0 agents). Service level, waiting time and "
+            "occupancy are undefined without calls. Enter the calls you expect.", icon=":material/info:")
+    st.stop()
 cols = st.columns(2)
 for col, name, n, pat in ((cols[0], "Erlang C (no abandonment)", n_c, None), (cols[1], "Erlang A (abandonment)", n_a, patience)):
     with col.container(border=True):

@@ -182,8 +182,15 @@ def erlang(
     }
     if patience_s is not None:
         out["abandon_rate"] = _finite(m.abandon_rate)
+    if a <= 0:  # no load: the measures are undefined, not 0% service / 100% occupancy
+        out.update({k: None for k in ("service_level", "asa_s", "p_wait", "occupancy", "abandon_rate") if k in out})
+        out["note"] = "no calls: nothing to staff; service level, waiting and occupancy are undefined"
     if as_json:
         _print_json(out)
+        return
+    if a <= 0:
+        console.print(f"No calls in the interval: nothing to staff ({n} agents, {out['scheduled_agents']} "
+                      "scheduled). Service level, waiting time and occupancy are undefined without calls.")
         return
     model = "Erlang A (abandonment)" if patience_s is not None else "Erlang C"
     t = Table(title=f"{model}: {calls:g} calls per {interval_minutes:g} min, AHT {aht_s:g} s", title_justify="left")

@@ -340,3 +340,13 @@ def test_forecast_band_sets_the_simulated_busyness():
     assert at.session_state["scenario"].simulation.busyness_cv == pytest.approx(expected)
     assert 0.01 < expected < 0.2
     assert any("busyness_cv is now" in s.value for s in at.success)
+
+
+def test_erlang_calculator_with_no_calls_says_there_is_nothing_to_staff():
+    at = start()
+    at.switch_page("app_pages/erlang.py").run()
+    at.number_input(key="erl_calls").set_value(0.0).run()
+    assert not at.exception
+    assert any("nothing to staff" in i.value for i in at.info)
+    labels = [m.label for m in at.metric]
+    assert "Service level" not in labels and "Occupancy" not in labels  # no 0% / 100% for an empty interval

@@ -72,3 +72,11 @@ def test_staff_on_a_bad_file_is_a_clear_error(tmp_path):
     f.write_text('name = "x"\n')
     r = ccplan("staff", str(f))
     assert r.returncode == 1 and "segments" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_erlang_with_no_calls_reports_nothing_to_staff_and_no_made_up_measures():
+    r = ccplan("erlang", "--calls", "0", "--aht-s", "180", "--patience-s", "60", "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["agents"] == 0
+    assert out["service_level"] is None and out["occupancy"] is None and out["p_wait"] is None
+    assert "nothing to staff" in out["note"]
