@@ -232,13 +232,23 @@ def _finish_panels(fig: Figure, axes: np.ndarray, times: list[str], title: str, 
     return fig
 
 
+def _group_panels(df: pd.DataFrame) -> tuple[Figure, list[tuple], list[str]]:
+    """A panel per group of a tidy (interval x group) table: the figure, (axis, group, its rows by interval,
+    x positions) per panel, and the clock labels of the intervals."""
+    names = list(dict.fromkeys(df["group"]))
+    fig, axes = _panels(len(names))
+    panels = []
+    for ax, g in zip(axes, names):
+        d = df[df["group"] == g].sort_values("interval")
+        panels.append((ax, g, d, np.arange(len(d))))
+    times = list(df.sort_values("interval")["time"].drop_duplicates())
+    return fig, panels, times
+
+
 def plan_figure(plan_df: pd.DataFrame) -> Figure:
     """Required (available) vs scheduled vs current scheduled agents per interval, one panel per group."""
-    groups = list(dict.fromkeys(plan_df["group"]))
-    fig, axes = _panels(len(groups))
-    for ax, g in zip(axes, groups):
-        d = plan_df[plan_df["group"] == g].sort_values("interval")
-        x = np.arange(len(d))
+    fig, panels, times = _group_panels(plan_df)
+    for ax, g, d, x in panels:
         ax.step(x, d["required_agents"], where="mid", label="required on the phones", color="C0")
         ax.step(x, d["scheduled_agents"], where="mid", label="scheduled (with shrinkage)", color="C1")
         ax.step(x, d["current_scheduled"], where="mid", label="scheduled in the scenario", color="0.4", ls="--")
@@ -246,8 +256,8 @@ def plan_figure(plan_df: pd.DataFrame) -> Figure:
         ax.set_ylabel(f"{g}\nagents")
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-    times = list(plan_df.sort_values("interval")["time"].drop_duplicates())
-    return _finish_panels(fig, axes, times, "Agents per interval: required, planned and current", 4)
+    return _finish_panels(fig, [p[0] for p in panels], times, "Agents per interval: required, planned and current",
+                          4)
 
 
 def trainer_figure(call_logs: dict[str, pd.DataFrame], thresholds: dict[str, float]) -> Figure:
@@ -320,18 +330,15 @@ def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
 
     ``groups``: :attr:`ccplan.verify.VerifyResult.groups` (interval, time, group, agents_planned, agents_verified).
     """
-    names = list(dict.fromkeys(groups["group"]))
-    fig, axes = _panels(len(names))
-    for ax, g in zip(axes, names):
-        d = groups[groups["group"] == g].sort_values("interval")
-        x = np.arange(len(d))
+    fig, panels, times = _group_panels(groups)
+    for ax, g, d, x in panels:
         ax.step(x, d["agents_planned"], where="mid", color="0.45", ls="--", label="analytic plan")
         ax.step(x, d["agents_verified"], where="mid", color="C2", lw=2, label="verified by simulation")
         ax.set_ylabel(f"{g}\nscheduled agents")
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-    times = list(groups.sort_values("interval")["time"].drop_duplicates())
-    return _finish_panels(fig, axes, times, "Scheduled agents: analytic plan and verified by simulation", 2)
+    return _finish_panels(fig, [p[0] for p in panels], times,
+                          "Scheduled agents: analytic plan and verified by simulation", 2)
 
 
 def verified_service_figure(intervals: pd.DataFrame) -> Figure:
@@ -368,11 +375,8 @@ def roster_coverage_figure(coverage: pd.DataFrame) -> Figure:
 
     ``coverage``: :attr:`planner.roster.Roster.coverage` (interval, time, group, required, coverage).
     """
-    names = list(dict.fromkeys(coverage["group"]))
-    fig, axes = _panels(len(names))
-    for ax, g in zip(axes, names):
-        d = coverage[coverage["group"] == g].sort_values("interval")
-        x = np.arange(len(d))
+    fig, panels, times = _group_panels(coverage)
+    for ax, g, d, x in panels:
         req, cov = d["required"].to_numpy(float), d["coverage"].to_numpy(float)
         ax.fill_between(x, req, cov, where=cov >= req, step="mid", color="C2", alpha=0.25, label="surplus")
         ax.fill_between(x, cov, req, where=cov < req, step="mid", color="C3", alpha=0.5, label="shortfall")
@@ -381,8 +385,7 @@ def roster_coverage_figure(coverage: pd.DataFrame) -> Figure:
         ax.set_ylabel(f"{g}\nagents")
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-    times = list(coverage.sort_values("interval")["time"].drop_duplicates())
-    return _finish_panels(fig, axes, times, "Requirement and roster coverage per interval", 4)
+    return _finish_panels(fig, [p[0] for p in panels], times, "Requirement and roster coverage per interval", 4)
 
 
 def _clock_h(hhmm: str, open_h: float) -> float:

@@ -625,7 +625,8 @@ def _clock_or_none(v: Any) -> int | None:
     return clock_minutes(v) if isinstance(v, str) and _CLOCK.fullmatch(v) and int(v.split(":")[0]) < 24 else None
 
 
-def _hhmm(minutes: float) -> str:
+def clock_label(minutes: float) -> str:
+    """``HH:MM`` of a time in minutes after midnight (wrapping past midnight)."""
     m = int(round(minutes)) % 1440
     return f"{m // 60:02d}:{m % 60:02d}"
 
@@ -664,11 +665,11 @@ def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tup
         if open_m is not None and day_m:
             rel = {k: (c - open_m) % 1440 for k, c in (("earliest_start", first), ("latest_start", last))
                    if c is not None}
-            close = _hhmm(open_m + day_m)
+            close = clock_label(open_m + day_m)
             for key, r in rel.items():
                 if r >= day_m:
                     problems.append((f"{at}.{key}", f"{sh[key]} is outside the day "
-                                                    f"({_hhmm(open_m)}-{close})"))
+                                                    f"({clock_label(open_m)}-{close})"))
             if len(rel) == 2 and all(r < day_m for r in rel.values()):
                 if rel["latest_start"] < rel["earliest_start"]:
                     problems.append((f"{at}.latest_start", f"{sh['latest_start']} is before earliest_start "
@@ -676,7 +677,7 @@ def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tup
                 elif minutes and minutes <= day_m and rel["latest_start"] + minutes > day_m:
                     problems.append((f"{at}.latest_start",
                                      f"a {minutes}-min shift starting at {sh['latest_start']} ends at "
-                                     f"{_hhmm(open_m + rel['latest_start'] + minutes)}, after the day closes "
+                                     f"{clock_label(open_m + rel['latest_start'] + minutes)}, after the day closes "
                                      f"at {close}"))
         breaks = sh.get("breaks")
         if not isinstance(breaks, (list, tuple)):

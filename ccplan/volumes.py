@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccplan.scenario import Scenario, ScenarioError, from_dict, to_dict
+from ccplan.scenario import Scenario, ScenarioError, clock_label, from_dict, to_dict
 
 _LABEL_COLS = ("interval", "time", "period", "start")
 
@@ -175,13 +175,11 @@ def forecast_scenario(base: Scenario, day: pd.DataFrame, column: str = "q", inte
     shift = (open_m - first) // step
     data = to_dict(base)
     if new_n != n:
-        def hhmm(x: int) -> str:
-            return f"{x // 60 % 24:02d}:{x % 60:02d}"
-
-        notes.append(f"the day is widened from {hhmm(open_m)}-{hhmm(open_m + n * step)} ({n} intervals) to "
-                     f"{hhmm(first)}-{hhmm(end)} ({new_n} intervals) to hold the forecast's open hours; new intervals "
+        notes.append(f"the day is widened from {clock_label(open_m)}-{clock_label(open_m + n * step)} ({n} intervals) "
+                     f"to {clock_label(first)}-{clock_label(end)} ({new_n} intervals) to hold the forecast's open "
+                     "hours; new intervals "
                      "have 0 scheduled agents until you size them (ccplan staff / roster)")
-        data["open_time"] = f"{first // 60:02d}:{first % 60:02d}"
+        data["open_time"] = clock_label(first)
         for g in data["agent_groups"]:
             if "agents_per_interval" in g:
                 old = g["agents_per_interval"]

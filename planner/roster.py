@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ccplan.scenario import Scenario, Shift, clock_minutes
+from ccplan.scenario import Scenario, Shift, clock_label, clock_minutes
 
 
 SHIFT_COLUMNS = ["group", "shift", "start", "end", "breaks", "break_minutes", "agents", "paid_hours", "cost"]
@@ -179,11 +179,6 @@ def _finite(x: float) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _hhmm(open_m: int, minutes: float) -> str:
-    m = int(round(open_m + minutes)) % 1440
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
 def _weights(scenario: Scenario) -> np.ndarray:
     cost = np.array([g.cost_per_hour for g in scenario.agent_groups], float)
     positive = cost[cost > 0]
@@ -220,10 +215,10 @@ def _why_infeasible(scenario: Scenario, pats: list[_Pattern], onduty: np.ndarray
                 t_start = t * scenario.interval_minutes
                 if t_start < min(starts):
                     return (f"interval {labels[t]} needs {req[g, t]} agents in group {name!r} but no shift may "
-                            f"start before {_hhmm(open_m, min(starts))}")
+                            f"start before {clock_label(open_m + min(starts))}")
                 if t_start >= max(ends):
                     return (f"interval {labels[t]} needs {req[g, t]} agents in group {name!r} but every shift "
-                            f"ends by {_hhmm(open_m, max(ends))}")
+                            f"ends by {clock_label(open_m + max(ends))}")
                 return f"interval {labels[t]} needs {req[g, t]} agents in group {name!r} but no shift covers it"
         # caps: at most max_agents per shift rule, over every group and start
         caps = np.zeros(scenario.n_intervals)
@@ -388,8 +383,9 @@ def _shift_table(scenario: Scenario, pats: list[_Pattern], brk_cols: list[tuple[
         for combo, n in counts.items():
             rows.append({
                 "group": scenario.group_names[p.group], "shift": sh.name,
-                "start": _hhmm(open_m, p.start_min), "end": _hhmm(open_m, p.start_min + sh.minutes),
-                "breaks": tuple(_hhmm(open_m, p.start_min + w) for w in combo),
+                "start": clock_label(open_m + p.start_min),
+                "end": clock_label(open_m + p.start_min + sh.minutes),
+                "breaks": tuple(clock_label(open_m + p.start_min + w) for w in combo),
                 "break_minutes": tuple(b.minutes for b in sh.breaks),
                 "agents": n, "paid_hours": sh.paid_minutes / 60.0,
                 "cost": n * sh.paid_minutes / 60.0 * scenario.agent_groups[p.group].cost_per_hour,

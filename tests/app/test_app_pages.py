@@ -1,5 +1,6 @@
 """The app as AppTest sees it: every page on every preset, edits, errors, simulation."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,19 @@ PAGES = ["app_pages/scenario.py", "app_pages/forecast.py", "app_pages/erlang.py"
 def start() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     return at.run()
+
+
+def edit_base(at: AppTest, edited: dict) -> None:
+    """Put an edited scenario dict in the session and validate it the way the editors do, then rerun."""
+    from ccplan.scenario import ScenarioError, from_dict
+
+    at.session_state["base"] = edited
+    at.session_state["problems"] = []
+    try:
+        from_dict(copy.deepcopy(edited))
+    except ScenarioError as exc:
+        at.session_state["problems"] = exc.problems
+    at.run()
 
 
 @pytest.mark.parametrize("preset", sorted(presets()))
@@ -70,23 +84,13 @@ def test_an_invalid_cell_keeps_the_other_edits():
     """An edit that breaks a cross-field rule is reported by name; the user's other edits stay."""
     at = start()
     base = at.session_state["base"]
-    import copy
 
     from app_pages import common  # noqa: F401  (same module the app uses)
 
     edited = copy.deepcopy(base)
     edited["name"] = "Keep me"
     edited["agent_groups"][0]["skills"] = ["premium", "standrd", "basic"]  # a typo in a skill
-    at.session_state["base"] = edited
-    at.session_state["problems"] = []
-    # re-validate through the same path the editors use
-    from ccplan.scenario import ScenarioError, from_dict
-
-    try:
-        from_dict(edited)
-    except ScenarioError as exc:
-        at.session_state["problems"] = exc.problems
-    at.run()
+    edit_base(at, edited)  # re-validated through the same path the editors use
     errors = " ".join(e.value for e in at.error)
     assert "standrd" in errors and "generalists" in errors
     assert at.session_state["base"]["name"] == "Keep me"
@@ -207,19 +211,10 @@ def test_roster_page_solves_shows_coverage_and_applies_the_roster():
 def test_roster_page_names_a_bad_shift_rule_and_keeps_the_other_edits():
     at = start()
     at.switch_page("app_pages/roster.py").run()
-    import copy
-
-    from ccplan.scenario import ScenarioError, from_dict
-
     edited = copy.deepcopy(at.session_state["base"])
     edited["name"] = "Keep me"
     edited["shifts"][0]["latest_start"] = "07:30"  # before earliest_start and the opening
-    at.session_state["base"] = edited
-    try:
-        from_dict(edited)
-    except ScenarioError as exc:
-        at.session_state["problems"] = exc.problems
-    at.run()
+    edit_base(at, edited)
     errors = " ".join(e.value for e in at.error)
     assert "shift 'full' (row 1), latest_start" in errors and "07:30 is outside the day" in errors
     assert at.session_state["base"]["name"] == "Keep me"
