@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare, frontier
+from ccplan.report import sl_caption
 from ccplan.scenario import ScenarioError
 
 FORMATS = {"service_level": ("{:+.1%}", 1.0), "abandon_rate": ("{:+.2%}", 1.0), "asa_s": ("{:+.1f} s", 1.0)}
@@ -84,6 +85,7 @@ if st.button("Run comparison", type="primary", key="cmp_run") and not common.has
 if common.has_result("cmp", key):
     cmp = common.result("cmp", key)
     st.subheader("Service level against cost, per segment")
+    st.caption(sl_caption(sc))
     st.pyplot(charts.sl_cost_figure(cmp.table, {s: sc.sl_target(s) for s in sc.segment_names}, sc.currency),
               width="stretch")
     metric = st.radio("Bars", ["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"], horizontal=True,

@@ -5,6 +5,7 @@ import math
 import streamlit as st
 
 from ccplan import charts
+from ccplan.scenario import SL_DEFINITIONS, sl_label
 from planner.erlang import traffic_erlangs
 from planner.staffing import evaluate, required_agents, scheduled_agents, staffing_curve
 
@@ -26,10 +27,14 @@ patience = c[2].number_input("Mean patience (s)", min_value=1.0, value=120.0, st
 occ_cap = c[3].number_input("Max occupancy", min_value=0.05, max_value=1.0, value=1.0, step=0.05, key="erl_occ",
                             help="1 = no cap")
 
+defs = list(SL_DEFINITIONS)
+definition = st.selectbox("Service level is", defs, format_func=lambda d: sl_label(d, within), key="erl_def",
+                          help="what service level divides by, as your ACD reports it (Erlang C: all the same, "
+                               "since nobody abandons)")
 a = float(traffic_erlangs(calls, aht_s, interval_min * 60))
 cap = None if occ_cap >= 1 else occ_cap
 n_c = int(required_agents(a, aht_s, within, target, None, max_occupancy=cap))
-n_a = int(required_agents(a, aht_s, within, target, patience, max_occupancy=cap))
+n_a = int(required_agents(a, aht_s, within, target, patience, max_occupancy=cap, definition=definition))
 
 st.markdown(f"Offered load: **{a:.2f} Erlangs** ({calls:g} calls × {aht_s:g} s / {interval_min * 60:g} s)")
 if calls <= 0:
@@ -44,12 +49,14 @@ for col, name, n, pat in ((cols[0], "Erlang C (no abandonment)", n_c, None), (co
         if n < 0:
             st.error("No staffing meets these targets.")
             continue
-        m = evaluate(n, a, aht_s, within, pat)
+        m = evaluate(n, a, aht_s, within, pat, definition=definition)
         k = st.columns(3)
         k[0].metric("Agents on the phones", n)
         k[1].metric("Scheduled (with shrinkage)", int(scheduled_agents(n, shrinkage)))
         k[2].metric("Service level", f"{float(m.service_level):.1%}",
-                    f"{(float(m.service_level) - target) * 100:+.1f} pts vs target {target:.0%}")
+                    f"{(float(m.service_level) - target) * 100:+.1f} pts vs target {target:.0%}",
+                    help=sl_label(definition if pat else "offered", within))
+        k[2].caption(sl_label(definition if pat else "offered", within))
         k = st.columns(3)
         asa = float(m.asa_s)
         k[0].metric("ASA", "∞" if math.isinf(asa) else f"{asa:.1f} s")

@@ -5,6 +5,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.economics import price_plan
+from ccplan.report import sl_caption, target_text
 from planner.staffing import plan
 
 sc = common.scenario()
@@ -32,8 +33,9 @@ k[3].metric("Intervals", f"{sc.n_intervals} × {sc.interval_minutes} min")
 st.pyplot(charts.plan_figure(df), width="stretch")
 
 st.subheader("Predicted service per segment (whole day)")
+st.caption(sl_caption(sc))
 show = segments.copy()
-show["target"] = [f"{sc.sl_target(s):.0%} in {sc.answer_within_s(s):g} s" for s in show["segment"]]
+show["target"] = [target_text(sc, s) for s in show["segment"]]
 st.dataframe(show, hide_index=True, width="stretch", column_config={
     "service_level": st.column_config.NumberColumn("SL at plan", format="percent"),
     "service_level_current": st.column_config.NumberColumn("SL at scenario staffing", format="percent"),
@@ -114,11 +116,13 @@ if ver is not None:
     st.pyplot(charts.verified_staffing_figure(ver.groups), width="stretch")
     st.pyplot(charts.verified_service_figure(ver.intervals), width="stretch")
     seg = ver.segments.copy()
+    seg["target"] = [target_text(sc, k) for k in seg["segment"]]
+    st.caption(sl_caption(sc))
     st.dataframe(seg, hide_index=True, width="stretch", column_config={
         "service_level": st.column_config.NumberColumn("SL (whole day, simulated)", format="percent"),
         "service_level_ci_low": st.column_config.NumberColumn("CI low", format="percent"),
         "service_level_ci_high": st.column_config.NumberColumn("CI high", format="percent"),
-        "target": st.column_config.NumberColumn("target", format="percent"),
+        "target": st.column_config.TextColumn("target"),
         "worst_interval": st.column_config.TextColumn("worst interval"),
         "worst_interval_service_level": st.column_config.NumberColumn("SL there", format="percent"),
     })

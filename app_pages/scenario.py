@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
-from ccplan.scenario import ScenarioError, dumps, loads, to_dict
+from ccplan.scenario import SL_DEFINITIONS, ScenarioError, dumps, loads, to_dict
 from ccplan.volumes import apply_volumes, read_volumes
 
 SEG_COLS = {
@@ -44,6 +44,10 @@ SEG_COLS = {
     "escalation_aht_s": st.column_config.NumberColumn("escalation AHT (s)", min_value=0.0),
     "answer_within_s": st.column_config.NumberColumn("SL within (s)", min_value=0.0, help="empty: the default"),
     "target": st.column_config.NumberColumn("SL target", min_value=0.0, max_value=1.0, help="empty: the default"),
+    "definition": st.column_config.SelectboxColumn(
+        "SL definition", options=list(SL_DEFINITIONS),
+        help="what this segment's service level divides by; empty: the default. " + "; ".join(
+            f"{k}: {v}" for k, v in SL_DEFINITIONS.items())),
     "max_abandon_rate": st.column_config.NumberColumn("max abandon", min_value=0.0, max_value=1.0),
     "max_asa_s": st.column_config.NumberColumn("max ASA (s)", min_value=0.0),
 }
@@ -355,6 +359,12 @@ with st.expander("Day, targets, routing and costs", expanded=False):
                       on_change=_on_lines, args=(f"set_lines_{ver}",),
                       help="calls waiting or in service never exceed this; a call arriving when all lines are "
                            "busy is blocked")
+    defs = list(SL_DEFINITIONS)
+    c[3].selectbox("Default: SL definition", defs, index=defs.index(sl.get("definition", "offered"))
+                   if sl.get("definition", "offered") in defs else 0, key=f"set_def_{ver}", on_change=_on_setting,
+                   args=("service_level.definition", f"set_def_{ver}"), format_func=lambda d: SL_DEFINITIONS[d],
+                   help="what service level divides by, as your ACD reports it: offered calls; answered calls; "
+                        "offered less calls abandoned within the threshold; or counting those short abandons as met")
     _show_problems([(p, r) for p, r in problems if not p.startswith(("segments", "agent_groups"))], base)
 
 st.subheader("Customer segments")

@@ -44,7 +44,8 @@ for seg in sc.segment_names:
         st.markdown(f"**{seg}** — target {target:.0%} within {sc.answer_within_s(seg):g} s")
         k = st.columns(5)
         k[0].metric("Service level", f"{r['service_level']:.1%}", f"{(r['service_level'] - target) * 100:+.1f} pts vs target",
-                    help=f"95% CI {r['service_level_ci_low']:.1%} – {r['service_level_ci_high']:.1%}")
+                    help=f"{sc.sl_label(seg)}; 95% CI {r['service_level_ci_low']:.1%} – {r['service_level_ci_high']:.1%}")
+        k[0].caption(sc.sl_label(seg))
         k[1].metric("ASA", f"{r['asa_s']:.1f} s", help=f"95% CI {r['asa_s_ci_low']:.1f} – {r['asa_s_ci_high']:.1f} s")
         k[2].metric("Abandonment", f"{r['abandon_rate']:.2%}",
                     help=f"95% CI {r['abandon_rate_ci_low']:.2%} – {r['abandon_rate_ci_high']:.2%}")

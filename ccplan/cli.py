@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ccplan.scenario import Scenario, ScenarioError, load
+from ccplan.report import sl_caption, target_text
+from ccplan.scenario import SL_DEFINITIONS, Scenario, ScenarioError, load, sl_label
 
 app = typer.Typer(
     name="ccplan",
@@ -90,7 +91,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
             "-" if seg.patience_s is None else (
                 f"{min(seg.patience_s):,.0f}-{max(seg.patience_s):,.0f}" if isinstance(seg.patience_s, tuple)
                 else _fmt(seg.patience_s, 0)),
-            f"{s.sl_target(seg):.0%} in {s.answer_within_s(seg):g}s", _fmt(seg.value_per_call, 2), _fmt(seg.clv, 0),
+            _safe(target_text(s, seg.name)), _fmt(seg.value_per_call, 2), _fmt(seg.clv, 0),
         )
     console.print(seg_t)
     grp_t = Table(title="Agent groups", title_justify="left")
@@ -150,6 +151,7 @@ def erlang(
     max_occupancy: Annotated[Optional[float], typer.Option("--max-occupancy", min=0.001, max=1, help="Maximum occupancy.")] = None,
     shrinkage: Annotated[float, typer.Option("--shrinkage", min=0, max=0.999, help="Share of paid time off the phones.")] = 0.0,
     agents: Annotated[Optional[int], typer.Option("--agents", min=0, help="Evaluate this many available agents instead of sizing.")] = None,
+    sl_definition: Annotated[str, typer.Option("--sl-definition", help="What service level divides by: offered (default), answered, offered_less_short_abandons, short_abandons_met.")] = "offered",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Single-interval Erlang calculator: size the agents for the targets, or evaluate --agents.
@@ -160,22 +162,26 @@ def erlang(
     from planner.erlang import traffic_erlangs
     from planner.staffing import evaluate, required_agents, scheduled_agents
 
+    if sl_definition not in SL_DEFINITIONS:
+        raise UserError(f"--sl-definition {sl_definition!r}: must be one of {', '.join(SL_DEFINITIONS)}")
     interval_s = interval_minutes * 60.0
     a = float(traffic_erlangs(calls, aht_s, interval_s))
     if patience_s is not None and max_abandon is None and patience_s <= 0:
         raise UserError("--patience-s must be > 0")
     if agents is None:
-        n = int(required_agents(a, aht_s, answer_within_s, sl_target, patience_s, max_asa_s, max_abandon, max_occupancy))
+        n = int(required_agents(a, aht_s, answer_within_s, sl_target, patience_s, max_asa_s, max_abandon, max_occupancy,
+                                definition=sl_definition))
         if n < 0:
             raise UserError("no number of agents meets these targets (is a target 100% or an ASA of 0 s?)")
     else:
         n = agents
-    m = evaluate(n, a, aht_s, answer_within_s, patience_s)
+    m = evaluate(n, a, aht_s, answer_within_s, patience_s, definition=sl_definition)
     out = {
         "agents": n,
         "scheduled_agents": int(scheduled_agents(n, shrinkage)),
         "traffic_erlangs": a,
         "service_level": _finite(m.service_level),
+        "service_level_definition": sl_definition,
         "asa_s": _finite(m.asa_s),
         "p_wait": _finite(m.p_wait),
         "occupancy": _finite(m.occupancy),
@@ -200,7 +206,7 @@ def erlang(
     t.add_row(f"scheduled agents (shrinkage {shrinkage:.0%})", str(out["scheduled_agents"]))
     t.add_row("offered load", f"{a:.2f} Erl")
     sl = out["service_level"]
-    t.add_row(f"service level (answered within {answer_within_s:g} s)", "-" if sl is None else f"{sl:.1%} (target {sl_target:.0%})")
+    t.add_row(f"service level ({sl_label(sl_definition, answer_within_s)})", "-" if sl is None else f"{sl:.1%} (target {sl_target:.0%})")
     t.add_row("ASA", "inf (queue unstable)" if out["asa_s"] is None else f"{out['asa_s']:.1f} s")
     t.add_row("probability of waiting", f"{out['p_wait']:.1%}")
     t.add_row("occupancy", f"{out['occupancy']:.1%}")
@@ -271,6 +277,8 @@ def staff(
                     for r in frame.to_dict(orient="records")]
         obj = {"scenario": s.name, "currency": s.currency, "intervals": records(wide),
                "groups": records(groups), "segments": records(segments)}
+        for r in obj["segments"]:
+            r["service_level_definition"] = s.sl_definition(r["segment"])
         reasons = pl.approximate_reasons()
         if reasons:
             obj["approximate"] = reasons
@@ -339,7 +347,7 @@ def _print_plan(s: Scenario, pl, groups, segments) -> None:
     for _, r in segments.iterrows():
         seg = r["segment"]
         st_.add_row(_safe(seg), f"{r['calls']:,.0f}", f"{r['service_level']:.1%}",
-                    f"{s.sl_target(seg):.0%} in {s.answer_within_s(seg):g}s", f"{r['asa_s']:.1f}",
+                    _safe(target_text(s, seg)), f"{r['asa_s']:.1f}",
                     f"{r['abandon_rate']:.2%}", f"{r['service_level_current']:.1%}")
     console.print(st_)
     console.print(f"Total planned agent cost: {groups['cost'].sum():,.0f} {s.currency}")
@@ -353,7 +361,7 @@ def _print_verified(s: Scenario, ver) -> None:
     for g in s.group_names:
         t.add_column(_safe(g), justify="right")
     for k in s.segment_names:
-        t.add_column(f"SL {_safe(k)} (target {s.sl_target(k):.0%})", justify="right")
+        t.add_column(f"SL {_safe(k)} (target {_safe(target_text(s, k))})", justify="right")
     gi = ver.groups.set_index(["interval", "group"])
     iv = ver.intervals.set_index(["interval", "segment"])
     for i, time in enumerate(s.interval_labels()):
@@ -379,7 +387,8 @@ def _print_verified(s: Scenario, ver) -> None:
         half = (r["service_level_ci_high"] - r["service_level_ci_low"]) / 2
         mark = "[green]✓[/green]" if r["meets"] else "[red]✗[/red]"
         worst = "-" if r["worst_interval"] is None else r["worst_interval"]
-        st_.add_row(_safe(r["segment"]), f"{r['service_level']:.1%} ±{half:.1%} {mark}", f"{r['target']:.0%}", worst,
+        st_.add_row(_safe(r["segment"]), f"{r['service_level']:.1%} ±{half:.1%} {mark}",
+                    _safe(target_text(s, r["segment"])), worst,
                     "-" if pd_isna(r["worst_interval_service_level"]) else f"{r['worst_interval_service_level']:.1%}")
     console.print(st_)
     d = ver.agent_hours_verified - ver.agent_hours_planned
@@ -619,6 +628,7 @@ def simulate(
                     "abandon_rate": _finite(r["abandon_rate"]), "wait_p90_s": _finite(r["wait_p90_s"]),
                     "blocked": _finite(r["blocked"]), "disconnected": _finite(r["disconnected"]),
                     "retries": _finite(r["offered_retry"]),
+                    "service_level_definition": s.sl_definition(r["segment"]),
                 }
                 for _, r in seg.iterrows()
             },
@@ -645,7 +655,7 @@ def simulate(
         mark = "[green]✓[/green]" if sl_ok else "[red]✗[/red]"
         t.add_row(_safe(r["segment"]), f"{r['offered']:,.0f}", f"{r['answered']:,.0f}", f"{r['abandoned']:,.0f}",
                   *[f"{r[c]:,.1f}" for c in lost_cols], ci(r, "service_level", ".1%") + f" {mark}",
-                  f"{s.sl_target(r['segment']):.0%} in {s.answer_within_s(r['segment']):g}s", ci(r, "asa_s", ".1f"),
+                  _safe(target_text(s, r["segment"])), ci(r, "asa_s", ".1f"),
                   ci(r, "abandon_rate", ".2%"), ci(r, "wait_p90_s", ".0f"), f"{r['offered_retry']:,.0f}")
     console.print(t)
     if s.simulation.busyness_cv > 0 or any(x.busyness_cv > 0 for x in s.segments):
@@ -672,7 +682,9 @@ def _compare_tables(cmp, currency: str) -> None:
     for metric, fmt, title in (("service_level", ".1%", "Service level"), ("asa_s", ".1f", "ASA (s)"),
                                ("abandon_rate", ".2%", "Abandonment"), ("agent_cost", ",.0f", f"Agent cost ({currency})"),
                                ("profit", ",.0f", f"Profit contribution ({currency})")):
-        t = Table(title=f"{title} — mean ±95% CI; Δ vs '{base}' with paired CI \\[unpaired CI]", title_justify="left")
+        what = f" ({_safe(sl_caption(cmp.variants[0][1].scenario))})" if metric == "service_level" else ""
+        t = Table(title=f"{title}{what} — mean ±95% CI; Δ vs '{base}' with paired CI \\[unpaired CI]",
+                  title_justify="left")
         t.add_column("segment")
         for name, _, _ in cmp.variants:
             t.add_column(name, justify="right")

@@ -105,7 +105,7 @@ def price_simulation(result) -> Economics:
     tot = out.groupby("replication", sort=True)[["offered", "answered", "abandoned", "lost_callers",
                                                  "answered_within"] + MONEY[:-1]].sum().reset_index()
     tot["segment"] = TOTAL
-    tot["service_level"] = tot["answered_within"] / tot["offered"].where(tot["offered"] > 0)
+    tot["service_level"] = tot["replication"].map(day["service_level"])  # pooled, each segment by its definition
     tot["asa_s"] = tot["replication"].map(day["asa_s"])
     tot["abandon_rate"] = tot["abandoned"] / tot["offered"].where(tot["offered"] > 0)
     tot["wait_p90_s"] = tot["replication"].map(day["wait_p90_s"])

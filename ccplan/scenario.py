@@ -32,6 +32,14 @@ RoutingPolicy = Literal["fifo", "priority", "aging"]
 AgentChoice = Literal["preference", "longest_idle", "random"]
 RetrialDelay = Literal["exponential", "fixed"]
 AtClose = Literal["serve", "disconnect"]
+SLDefinition = Literal["offered", "answered", "offered_less_short_abandons", "short_abandons_met"]
+# what each definition divides (shown next to every service-level figure)
+SL_DEFINITIONS: dict[str, str] = {
+    "offered": "answered in time / offered",
+    "answered": "answered in time / answered",
+    "offered_less_short_abandons": "answered in time / (offered - short abandons)",
+    "short_abandons_met": "(answered in time + short abandons) / offered",
+}
 UNIFORM_MAX_CV = 1 / math.sqrt(3)  # a uniform on [0, 2 x mean] has this cv
 _CROSS_MARK = "cross-field problems:\n"
 
@@ -61,10 +69,46 @@ class _Model(BaseModel):
 
 
 class ServiceLevelTarget(_Model):
-    """Default service-level target: ``target`` share of offered calls answered within ``answer_within_s``."""
+    """Default service-level target: ``target`` share of calls answered within ``answer_within_s``, the share
+    taken as ``definition`` says (see :data:`SL_DEFINITIONS`; default: of offered calls)."""
 
     answer_within_s: float = Field(20.0, gt=0)
     target: float = Field(0.80, gt=0, le=1)
+    definition: SLDefinition = "offered"
+
+
+def service_level_ratio(definition: str, answered_within, offered, answered, abandoned_within):
+    """Service level as ``definition`` takes it, from counts (or probabilities per offered call).
+
+    ``answered_within``: answered within the threshold; ``abandoned_within``: abandoned within the
+    threshold ("short abandons"). Returns (numerator, denominator), numpy-broadcast:
+
+    - ``offered``: answered_within / offered
+    - ``answered``: answered_within / answered
+    - ``offered_less_short_abandons``: answered_within / (offered - abandoned_within)
+    - ``short_abandons_met``: (answered_within + abandoned_within) / offered
+    """
+    aw = np.asarray(answered_within, float)
+    off = np.asarray(offered, float)
+    if definition == "offered":
+        return aw, off + 0.0 * aw
+    if definition == "answered":
+        return aw, np.asarray(answered, float) + 0.0 * aw
+    ab = np.asarray(abandoned_within, float)
+    if definition == "offered_less_short_abandons":
+        return aw + 0.0 * ab, np.maximum(off - ab, 0.0)
+    if definition == "short_abandons_met":
+        return aw + ab, off + 0.0 * aw
+    raise ValueError(f"unknown service-level definition {definition!r}")
+
+
+def service_level_value(definition: str, answered_within, offered, answered, abandoned_within,
+                        empty: float = np.nan):
+    """The ratio of :func:`service_level_ratio`, with ``empty`` where its denominator is 0."""
+    num, den = service_level_ratio(definition, answered_within, offered, answered, abandoned_within)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), empty)
+    return out[()] if np.ndim(out) == 0 else out
 
 
 class Segment(_Model):
@@ -99,6 +143,7 @@ class Segment(_Model):
     target: float | None = Field(None, gt=0, le=1)
     max_abandon_rate: float | None = Field(None, ge=0, le=1)
     max_asa_s: float | None = Field(None, gt=0)
+    definition: SLDefinition | None = None  # service-level definition of this segment (default: [service_level])
 
     @field_validator("aht_s", "patience_s")
     @classmethod
@@ -217,6 +262,11 @@ def _check_clock(v: str) -> str:
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise ValueError(f"must be a clock time HH:MM, got {v!r}")
     return v
+
+
+def sl_label(definition: str, answer_within_s: float) -> str:
+    """A service-level definition in words, with its threshold: "answered in 20 s / offered"."""
+    return SL_DEFINITIONS[definition].replace("in time", f"in {answer_within_s:g} s")
 
 
 def clock_minutes(v: str) -> int:
@@ -386,6 +436,15 @@ class Scenario(_Model):
         """The segment's service-level target share (its own, or the default)."""
         seg = self.segment(segment) if isinstance(segment, str) else segment
         return seg.target if seg.target is not None else self.service_level.target
+
+    def sl_definition(self, segment: Segment | str) -> str:
+        """The segment's service-level definition (its own, or the default): a key of :data:`SL_DEFINITIONS`."""
+        seg = self.segment(segment) if isinstance(segment, str) else segment
+        return seg.definition if seg.definition is not None else self.service_level.definition
+
+    def sl_label(self, segment: Segment | str) -> str:
+        """What the segment's service level is, in words: "answered in 20 s / offered"."""
+        return sl_label(self.sl_definition(segment), self.answer_within_s(segment))
 
     def groups_for(self, segment: str) -> list[AgentGroup]:
         """Agent groups that may take a segment's calls: its ``groups`` in that order, else every skilled group

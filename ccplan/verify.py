@@ -101,7 +101,8 @@ class Evaluation:
         ans = c["answered"].sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.offered_mean = off / c["offered"].shape[0]
-            self.sl = np.where(off > 0, c["within"].sum(axis=0) / off, np.nan)
+            den = c["sl_den"].sum(axis=0)
+            self.sl = np.where(den > 0, c["sl_num"].sum(axis=0) / den, np.nan)
             self.asa_s = np.where(ans > 0, c["wait_answered_s"].sum(axis=0) / ans, np.where(off > 0, np.inf, np.nan))
             self.abandon = np.where(off > 0, c["abandoned"].sum(axis=0) / off, np.nan)
             self.esc_sl = np.where(c["esc_offered"].sum(axis=0) > 0,
@@ -315,14 +316,15 @@ class _Search:
         """True when the bounds of a removal at interval t (one dict per replication) prove that a judged
         interval in t-1 .. t+2 misses its service-level or abandonment target whatever happens next."""
         off = sum(b["offered"] for b in bounds)
-        wmax = sum(b["within_max"] for b in bounds)
         ab = sum(b["abandoned"] for b in bounds)
+        pairs = [(sum(b[f"sl_num_{x}"] for b in bounds), sum(b[f"sl_den_{x}"] for b in bounds)) for x in "ab"]
         stop = min(t + _WINDOW, self.n_int)
         lo = max(t - 1, 0)
         cells = slice(lo, stop)  # intervals that ended before the copy stopped: counts complete
         judged = off[:, cells] / len(bounds) >= self.min_calls
         with np.errstate(invalid="ignore", divide="ignore"):
-            sl_max = np.where(off[:, cells] > 0, wmax[:, cells] / off[:, cells], 1.0)
+            sl_max = np.maximum(*(np.where(den[:, cells] > 0, num[:, cells] / den[:, cells], 1.0)
+                                  for num, den in pairs))
             ab_min = np.where(off[:, cells] > 0, ab[:, cells] / off[:, cells], 0.0)
         miss = sl_max < self.targets.sl[:, None] - _EPS
         mab = self.targets.max_abandon[:, None]
@@ -371,7 +373,7 @@ class _Search:
         """(K,) whole-day shortfall per segment (mean over replications, as ``simulate`` shows it);
         escalations, pooled over the day, are one more entry when they have a target."""
         t = self.targets
-        sl = np.nanmean(e.day("within", "offered"), axis=0)
+        sl = np.nanmean(e.day("sl_num", "sl_den"), axis=0)
         d = np.maximum(t.sl - np.nan_to_num(sl, nan=1.0), 0.0)
         ab = np.nanmean(e.day("abandoned", "offered"), axis=0)
         d += np.where(np.isfinite(t.max_abandon), np.maximum(np.nan_to_num(ab) - np.nan_to_num(t.max_abandon), 0.0), 0)
@@ -696,8 +698,8 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
         "available_planned": planned.ravel(), "available_verified": cur.ravel(), "occupancy": occ.ravel(),
     })
     c = e.counts
-    sl, lo, hi = ratio_ci(c["within"], c["offered"])
-    sl_plan = ratio_ci(e_plan.counts["within"], e_plan.counts["offered"])[0]
+    sl, lo, hi = ratio_ci(c["sl_num"], c["sl_den"])
+    sl_plan = ratio_ci(e_plan.counts["sl_num"], e_plan.counts["sl_den"])[0]
     judged = s.judged(e)
     deficit = s.cell_deficit(e)
     k_n = len(scenario.segments)
@@ -710,7 +712,7 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
         "abandon_rate": e.abandon.ravel(), "service_level_planned": sl_plan.ravel(),
     })
     intervals["meets"] = [None if not j else bool(d <= 0) for j, d in zip(judged.ravel(), deficit.ravel())]
-    day_sl = e.day("within", "offered")
+    day_sl = e.day("sl_num", "sl_den")
     seg_rows = []
     for k, seg in enumerate(scenario.segments):
         vals = day_sl[:, k]

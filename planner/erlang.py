@@ -240,6 +240,8 @@ class ErlangA(NamedTuple):
     mean_wait_s: mean time in queue of all calls (answered or abandoned), seconds.
     throughput_per_s: answered calls per second.
     occupancy: share of agent time busy.
+    still_waiting: P(neither answered nor abandoned by answer_within_s) = P(V > t) P(patience > t), with
+      V the offered wait; so calls abandoned within the threshold are 1 - service_level - still_waiting.
     """
 
     p_wait: np.ndarray
@@ -249,6 +251,7 @@ class ErlangA(NamedTuple):
     mean_wait_s: np.ndarray
     throughput_per_s: np.ndarray
     occupancy: np.ndarray
+    still_waiting: np.ndarray
 
 
 def erlang_a(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, patience_s: ArrayLike,
@@ -271,6 +274,7 @@ def erlang_a(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, pa
     sl = np.ones(size)
     asa = np.zeros(size)
     wait = np.zeros(size)
+    still = np.zeros(size)
     lam = np.divide(a, aht, out=np.zeros(size), where=aht > 0)
 
     no_agents = (n <= 0) & (a > 0)
@@ -279,6 +283,8 @@ def erlang_a(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, pa
     sl[no_agents] = 0.0
     asa[no_agents] = np.nan
     wait[no_agents] = pat[no_agents]
+    with np.errstate(invalid="ignore"):
+        still[no_agents] = np.exp(-t[no_agents] / pat[no_agents])
 
     inf_pat = np.isinf(pat) & (n > 0) & (a > 0)
     if inf_pat.any():
@@ -288,6 +294,7 @@ def erlang_a(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, pa
         sl[inf_pat] = service_level(nn, aa, hh, tt)
         asa[inf_pat] = asa_s(nn, aa, hh)
         wait[inf_pat] = asa[inf_pat]
+        still[inf_pat] = 1.0 - sl[inf_pat]
 
     m = (n > 0) & (a > 0) & np.isfinite(pat)
     if m.any():
@@ -317,6 +324,12 @@ def erlang_a(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, pa
         second = np.exp(np.minimum(log_second, 700.0))
         sl_m = (1.0 - e) * inv + (x / y) * np.maximum(t_inv - second, 0.0)
         sl[m] = np.clip(sl_m, 0.0, 1.0)
+        # P(V > t) = pi_n e^{y(1-u)} u^x A(x, yu) (the tail of the offered-wait density
+        # n mu pi_n exp(y(1 - e^{-theta s}) - n mu s)), times P(patience > t) = u
+        with np.errstate(invalid="ignore"):
+            log_still = (log_e - log_1pt + y * (-np.expm1(-theta_t)) - x * theta_t
+                         + np.logaddexp(0.0, log_am1_u) - theta_t)
+        still[m] = np.clip(np.exp(np.minimum(log_still, 0.0)), 0.0, 1.0 - sl[m])
         wait[m] = pa * pp  # E[W] = P(Ab) / theta
         if with_asa:
             p_ans = 1.0 - pa
@@ -334,7 +347,7 @@ def erlang_a(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, pa
         v = v.reshape(shape)
         return v[()] if v.ndim == 0 else v
 
-    return ErlangA(*(shaped(v) for v in (p_wait, p_ab, sl, asa, wait, throughput, occ)))
+    return ErlangA(*(shaped(v) for v in (p_wait, p_ab, sl, asa, wait, throughput, occ, still)))
 
 
 def _erlang_a_wait_answered(x: np.ndarray, y: np.ndarray, patience_s: np.ndarray,

@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike
 
 from scipy import special as sc
 
+from ccplan.scenario import service_level_value
 from planner.erlang import _erlang_a_wait_answered, _kummer, erlang_a, erlang_c
 
 
@@ -188,7 +189,7 @@ def _matched_rate(lam_m: np.ndarray, theta_m: np.ndarray, lam_l: np.ndarray, q: 
 class ClassPrediction(NamedTuple):
     """Predicted measures per class (K, T) and for the pool (T,)."""
 
-    service_level: np.ndarray  # share answered within the class's threshold (abandoned = miss)
+    service_level: np.ndarray  # answered within the class's threshold, as its SL definition takes it
     asa_s: np.ndarray  # mean wait of answered calls, s
     abandon_rate: np.ndarray  # abandoned / offered
     p_wait: np.ndarray  # probability of waiting (pool, same for all classes)
@@ -204,13 +205,31 @@ def predict_classes(
     answer_within_per_class_s: ArrayLike,
     priorities: ArrayLike,
     strict_priority: bool = True,
+    definitions: list[str] | tuple[str, ...] | None = None,
 ) -> ClassPrediction:
     """Predict per-class SL, ASA and abandonment in one pool of ``agents`` (T,) available agents.
 
     ``aht_per_class_s`` and ``patience_per_class_s`` are (K,) or (K, T) (a value per interval);
     ``patience_per_class_s`` uses ``inf`` for callers who never abandon. With
     ``strict_priority=False`` (fifo or aging routing) all classes share the pool's wait.
+    ``definitions`` (K,) names each class's service-level definition
+    (:data:`ccplan.scenario.SL_DEFINITIONS`; default ``offered``): calls abandoned within the
+    threshold are 1 - (answered within) - (still waiting at the threshold).
     """
+    p = _predict_classes(agents, traffic_per_class, aht_per_class_s, patience_per_class_s,
+                         answer_within_per_class_s, priorities, strict_priority)
+    if definitions is None or all(d == "offered" for d in definitions):
+        return p
+    sl = p.service_level.copy()
+    for k, d in enumerate(definitions):
+        short_ab = np.clip(1.0 - p.service_level[k] - p.still_waiting[k], 0.0, p.abandon_rate[k])
+        sl[k] = service_level_value(d, p.service_level[k], 1.0, 1.0 - p.abandon_rate[k], short_ab, empty=1.0)
+    return p._replace(service_level=np.clip(sl, 0.0, 1.0))
+
+
+def _predict_classes(agents, traffic_per_class, aht_per_class_s, patience_per_class_s, answer_within_per_class_s,
+                     priorities, strict_priority) -> ClassPrediction:
+    """:func:`predict_classes` with every service level taken of offered calls."""
     a_k = np.atleast_2d(np.asarray(traffic_per_class, float))
     k_n, t_n = a_k.shape
 
@@ -253,11 +272,7 @@ def predict_classes(
             asa = np.broadcast_to(np.asarray(res[0].asa_s, float), (k_n, t_n)).copy()
             ab = np.broadcast_to(np.asarray(res[0].p_abandon, float), (k_n, t_n)).copy()
             occ = np.asarray(res[0].occupancy, float)
-            # P(V > t, patience > t) with V | wait ~ Exp(1/m), m matching P(ab | wait)
-            q = np.divide(ab[0], pw, out=np.zeros_like(pw), where=pw > 0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = np.where(q > 0, (1.0 - q) / (q * pool_pat), np.inf)
-                still = pw * np.exp(-(rate + 1.0 / pool_pat) * thr)
+            still = np.vstack([np.asarray(r.still_waiting, float) for r in res])  # exact P(V > t, patience > t)
         sl[:, empty] = 1.0
         asa[:, empty] = 0.0
         ab[:, empty] = 0.0

@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ccplan.scenario import available_agents  # noqa: F401  (re-exported: the inverse of scheduled_agents)
+from ccplan.scenario import service_level_value
 from planner.erlang import erlang_a, erlang_c, occupancy
 from planner.priority import predict_classes
 
@@ -33,11 +34,13 @@ class Measures(NamedTuple):
 
 
 def evaluate(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, answer_within_s: ArrayLike,
-             patience_s: ArrayLike | None = None, with_asa: bool = True) -> Measures:
+             patience_s: ArrayLike | None = None, with_asa: bool = True, definition: str = "offered") -> Measures:
     """Service level, ASA (s), P(wait), occupancy and abandonment for available ``agents``.
 
     Without ``patience_s`` (or with inf) this is Erlang C: abandonment 0, and an
-    unstable pool (agents <= traffic) has SL 0 and ASA inf. With it, Erlang A.
+    unstable pool (agents <= traffic) has SL 0 and ASA inf; every service-level definition
+    then gives the same figure. With it, Erlang A, and the service level is taken as
+    ``definition`` says (:data:`ccplan.scenario.SL_DEFINITIONS`).
     """
     if patience_s is None or np.all(np.isinf(np.asarray(patience_s, float))):
         n, a, h, t = np.broadcast_arrays(*(np.asarray(v, float) for v in (agents, traffic_erlangs, aht_s,
@@ -49,8 +52,12 @@ def evaluate(agents: ArrayLike, traffic_erlangs: ArrayLike, aht_s: ArrayLike, an
         asa = np.where(stable, c * h / gap, np.inf) if with_asa else np.full(n.shape, np.nan)
         return Measures(sl, asa, c, np.asarray(occupancy(n, a), float), np.zeros(n.shape))
     r = erlang_a(agents, traffic_erlangs, aht_s, patience_s, answer_within_s, with_asa=with_asa)
-    return Measures(*(np.asarray(v, float) for v in (r.service_level, r.asa_s, r.p_wait, r.occupancy,
-                                                      r.p_abandon)))
+    sl = np.asarray(r.service_level, float)
+    if definition != "offered":
+        ab = np.asarray(r.p_abandon, float)
+        short_ab = np.clip(1.0 - sl - np.asarray(r.still_waiting, float), 0.0, ab)
+        sl = np.clip(service_level_value(definition, sl, 1.0, 1.0 - ab, short_ab, empty=1.0), 0.0, 1.0)
+    return Measures(*(np.asarray(v, float) for v in (sl, r.asa_s, r.p_wait, r.occupancy, r.p_abandon)))
 
 
 def min_agents(meets: Callable[[np.ndarray], np.ndarray], lower: ArrayLike, guess: ArrayLike,
@@ -93,12 +100,14 @@ def required_agents(
     max_asa_s: ArrayLike | None = None,
     max_abandon: ArrayLike | None = None,
     max_occupancy: ArrayLike | None = None,
+    definition: str = "offered",
 ) -> np.ndarray:
     """Smallest integer number of available agents meeting **all** given targets, per element.
 
     Targets: service level ``sl_target`` within ``answer_within_s`` seconds, ASA
     <= ``max_asa_s`` seconds, abandonment <= ``max_abandon``, occupancy <=
-    ``max_occupancy``. Erlang A when ``patience_s`` is given, else Erlang C.
+    ``max_occupancy``. Erlang A when ``patience_s`` is given, else Erlang C. The service level
+    is taken as ``definition`` says (all definitions agree without abandonment).
     Zero traffic needs 0 agents. -1 marks a target no staffing can meet.
     """
     scalars = (traffic_erlangs, aht_s, answer_within_s, sl_target, max_asa_s, max_abandon, max_occupancy)
@@ -113,7 +122,7 @@ def required_agents(
     pat_eff = np.where(np.isnan(pat), np.inf, pat)
 
     def meets(n: np.ndarray) -> np.ndarray:
-        m = evaluate(n, a, h, t, pat_eff if use_a else None, with_asa=max_asa_s is not None)
+        m = evaluate(n, a, h, t, pat_eff if use_a else None, with_asa=max_asa_s is not None, definition=definition)
         ok = np.ones(a.shape, bool)
         ok &= np.isnan(slt) | (m.service_level >= slt - 1e-12)
         ok &= np.isnan(masa) | (m.asa_s <= masa + 1e-12)
@@ -238,6 +247,7 @@ class _Classes:
     max_abandon: np.ndarray  # nan = no target
     value_per_call: np.ndarray
     lost_per_abandon: np.ndarray
+    definitions: list[str]  # service-level definition per class
     n_segments: int  # classes [0, n_segments) are segments; the rest is the escalation class
 
     @classmethod
@@ -249,7 +259,8 @@ class _Classes:
                      target=scenario.sl_target(s), prio=s.priority,
                      masa=np.nan if s.max_asa_s is None else s.max_asa_s,
                      mab=np.nan if s.max_abandon_rate is None else s.max_abandon_rate,
-                     value=s.value_per_call, lost=s.clv * s.churn_per_abandon) for s in segs]
+                     value=s.value_per_call, lost=s.clv * s.churn_per_abandon,
+                     definition=scenario.sl_definition(s)) for s in segs]
         if scenario.escalation_groups():
             esc_calls = np.zeros(scenario.n_intervals)
             esc_work = np.zeros(scenario.n_intervals)
@@ -262,7 +273,7 @@ class _Classes:
             rows.append(dict(name=ESCALATION, calls=esc_calls,
                              aht=float(esc_work.sum() / esc_calls.sum()) if esc_calls.sum() > 0 else 600.0,
                              pat=np.inf, thr=sl.answer_within_s, target=sl.target, prio=0, masa=np.nan, mab=np.nan,
-                             value=0.0, lost=0.0))
+                             value=0.0, lost=0.0, definition=sl.definition))
 
         def col(key: str) -> np.ndarray:
             return np.array([r[key] for r in rows], float)
@@ -273,7 +284,7 @@ class _Classes:
         return cls(names=[r["name"] for r in rows], calls=np.vstack([r["calls"] for r in rows]),
                    aht_s=per_interval("aht"), patience_s=per_interval("pat"), answer_within_s=col("thr"), sl_target=col("target"),
                    priority=col("prio"), max_asa_s=col("masa"), max_abandon=col("mab"), value_per_call=col("value"),
-                   lost_per_abandon=col("lost"), n_segments=len(segs))
+                   lost_per_abandon=col("lost"), definitions=[r["definition"] for r in rows], n_segments=len(segs))
 
 
 def _factor(scenario, segment: str) -> float:
@@ -473,8 +484,12 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
         target_k, masa_k, mab_k = cl.sl_target[ks, None], cl.max_asa_s[ks, None], cl.max_abandon[ks, None]
         need_asa = bool(np.isfinite(masa_k).any())
 
-        def predict(n: np.ndarray, traffic_k=traffic_k, aht_k=aht_k, pat_k=pat_k, thr_k=thr_k, prio_k=prio_k):
-            return predict_classes(n, traffic_k, aht_k, pat_k, thr_k, prio_k, strict_priority=strict)
+        defs_k = [cl.definitions[k] for k in ks]
+
+        def predict(n: np.ndarray, traffic_k=traffic_k, aht_k=aht_k, pat_k=pat_k, thr_k=thr_k, prio_k=prio_k,
+                    defs_k=defs_k):
+            return predict_classes(n, traffic_k, aht_k, pat_k, thr_k, prio_k, strict_priority=strict,
+                                   definitions=defs_k)
 
         def meets(n: np.ndarray, predict=predict, target_k=target_k, masa_k=masa_k, mab_k=mab_k,
                   traffic_k=traffic_k, need_asa=need_asa) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ccplan.scenario import Scenario
+from ccplan.scenario import Scenario, service_level_ratio
 
 
 def log_frame(log: dict[str, np.ndarray], scenario: Scenario, replication: int) -> pd.DataFrame:
@@ -69,6 +69,8 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     still_waiting = ~answered & ~abandoned & ~blocked & ~disconnected
     wait = log["wait_s"]
     within = answered & (wait <= thr[seg] + 1e-9)
+    short_ab = abandoned & (wait <= thr[seg] + 1e-9)  # abandoned within the threshold ("short abandons")
+    defs = [scenario.sl_definition(s) for s in scenario.segments]
     interval = np.minimum((log["arrival_s"] // isec).astype(int), n_int - 1)
     # callers whose final attempt abandoned (no later success on retry)
     caller = log["caller"]
@@ -84,19 +86,24 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     handle_done = np.where(answered, log["end_s"] - log["answer_s"], 0.0)
 
     rows = []
+    day_num = day_den = 0.0
     for i, s in enumerate(scenario.segments):
         m = seg == i
         w = wait[m & np.isfinite(wait)]
         wa = wait[m & answered]
         offered = int(m.sum())
+        n_within, n_ans, n_short = int((m & within).sum()), int((m & answered).sum()), int((m & short_ab).sum())
+        num, den = service_level_ratio(defs[i], n_within, offered, n_ans, n_short)
+        day_num += num
+        day_den += den
         rows.append({
             "replication": replication, "segment": s.name, "offered": offered,
             "offered_first": int((m & ~log["retry"]).sum()), "offered_retry": int((m & log["retry"]).sum()),
             "answered": int((m & answered).sum()), "abandoned": int((m & abandoned).sum()),
             "blocked": int((m & blocked).sum()), "disconnected": int((m & disconnected).sum()),
             "waiting_at_end": int((m & still_waiting).sum()),
-            "answered_within": int((m & within).sum()),
-            "service_level": float((m & within).sum() / offered) if offered else np.nan,
+            "answered_within": n_within, "abandoned_within": n_short,
+            "service_level": float(num / den) if den > 0 else np.nan,
             "asa_s": float(wa.mean()) if len(wa) else np.nan,
             "mean_wait_s": float(w.mean()) if len(w) else np.nan,
             "wait_p50_s": float(np.percentile(w, 50)) if len(w) else np.nan,
@@ -119,6 +126,8 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     ans_i = np.bincount(key, weights=answered, minlength=size)
     ab_i = np.bincount(key, weights=abandoned, minlength=size)
     within_i = np.bincount(key, weights=within, minlength=size)
+    short_i = np.bincount(key, weights=short_ab, minlength=size)
+    sl_num_i, sl_den_i = _by_definition(defs, n_int, within_i, offered_i, ans_i, short_i)
     wait_ans_i = np.bincount(key, weights=np.where(answered, wait, 0.0), minlength=size)
     wait_end = log["arrival_s"] + np.nan_to_num(wait, nan=0.0)
     queue_time = _overlap_by_interval(log["arrival_s"], wait_end, seg, n_seg, isec, n_int)[:, :n_int] / isec
@@ -129,7 +138,8 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "time": np.tile(scenario.interval_labels(), n_seg),
             "segment": np.repeat(scenario.segment_names, n_int),
             "offered": offered_i, "answered": ans_i.astype(int), "abandoned": ab_i.astype(int),
-            "service_level": within_i / offered_i,
+            "answered_within": within_i.astype(int), "abandoned_within": short_i.astype(int),
+            "service_level": sl_num_i / sl_den_i,
             "asa_s": wait_ans_i / ans_i,
             "abandon_rate": ab_i / offered_i,
             "queue_length": queue_time.ravel(),
@@ -186,7 +196,7 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
         "replication": replication, "offered": offered_all, "answered": int(answered.sum()),
         "abandoned": int(abandoned.sum()), "blocked": int(blocked.sum()), "disconnected": int(disconnected.sum()),
         "waiting_at_end": int(still_waiting.sum()),
-        "service_level": float(within.sum() / offered_all) if offered_all else np.nan,
+        "service_level": float(day_num / day_den) if day_den > 0 else np.nan,
         "asa_s": float(wait[answered].mean()) if answered.any() else np.nan,
         "abandon_rate": float(abandoned.sum() / offered_all) if offered_all else np.nan,
         "wait_p90_s": float(np.percentile(wait[np.isfinite(wait)], 90)) if np.isfinite(wait).any() else np.nan,
@@ -194,6 +204,17 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     }])
     return {"segments": segments, "intervals": intervals, "groups": groups, "group_intervals": group_intervals,
             "segment_groups": segment_groups, "day": day}
+
+
+def _by_definition(defs: list[str], n_int: int, within, offered, answered, short_ab) -> tuple[np.ndarray, np.ndarray]:
+    """Service-level numerator and denominator of flat (segment x interval) count arrays, each segment
+    by its own definition (:func:`ccplan.scenario.service_level_ratio`)."""
+    num = np.zeros(len(defs) * n_int)
+    den = np.zeros(len(defs) * n_int)
+    for k, d in enumerate(defs):
+        sl_ = slice(k * n_int, (k + 1) * n_int)
+        num[sl_], den[sl_] = service_level_ratio(d, within[sl_], offered[sl_], answered[sl_], short_ab[sl_])
+    return num, den
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -234,13 +255,15 @@ def interval_counts(log: dict[str, np.ndarray], scenario: Scenario) -> dict[str,
     escalated). Returns arrays: ``offered``, ``answered``, ``within`` (answered within the segment's
     threshold), ``abandoned`` and ``wait_answered_s`` (summed wait of answered calls), each
     (segments, intervals); ``esc_offered`` and ``esc_within`` (intervals,) for escalations,
-    judged against the default threshold; ``busy_s`` (groups, intervals): agent seconds on calls.
+    judged against the default threshold; ``sl_num`` and ``sl_den``, the service level's numerator and
+    denominator under each segment's definition; ``busy_s`` (groups, intervals): agent seconds on calls.
     """
     n_seg, n_int, isec = len(scenario.segments), scenario.n_intervals, scenario.interval_s
     seg = log["segment"].astype(np.int64)
     thr = np.array([scenario.answer_within_s(s) for s in scenario.segments])
     answered, abandoned, wait = log["answered"], log["abandoned"], log["wait_s"]
     within = answered & (np.nan_to_num(wait, nan=np.inf) <= thr[seg] + 1e-9)
+    short_ab = abandoned & (np.nan_to_num(wait, nan=np.inf) <= thr[seg] + 1e-9)
     interval = np.minimum((log["arrival_s"] // isec).astype(np.int64), n_int - 1)
     key = seg * n_int + interval
     size = n_seg * n_int
@@ -256,8 +279,13 @@ def interval_counts(log: dict[str, np.ndarray], scenario: Scenario) -> dict[str,
                                 isec, n_int)
     busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"],
                                  np.maximum(log["escalation_group"].astype(np.int64), 0), n_grp, isec, n_int)
+    offered, n_ans, n_within, n_short = (count(), count(answered.astype(float)), count(within.astype(float)),
+                                         count(short_ab.astype(float)))
+    defs = [scenario.sl_definition(s) for s in scenario.segments]
+    sl_num, sl_den = (a.reshape(n_seg, n_int) for a in _by_definition(
+        defs, n_int, n_within.ravel(), offered.ravel(), n_ans.ravel(), n_short.ravel()))
     return {
-        "offered": count(), "answered": count(answered.astype(float)), "within": count(within.astype(float)),
+        "offered": offered, "answered": n_ans, "within": n_within, "sl_num": sl_num, "sl_den": sl_den,
         "abandoned": count(abandoned.astype(float)),
         "wait_answered_s": count(np.where(answered, np.nan_to_num(wait, nan=0.0), 0.0)),
         "esc_offered": np.bincount(esc_int, minlength=n_int).astype(float),
@@ -271,8 +299,12 @@ def window_upper_bounds(log: dict[str, np.ndarray], scenario: Scenario, now_s: f
 
     Returns (segments, intervals) arrays over calls that arrived by ``now_s``: ``offered``,
     ``within_max`` (answered within the threshold, plus calls still waiting whose wait is not yet
-    past it: the most that can end up within), and ``abandoned`` (the least abandonment). Intervals
-    that had not ended by ``now_s`` have incomplete ``offered`` counts and must not be judged.
+    past it: the most that can end up within), ``abandoned`` (the least abandonment), and two
+    service-level (numerator, denominator) pairs under each segment's definition: ``sl_num_a`` /
+    ``sl_den_a`` if every such waiting call is answered in time, ``sl_num_b`` / ``sl_den_b`` if
+    every one abandons in time. The ratio is linear-fractional in how many do which, so the larger
+    of the two ratios (also when summed over replications) bounds the final service level.
+    Intervals that had not ended by ``now_s`` have incomplete ``offered`` counts and must not be judged.
     """
     n_seg, n_int, isec = len(scenario.segments), scenario.n_intervals, scenario.interval_s
     arrived = log["arrival_s"] <= now_s
@@ -282,11 +314,23 @@ def window_upper_bounds(log: dict[str, np.ndarray], scenario: Scenario, now_s: f
     arrival = log["arrival_s"][arrived]
     wait = np.nan_to_num(log["wait_s"][arrived], nan=np.inf)
     waiting = ~answered & ~abandoned
-    within_max = (answered & (wait <= thr + 1e-9)) | (waiting & (now_s - arrival <= thr + 1e-9))
+    within = answered & (wait <= thr + 1e-9)
+    short_ab = abandoned & (wait <= thr + 1e-9)
+    open_ = waiting & (now_s - arrival <= thr + 1e-9)  # may still end within the threshold either way
     key = seg * n_int + np.minimum((arrival // isec).astype(np.int64), n_int - 1)
 
     def count(weights=None) -> np.ndarray:
-        return np.bincount(key, weights=weights, minlength=n_seg * n_int).reshape(n_seg, n_int)
+        return np.bincount(key, weights=weights, minlength=n_seg * n_int)
 
-    return {"offered": count(), "within_max": count(within_max.astype(float)),
-            "abandoned": count(abandoned.astype(float))}
+    offered, n_within, n_ans, n_short, n_open = (count(), count(within.astype(float)), count(answered.astype(float)),
+                                                 count(short_ab.astype(float)), count(open_.astype(float)))
+    defs = [scenario.sl_definition(s) for s in scenario.segments]
+    num_a, den_a = _by_definition(defs, n_int, n_within + n_open, offered, n_ans + n_open, n_short)
+    num_b, den_b = _by_definition(defs, n_int, n_within, offered, n_ans, n_short + n_open)
+
+    def shaped(a: np.ndarray) -> np.ndarray:
+        return a.reshape(n_seg, n_int)
+
+    return {"offered": shaped(offered), "within_max": shaped(n_within + n_open),
+            "abandoned": shaped(count(abandoned.astype(float))),
+            "sl_num_a": shaped(num_a), "sl_den_a": shaped(den_a), "sl_num_b": shaped(num_b), "sl_den_b": shaped(den_b)}

@@ -345,3 +345,22 @@ def test_erlang_calculator_with_no_calls_says_there_is_nothing_to_staff():
     assert any("nothing to staff" in i.value for i in at.info)
     labels = [m.label for m in at.metric]
     assert "Service level" not in labels and "Occupancy" not in labels  # no 0% / 100% for an empty interval
+
+
+def test_sl_definition_setting_reaches_the_scenario_and_every_sl_card_names_it():
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    ver = at.session_state["version"]
+    at.selectbox(key=f"set_def_{ver}").select("short_abandons_met").run()
+    assert not at.exception
+    assert at.session_state["scenario"].sl_definition("gold") == "short_abandons_met"
+    at.switch_page("app_pages/simulate.py").run()
+    at.number_input(key="sim_reps").set_value(2).run()
+    at.button(key="sim_run").click().run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert sum("(answered in 20 s + short abandons) / offered" in c for c in captions) == 2  # one per segment card
+    at.switch_page("app_pages/erlang.py").run()
+    at.selectbox(key="erl_def").select("answered").run()
+    assert any(c.value == "answered in 20 s / answered" for c in at.caption)
+    assert not at.exception

@@ -16,7 +16,8 @@ def test_erlang_sizes_the_textbook_case():
                "--sl-target", "0.8", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == ERLANG_KEYS
+    assert set(out) == ERLANG_KEYS | {"service_level_definition"}
+    assert out["service_level_definition"] == "offered"
     assert out["agents"] == 14 and out["traffic_erlangs"] == pytest.approx(10.0)
     assert out["service_level"] == pytest.approx(0.888, abs=5e-4)
 
@@ -24,7 +25,7 @@ def test_erlang_sizes_the_textbook_case():
 def test_erlang_with_patience_adds_abandonment_and_shrinkage():
     r = ccplan("erlang", "--calls", "100", "--aht-s", "180", "--patience-s", "120", "--shrinkage", "0.3", "--json")
     out = json.loads(r.stdout)
-    assert set(out) == ERLANG_KEYS | {"abandon_rate"}
+    assert set(out) == ERLANG_KEYS | {"abandon_rate", "service_level_definition"}
     assert out["scheduled_agents"] >= out["agents"] / 0.7 - 1e-9
     assert 0 < out["abandon_rate"] < 0.2
 

@@ -23,7 +23,9 @@ def test_simulate_json_shape():
     assert set(out["segments"]) == {"gold", "silver"}
     for seg in out["segments"].values():
         assert set(seg) == {"offered", "answered", "abandoned", "service_level", "service_level_ci", "asa_s",
-                            "abandon_rate", "wait_p90_s", "blocked", "disconnected", "retries"}
+                            "abandon_rate", "wait_p90_s", "blocked", "disconnected", "retries",
+                            "service_level_definition"}
+        assert seg["service_level_definition"] == "offered"
         assert seg["blocked"] == 0 and seg["disconnected"] == 0  # no lines, calls served at closing
         low, high = seg["service_level_ci"]
         assert low <= seg["service_level"] <= high
@@ -59,3 +61,15 @@ def test_simulate_bad_file(tmp_path):
     f.write_text('name = "x"\n[[segments]]\nname = "a"\naht_s = -1\n')
     r = ccplan("simulate", str(f))
     assert r.returncode == 1 and "segments[0].aht_s" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_simulate_reports_each_segments_service_level_definition(tmp_path):
+    text = presets()["trainer"].read_text()
+    path = tmp_path / "defs.toml"
+    path.write_text(text.replace("[service_level]", "[service_level]\ndefinition = \"answered\"", 1)
+                    if "[service_level]" in text else text + "\n[service_level]\ndefinition = \"answered\"\n")
+    r = ccplan("simulate", str(path), "-r", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    assert {s["service_level_definition"] for s in json.loads(r.stdout)["segments"].values()} == {"answered"}
+    shown = " ".join(ccplan("simulate", str(path), "-r", "2").stdout.split())
+    assert "answered in 20 s /" in shown and "/ offered" not in shown

@@ -287,3 +287,23 @@ def test_round_trip_holds_for_random_valid_scenarios(calls, aht_s, agents, polic
                    "routing": {"policy": policy}})
     assert loads(dumps(s)) == s
     assert tomllib.loads(dumps(s))["segments"][0]["aht_s"] == aht_s
+
+
+def test_service_level_definition_defaults_to_offered_and_a_segment_overrides_it():
+    data = copy.deepcopy(MINIMAL)
+    data["service_level"] = {"definition": "answered"}
+    data["segments"][1]["definition"] = "short_abandons_met"
+    s = from_dict(data)
+    assert s.sl_definition("a") == "answered" and s.sl_definition("b") == "short_abandons_met"
+    assert s.sl_label("a") == "answered in 20 s / answered"
+    assert from_dict(MINIMAL).sl_definition("a") == "offered"
+    assert loads(dumps(s)) == s
+
+
+def test_unknown_service_level_definition_names_the_field_and_the_choices():
+    data = copy.deepcopy(MINIMAL)
+    data["service_level"] = {"definition": "answerd"}
+    data["segments"][0]["definition"] = "served"
+    probs = dict(problems_of(data))
+    assert set(probs) == {"service_level.definition", "segments[0].definition"}
+    assert "short_abandons_met" in probs["service_level.definition"]

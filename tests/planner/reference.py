@@ -72,3 +72,22 @@ def erlang_a(n: int, a: float, aht: float, pat: float, t: float, tagged: bool = 
     sl = sum(low) + mp.quad(lambda v: mp.exp(-theta * v) * f(v), [0, t])
     w_ans = mp.quad(lambda v: v * mp.exp(-theta * v) * f(v), [0, 1 / theta, 10 / theta, mp.inf])
     return p_wait, p_ab, sl, w_ans / (1 - p_ab)
+
+
+def erlang_a_still_waiting(n: int, a: float, aht: float, pat: float, t: float, tagged: bool = False) -> mp.mpf:
+    """P(a call is neither answered nor abandoned by t) in M/M/n+M = P(V > t) P(patience > t), V the offered wait.
+
+    ``tagged``: a caller finding j waiting needs j+1 advances at rates theta (x + i), i = 0..j
+    (hypoexponential tail by partial fractions); otherwise quadrature of the offered-wait density."""
+    low, q, x, y = _chain(n, a, aht, pat)
+    theta = 1 / mp.mpf(pat)
+    t = mp.mpf(t)
+    if tagged:
+        tail = mp.mpf(0)
+        for j, qj in enumerate(q):
+            rates = [theta * (x + i) for i in range(j + 1)]
+            tail += qj * mp.fsum(mp.fprod([r2 / (r2 - r) for r2 in rates if r2 != r]) * mp.exp(-r * t) for r in rates)
+        return tail * mp.exp(-theta * t)
+    mu, lam = 1 / mp.mpf(aht), mp.mpf(a) / mp.mpf(aht)
+    f = lambda v: lam * low[-1] * mp.exp(y * (1 - mp.exp(-theta * v)) - n * mu * v)  # noqa: E731
+    return mp.quad(f, [t, t + 1 / theta, t + 10 / theta, mp.inf]) * mp.exp(-theta * t)

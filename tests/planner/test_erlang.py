@@ -171,3 +171,27 @@ def test_an_astronomical_load_is_sized_in_bounded_time():
     r = erlang_a(8e13, 1e14, 180.0, 60.0, 20.0)
     assert time.perf_counter() - t0 < 20
     assert 0 <= float(r.service_level) <= 1 and np.isfinite(float(r.asa_s))
+
+
+@pytest.mark.parametrize("n,a,aht,pat,t", SMALL_A_CASES)
+def test_erlang_a_still_waiting_matches_tagged_caller_reference(n, a, aht, pat, t):
+    r = erlang_a(n, a, aht, pat, t)
+    assert rel(float(r.still_waiting), ref.erlang_a_still_waiting(n, a, aht, pat, t, tagged=True)) < 1e-7
+
+
+@pytest.mark.parametrize("n,a,aht,pat,t", [(50, 55.0, 300, 600, 20), (100, 90.0, 200, 100, 30),
+                                           (1000, 990.0, 300, 300, 20), (20, 5.0, 300, 60, 10)])
+def test_erlang_a_still_waiting_matches_mpmath_quadrature(n, a, aht, pat, t):
+    r = erlang_a(n, a, aht, pat, t)
+    assert rel(float(r.still_waiting), ref.erlang_a_still_waiting(n, a, aht, pat, t)) < 1e-7
+
+
+def test_short_abandons_run_from_zero_at_no_threshold_to_all_abandons_at_an_endless_one():
+    n, a, aht, pat = 10, 9.5, 300.0, 200.0
+    t = np.array([0.0, 5.0, 20.0, 60.0, 1e7])
+    r = erlang_a(n, a, aht, pat, t)
+    short = 1.0 - r.service_level - r.still_waiting
+    assert short[0] == pytest.approx(0.0, abs=1e-12)
+    assert float(r.still_waiting[0]) == pytest.approx(float(r.p_wait[0]), rel=1e-12)
+    assert short[-1] == pytest.approx(float(r.p_abandon[0]), rel=1e-9)
+    assert np.all(np.diff(short) > 0)

@@ -118,3 +118,27 @@ def test_planner_priority_approximation_with_abandonment_is_close_to_the_simulat
     ab, _, _ = confidence_interval(per_rep(res, name, "abandon_rate"))
     assert abs(pred.service_level[k, 0] - sl) < 0.035
     assert abs(pred.abandon_rate[k, 0] - ab) < 0.015
+
+
+@pytest.fixture(scope="module")
+def mmcm_definitions():
+    # the M/M/c+M day above split into four identical FIFO segments, one per service-level definition
+    defs = ["offered", "answered", "offered_less_short_abandons", "short_abandons_met"]
+    segs = [{"name": d, "calls_per_interval": [114.0 / 4] * HOURS, "aht_s": 300.0, "patience_s": 200.0,
+             "definition": d} for d in defs]
+    sc = from_dict(steady(segs, 10))
+    return defs, simulate(sc, replications=30, seed=14, executor=InlineExecutor())
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_each_service_level_definition_matches_its_erlang_a_closed_form(mmcm_definitions, k):
+    from ccplan.scenario import service_level_value
+    from planner.staffing import evaluate
+
+    defs, res = mmcm_definitions
+    d = defs[k]
+    iv = res.per_replication["intervals"]
+    iv = iv[(iv["segment"] == d) & (iv["interval"] >= WARMUP)]
+    g = iv.groupby("replication")[["answered_within", "offered", "answered", "abandoned_within"]].sum()
+    values = service_level_value(d, g["answered_within"], g["offered"], g["answered"], g["abandoned_within"])
+    assert_in_ci(np.asarray(values), float(evaluate(10, 9.5, 300, 20, 200.0, definition=d).service_level))

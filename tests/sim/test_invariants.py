@@ -5,7 +5,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccplan.scenario import from_dict, load, presets
+from ccplan.scenario import SL_DEFINITIONS, from_dict, load, presets
+from sim.metrics import replication_metrics
 from sim.model import CallCenterModel
 from sim.runner import InlineExecutor, simulate
 
@@ -32,6 +33,8 @@ def small_scenarios(draw):
             seg["retrial_delay_s"] = draw(st.floats(10, 900))
             seg["retrial_delay"] = draw(st.sampled_from(["exponential", "fixed"]))
             seg["retrial_same_caller"] = draw(st.booleans())
+        if draw(st.booleans()):
+            seg["definition"] = draw(st.sampled_from(list(SL_DEFINITIONS)))
         segs.append(seg)
     names = [s["name"] for s in segs]
     groups = []
@@ -91,6 +94,21 @@ def test_every_offered_call_is_answered_abandoned_blocked_disconnected_or_still_
         assert not log["disconnected"].any()
     # a call still waiting at the end has no agent able to take it and never gives up
     assert np.all(np.isinf(np.asarray([sc.segments[s].patience_s or np.inf for s in log["segment"][waiting]])))
+
+
+@settings(max_examples=40, deadline=None)
+@given(sc=small_scenarios(), seed=st.integers(0, 1000))
+def test_service_level_under_every_definition_is_a_share_of_its_own_counts(sc, seed):
+    model, log = run(sc, seed)
+    m = replication_metrics(log, sc, model.overtime_s(), 0, model.finishing_s())
+    for tab in ("segments", "intervals"):
+        df = m[tab]
+        sl = df["service_level"].dropna()
+        assert ((sl >= 0) & (sl <= 1)).all()
+        assert (df["answered_within"] <= df["answered"]).all()
+        assert (df["abandoned_within"] <= df["abandoned"]).all()
+    day = float(m["day"]["service_level"].iloc[0])
+    assert np.isnan(day) or 0 <= day <= 1
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,0 +1,22 @@
+"""Formatting shared by the CLI and the app: what a service-level figure means, target labels.
+
+Pure functions of a Scenario and numbers; no Rich, no Streamlit.
+"""
+
+from __future__ import annotations
+
+from ccplan.scenario import Scenario
+
+
+def target_text(scenario: Scenario, segment: str) -> str:
+    """A segment's target with its definition: "80% · answered in 20 s / offered"."""
+    return f"{scenario.sl_target(segment):.0%} · {scenario.sl_label(segment)}"
+
+
+def sl_caption(scenario: Scenario) -> str:
+    """How service level is taken in this scenario, in one line: "service level = answered in 20 s / offered",
+    or per segment when they differ ("service level: gold answered in 10 s / answered; silver ...")."""
+    labels = {k: scenario.sl_label(k) for k in scenario.segment_names}
+    if len(set(labels.values())) == 1:
+        return f"service level = {next(iter(labels.values()))}"
+    return "service level: " + "; ".join(f"{k} {v}" for k, v in labels.items())
