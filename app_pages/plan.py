@@ -40,6 +40,7 @@ st.dataframe(show, hide_index=True, width="stretch", column_config={
     "service_level": st.column_config.NumberColumn("SL at plan", format="percent"),
     "service_level_current": st.column_config.NumberColumn("SL at scenario staffing", format="percent"),
     "abandon_rate": st.column_config.NumberColumn("abandonment", format="percent"),
+    "block_rate": st.column_config.NumberColumn("blocked (lines)", format="percent"),
     "asa_s": st.column_config.NumberColumn("ASA (s)", format="%.1f"),
     "calls": st.column_config.NumberColumn("calls", format="%.0f"),
 })

@@ -342,13 +342,16 @@ def _print_plan(s: Scenario, pl, groups, segments) -> None:
                    f"{r['current_agent_hours']:,.1f}", str(r["peak_required"]), str(r["peak_scheduled"]))
     console.print(gt)
     st_ = Table(title="Predicted service per segment (whole day, at the planned staffing)", title_justify="left")
-    for col in ("segment", "calls", "service level", "target", "ASA s", "abandonment", "SL at current staffing"):
+    lines = s.capacity.lines is not None
+    for col in ("segment", "calls", "service level", "target", "ASA s", "abandonment", *(["blocked"] if lines else []),
+                "SL at current staffing"):
         st_.add_column(col, justify="left" if col == "segment" else "right")
     for _, r in segments.iterrows():
         seg = r["segment"]
         st_.add_row(_safe(seg), f"{r['calls']:,.0f}", f"{r['service_level']:.1%}",
                     _safe(target_text(s, seg)), f"{r['asa_s']:.1f}",
-                    f"{r['abandon_rate']:.2%}", f"{r['service_level_current']:.1%}")
+                    f"{r['abandon_rate']:.2%}", *([f"{r['block_rate']:.2%}"] if lines else []),
+                    f"{r['service_level_current']:.1%}")
     console.print(st_)
     console.print(f"Total planned agent cost: {groups['cost'].sum():,.0f} {s.currency}")
 

@@ -132,7 +132,7 @@ def price_plan(plan, staffing: str = "scheduled_agents") -> pd.DataFrame:
     Agent cost per group = staffing x interval hours x cost_per_hour, allocated to the segments
     by predicted agent time (answered calls x AHT); the escalation groups' time spent on
     escalations goes to the segments that escalate, by escalated work. Margin and lost value
-    come from predicted abandonment (retries not modelled), telephony from predicted ASA and
+    come from predicted abandonment and blocking (retries not modelled), telephony from predicted ASA and
     handle time. Predictions are those of the plan's required staffing; for
     ``current_scheduled`` the service level is the ``service_level_current`` prediction.
     """
@@ -151,7 +151,7 @@ def price_plan(plan, staffing: str = "scheduled_agents") -> pd.DataFrame:
     # the handle time in that interval and group (per-interval AHT, handle_time_factor), from the plan's load
     gs["aht_s"] = np.where(gs["calls"] > 0, gs["traffic_erlangs"] * scenario.interval_s
                            / gs["calls"].where(gs["calls"] > 0, 1.0), gs["mean_aht_s"])
-    gs["answered"] = gs["calls"] * (1 - gs["abandon_rate"].fillna(0.0))
+    gs["answered"] = gs["calls"] * (1 - gs["abandon_rate"].fillna(0.0) - gs["block_rate"].fillna(0.0))
     gs["work"] = gs["answered"] * gs["aht_s"]
     esc = plan.escalations
     esc_work = (esc["calls"] * (1 - esc["abandon_rate"].fillna(0.0)) * esc["traffic_erlangs"]
@@ -174,11 +174,12 @@ def price_plan(plan, staffing: str = "scheduled_agents") -> pd.DataFrame:
     asa = np.nan_to_num(gs["asa_s"].to_numpy(float), nan=0.0, posinf=0.0)
     sl_col = "service_level_current" if staffing == "current_scheduled" else "service_level"
     gs["abandoned"] = gs["calls"] * gs["abandon_rate"].fillna(0.0)
+    gs["blocked"] = gs["calls"] * gs["block_rate"].fillna(0.0)
     gs["margin"] = gs["answered"] * gs["value_per_call"]
-    gs["lost_value"] = gs["abandoned"] * gs["loss"]
+    gs["lost_value"] = (gs["abandoned"] + gs["blocked"]) * gs["loss"]
     gs["telephony_cost"] = gs["answered"] * (asa + gs["aht_s"]) * tel
     gs["_sl_w"] = gs[sl_col].fillna(1.0) * gs["calls"]
-    df = gs.groupby("segment", sort=False)[["calls", "answered", "abandoned", "agent_cost", "telephony_cost",
+    df = gs.groupby("segment", sort=False)[["calls", "answered", "abandoned", "blocked", "agent_cost", "telephony_cost",
                                             "margin", "lost_value", "_sl_w"]].sum()
     df = df.reindex(scenario.segment_names).fillna(0.0).reset_index()
     if esc_cost:

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from scipy import special as sc
 
 from ccplan.scenario import service_level_value
-from planner.erlang import _erlang_a_wait_answered, _kummer, erlang_a, erlang_c
+from planner.erlang import _erlang_a_wait_answered, _kummer, erlang_a, erlang_c, finite_lines
 
 
 def _levels(priorities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +195,7 @@ class ClassPrediction(NamedTuple):
     p_wait: np.ndarray  # probability of waiting (pool, same for all classes)
     occupancy: np.ndarray  # (T,) share of available agent time busy
     still_waiting: np.ndarray  # share of calls neither answered nor abandoned by the class threshold
+    block_rate: np.ndarray | None = None  # (K, T) share of calls blocked by the phone lines (None: no limit)
 
 
 def predict_classes(
@@ -206,6 +207,7 @@ def predict_classes(
     priorities: ArrayLike,
     strict_priority: bool = True,
     definitions: list[str] | tuple[str, ...] | None = None,
+    lines: ArrayLike | None = None,
 ) -> ClassPrediction:
     """Predict per-class SL, ASA and abandonment in one pool of ``agents`` (T,) available agents.
 
@@ -214,17 +216,62 @@ def predict_classes(
     ``strict_priority=False`` (fifo or aging routing) all classes share the pool's wait.
     ``definitions`` (K,) names each class's service-level definition
     (:data:`ccplan.scenario.SL_DEFINITIONS`; default ``offered``): calls abandoned within the
-    threshold are 1 - (answered within) - (still waiting at the threshold).
+    threshold are 1 - (blocked) - (answered within) - (still waiting at the threshold).
+
+    ``lines`` (scalar or (T,)) limits the calls in the pool, waiting or in service (M/M/c/N): a call
+    arriving when all lines are busy is blocked (``block_rate``) and counts as offered but not answered.
+    Exact (:func:`planner.erlang.finite_lines`) when the classes share one patience and handle time
+    and are served FIFO or at one priority level; otherwise the pool's blocking (its mean handle time
+    and call-weighted abandonment rate) thins every class's arrivals, and the admitted calls are
+    predicted as without lines (an approximation).
     """
-    p = _predict_classes(agents, traffic_per_class, aht_per_class_s, patience_per_class_s,
-                         answer_within_per_class_s, priorities, strict_priority)
+    if lines is None:
+        p = _predict_classes(agents, traffic_per_class, aht_per_class_s, patience_per_class_s,
+                             answer_within_per_class_s, priorities, strict_priority)
+    else:
+        p = _predict_with_lines(agents, traffic_per_class, aht_per_class_s, patience_per_class_s,
+                                answer_within_per_class_s, priorities, strict_priority, lines)
     if definitions is None or all(d == "offered" for d in definitions):
         return p
     sl = p.service_level.copy()
+    block = np.zeros_like(sl) if p.block_rate is None else p.block_rate
     for k, d in enumerate(definitions):
-        short_ab = np.clip(1.0 - p.service_level[k] - p.still_waiting[k], 0.0, p.abandon_rate[k])
-        sl[k] = service_level_value(d, p.service_level[k], 1.0, 1.0 - p.abandon_rate[k], short_ab, empty=1.0)
+        short_ab = np.clip(1.0 - block[k] - p.service_level[k] - p.still_waiting[k], 0.0, p.abandon_rate[k])
+        sl[k] = service_level_value(d, p.service_level[k], 1.0, 1.0 - block[k] - p.abandon_rate[k], short_ab,
+                                    empty=1.0)
     return p._replace(service_level=np.clip(sl, 0.0, 1.0))
+
+
+def _predict_with_lines(agents, traffic_per_class, aht_per_class_s, patience_per_class_s, answer_within_per_class_s,
+                        priorities, strict_priority, lines) -> ClassPrediction:
+    """:func:`predict_classes` for a pool with a limit on the calls in it (see there)."""
+    a_k = np.atleast_2d(np.asarray(traffic_per_class, float))
+    k_n, t_n = a_k.shape
+    aht = np.broadcast_to(np.asarray(aht_per_class_s, float).reshape(k_n, -1), (k_n, t_n))
+    pat = np.broadcast_to(np.asarray(patience_per_class_s, float).reshape(k_n, -1), (k_n, t_n))
+    thr = np.asarray(answer_within_per_class_s, float).reshape(-1)
+    c = np.broadcast_to(np.asarray(agents, float), (t_n,)).astype(float)
+    big_n = np.broadcast_to(np.asarray(lines, float), (t_n,))
+    a = a_k.sum(axis=0)
+    lam_k = a_k / aht
+    lam = lam_k.sum(axis=0)
+    mean_aht = np.divide(a, lam, out=np.ones_like(a), where=lam > 0)
+    one_level = len(np.unique(np.asarray(priorities))) == 1 or not strict_priority
+    if one_level and bool(np.all(pat == pat[0:1])) and bool(np.all(aht == aht[0:1])):
+        # exact: one M/M/c/N+M pool, every class sees it alike
+        res = [finite_lines(c, a, mean_aht, pat[0], big_n, thr[k]) for k in range(k_n)]
+        rows = lambda f: np.vstack([np.asarray(getattr(r, f), float) for r in res])  # noqa: E731
+        return ClassPrediction(rows("service_level"), rows("asa_s"), rows("p_abandon"), rows("p_wait"),
+                               np.asarray(res[0].occupancy, float), rows("still_waiting"), rows("p_block"))
+    theta_k = np.where(np.isfinite(pat), 1.0 / pat, 0.0)
+    theta = np.divide((lam_k * theta_k).sum(axis=0), lam, out=np.zeros_like(a), where=lam > 0)
+    pool_pat = np.divide(1.0, theta, out=np.full_like(theta, np.inf), where=theta > 0)
+    pb = np.asarray(finite_lines(c, a, mean_aht, pool_pat, big_n, 0.0).p_block, float)
+    adm = 1.0 - pb
+    p = _predict_classes(c, a_k * adm, aht_per_class_s, patience_per_class_s, answer_within_per_class_s,
+                         priorities, strict_priority)
+    return ClassPrediction(p.service_level * adm, p.asa_s, p.abandon_rate * adm, p.p_wait * adm, p.occupancy,
+                           p.still_waiting * adm, np.broadcast_to(pb, (k_n, t_n)).copy())
 
 
 def _predict_classes(agents, traffic_per_class, aht_per_class_s, patience_per_class_s, answer_within_per_class_s,

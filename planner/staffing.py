@@ -174,12 +174,18 @@ def scheduled_agents(required: ArrayLike, shrinkage: ArrayLike) -> np.ndarray:
 # cost-optimal staffing
 
 
-def _profit_per_interval(pred_ab: np.ndarray, calls: np.ndarray, value: np.ndarray, lost_per_abandon: np.ndarray,
+def _lost_share(p) -> np.ndarray:
+    """Share (K, T) of offered calls not answered: abandoned, and blocked where lines limit the pool."""
+    return p.abandon_rate if p.block_rate is None else p.abandon_rate + p.block_rate
+
+
+def _profit_per_interval(pred_lost: np.ndarray, calls: np.ndarray, value: np.ndarray, lost_per_abandon: np.ndarray,
                          sched: np.ndarray, cost_per_agent_interval: float) -> np.ndarray:
-    """margin - lost value - agent cost for one staffing level; class arrays (K, T), result (T,)."""
-    answered = calls * (1.0 - pred_ab)
-    abandoned = calls * pred_ab
-    return (answered * value - abandoned * lost_per_abandon).sum(axis=0) - sched * cost_per_agent_interval
+    """margin - lost value - agent cost for one staffing level; ``pred_lost``: share of calls not answered
+    (abandoned or blocked); class arrays (K, T), result (T,)."""
+    answered = calls * (1.0 - pred_lost)
+    lost = calls * pred_lost
+    return (answered * value - lost * lost_per_abandon).sum(axis=0) - sched * cost_per_agent_interval
 
 
 def _cost_optimal(predict, a: np.ndarray, req: np.ndarray, pat_k: np.ndarray, calls_k: np.ndarray,
@@ -196,7 +202,7 @@ def _cost_optimal(predict, a: np.ndarray, req: np.ndarray, pat_k: np.ndarray, ca
 
     def profit(n_try: np.ndarray) -> np.ndarray:
         p = predict(n_try)
-        prof = _profit_per_interval(p.abandon_rate, calls_k, value_k, lost_k, scheduled_agents(n_try, shrinkage),
+        prof = _profit_per_interval(_lost_share(p), calls_k, value_k, lost_k, scheduled_agents(n_try, shrinkage),
                                     cost_int)
         return np.where((n_try > a) | patient, prof, -np.inf)
 
@@ -225,7 +231,8 @@ ESCALATION = "escalation"
 GROUP_COLUMNS = ("interval", "time", "group", "calls", "traffic_erlangs", "required_agents", "scheduled_agents",
                  "current_scheduled", "occupancy", "agent_hours", "cost", "cost_optimal_agents",
                  "cost_optimal_scheduled", "marginal_value")
-PREDICTION_COLUMNS = ("calls", "traffic_erlangs", "service_level", "asa_s", "abandon_rate", "service_level_current")
+PREDICTION_COLUMNS = ("calls", "traffic_erlangs", "service_level", "asa_s", "abandon_rate", "block_rate",
+                      "service_level_current")
 
 
 @dataclass(frozen=True)
@@ -324,7 +331,7 @@ class Plan:
       agents, cost_optimal_agents / cost_optimal_scheduled (profit-maximising level),
       marginal_value (profit change in the interval from one more available agent).
     ``group_segments``: one row per interval x group x segment the group serves: calls,
-      traffic_erlangs, and service_level, asa_s, abandon_rate predicted at the required level,
+      traffic_erlangs, and service_level, asa_s, abandon_rate, block_rate predicted at the required level,
       service_level_current at the scenario's own staffing.
     ``segments``: one row per interval x segment: the same columns, call-weighted over groups.
     ``escalations``: one row per interval x escalation group (same columns), empty without escalation.
@@ -415,12 +422,23 @@ def approximate_reasons(scenario) -> list[str]:
     if any(s.groups is not None for s in scenario.segments) or any(g.serves for g in scenario.agent_groups) \
             or scenario.routing.agent_choice != "preference":
         reasons.append("routing preferences (segment groups, group serves or agent choice) are not in the formulas")
-    if scenario.capacity.lines is not None:
-        reasons.append(f"the {scenario.capacity.lines} phone lines are not in the formulas (blocked calls)")
+    if scenario.capacity.lines is not None and lines_in_formulas(scenario) is None:
+        reasons.append(f"the {scenario.capacity.lines} phone lines are shared by several groups (the formulas "
+                       "treat one pool as M/M/c/N only)")
     if scenario.simulation.busyness_cv > 0 or any(s.busyness_cv > 0 for s in scenario.segments):
         reasons.append("busyness: the simulation includes day-to-day volume uncertainty, the formulas stay at the "
                        "mean volume")
     return reasons
+
+
+def lines_in_formulas(scenario) -> int | None:
+    """The phone lines when the planner can treat them exactly: one agent group takes every call (an
+    M/M/c/N pool); else None."""
+    if scenario.capacity.lines is None:
+        return None
+    takers = [g for g in scenario.agent_groups if any(scenario.may_serve(g, k) for k in scenario.segment_names)]
+    escalating = scenario.escalation_groups() and any(s.escalation_probability > 0 for s in scenario.segments)
+    return scenario.capacity.lines if len(takers) == 1 and not escalating else None
 
 
 def _call_weighted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -429,7 +447,7 @@ def _call_weighted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     tmp = df[keys].copy()
     tmp["calls"] = w
     tmp["traffic_erlangs"] = df["traffic_erlangs"]
-    metrics = ("service_level", "asa_s", "abandon_rate", "service_level_current")
+    metrics = ("service_level", "asa_s", "abandon_rate", "block_rate", "service_level_current")
     for c in metrics:
         tmp[c] = np.nan_to_num(df[c].to_numpy(float), nan=0.0, posinf=0.0) * w
         if c == "asa_s":  # an infinite ASA must stay infinite
@@ -470,8 +488,9 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
     best_n = np.zeros((g_n, t_n), np.int64)
     marginal = np.zeros((g_n, t_n))
     occ = np.zeros((g_n, t_n))
-    pred_gk = {c: np.full((g_n, k_n, t_n), np.nan) for c in ("service_level", "asa_s", "abandon_rate",
+    pred_gk = {c: np.full((g_n, k_n, t_n), np.nan) for c in ("service_level", "asa_s", "abandon_rate", "block_rate",
                                                              "service_level_current")}
+    lines = lines_in_formulas(scenario)
     order = sorted(range(g_n), key=lambda i: groups[i].accepts_after_s > 0)  # primaries first
     for gi in order:
         g = groups[gi]
@@ -489,7 +508,7 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
         def predict(n: np.ndarray, traffic_k=traffic_k, aht_k=aht_k, pat_k=pat_k, thr_k=thr_k, prio_k=prio_k,
                     defs_k=defs_k):
             return predict_classes(n, traffic_k, aht_k, pat_k, thr_k, prio_k, strict_priority=strict,
-                                   definitions=defs_k)
+                                   definitions=defs_k, lines=lines)
 
         def meets(n: np.ndarray, predict=predict, target_k=target_k, masa_k=masa_k, mab_k=mab_k,
                   traffic_k=traffic_k, need_asa=need_asa) -> np.ndarray:
@@ -514,6 +533,7 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
         occ[gi] = pred.occupancy
         for c in ("service_level", "asa_s", "abandon_rate"):
             pred_gk[c][gi, ks] = getattr(pred, c)
+        pred_gk["block_rate"][gi, ks] = 0.0 if pred.block_rate is None else pred.block_rate
         pred_gk["service_level_current"][gi, ks] = pred_cur.service_level
 
         # overflow to later groups: calls still waiting after accepts_after_s at the required level
@@ -530,10 +550,10 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
         cost_int = g.cost_per_hour * hours
         value_k, lost_k = cl.value_per_call[ks, None], cl.lost_per_abandon[ks, None]
         best_n[gi] = _cost_optimal(predict, a, n_eval, pat_k, calls_k, value_k, lost_k, g.shrinkage, cost_int)
-        prof_req = _profit_per_interval(pred.abandon_rate, calls_k, value_k, lost_k,
+        prof_req = _profit_per_interval(_lost_share(pred), calls_k, value_k, lost_k,
                                         scheduled_agents(n_eval, g.shrinkage), cost_int)
         p_next = predict(n_eval + 1)
-        prof_next = _profit_per_interval(p_next.abandon_rate, calls_k, value_k, lost_k,
+        prof_next = _profit_per_interval(_lost_share(p_next), calls_k, value_k, lost_k,
                                          scheduled_agents(n_eval + 1, g.shrinkage), cost_int)
         marginal[gi] = prof_next - prof_req
 

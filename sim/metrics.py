@@ -127,6 +127,7 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     ab_i = np.bincount(key, weights=abandoned, minlength=size)
     within_i = np.bincount(key, weights=within, minlength=size)
     short_i = np.bincount(key, weights=short_ab, minlength=size)
+    blocked_i = np.bincount(key, weights=blocked, minlength=size)
     sl_num_i, sl_den_i = _by_definition(defs, n_int, within_i, offered_i, ans_i, short_i)
     wait_ans_i = np.bincount(key, weights=np.where(answered, wait, 0.0), minlength=size)
     wait_end = log["arrival_s"] + np.nan_to_num(wait, nan=0.0)
@@ -138,6 +139,7 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "time": np.tile(scenario.interval_labels(), n_seg),
             "segment": np.repeat(scenario.segment_names, n_int),
             "offered": offered_i, "answered": ans_i.astype(int), "abandoned": ab_i.astype(int),
+            "blocked": blocked_i.astype(int),
             "answered_within": within_i.astype(int), "abandoned_within": short_i.astype(int),
             "service_level": sl_num_i / sl_den_i,
             "asa_s": wait_ans_i / ans_i,

@@ -91,3 +91,44 @@ def erlang_a_still_waiting(n: int, a: float, aht: float, pat: float, t: float, t
     mu, lam = 1 / mp.mpf(aht), mp.mpf(a) / mp.mpf(aht)
     f = lambda v: lam * low[-1] * mp.exp(y * (1 - mp.exp(-theta * v)) - n * mu * v)  # noqa: E731
     return mp.quad(f, [t, t + 1 / theta, t + 10 / theta, mp.inf]) * mp.exp(-theta * t)
+
+
+def finite_lines(n: int, a: float, aht: float, pat: float | None, lines: int, t: float):
+    """(p_block, p_abandon, service_level, still_waiting, asa_s) of M/M/n/N(+M) in high precision, per offered call.
+
+    The chain's states 0..N by detailed balance; a caller admitted with j waiting ahead races j+1 stages
+    (rates n mu + i theta) against its own patience, evaluated stage by stage (hypoexponential CDF by partial
+    fractions); without patience the stages are Erlang(j+1, n mu) (Poisson tail)."""
+    a, aht, t = mp.mpf(a), mp.mpf(aht), mp.mpf(t)
+    mu = 1 / aht
+    lam = a * mu
+    c = min(n, lines)
+    theta = mp.mpf(0) if pat is None else 1 / mp.mpf(pat)
+    w = [mp.mpf(1)]
+    for k in range(1, lines + 1):
+        w.append(w[-1] * lam / (min(k, c) * mu + max(k - c, 0) * theta))
+    z = mp.fsum(w)
+    p = [v / z for v in w]
+    sl = mp.fsum(p[:c])
+    ab = still = w_ans = mp.mpf(0)
+    for k in range(c, lines):
+        j = k - c
+        if theta == 0:
+            rate = c * mu
+            tail = mp.fsum((rate * t) ** i / mp.factorial(i) for i in range(j + 1)) * mp.exp(-rate * t)
+            sl += p[k] * (1 - tail)
+            still += p[k] * tail
+            w_ans += p[k] * (j + 1) / rate
+            continue
+        x = c * mu / theta
+        adv = [theta * (x + i) for i in range(j + 1)]  # the stages, without own abandonment
+        tot = [r + theta for r in adv]  # each stage also ends by the caller's own abandonment
+        p_adv = mp.fprod([r / r2 for r, r2 in zip(adv, tot)])
+        cdf = 1 - mp.fsum(mp.fprod([r2 / (r2 - r) for r2 in tot if r2 != r]) * mp.exp(-r * t) for r in tot)
+        sl += p[k] * p_adv * cdf
+        ab += p[k] * (1 - p_adv)
+        tail_v = mp.fsum(mp.fprod([r2 / (r2 - r) for r2 in adv if r2 != r]) * mp.exp(-r * t) for r in adv)
+        still += p[k] * tail_v * mp.exp(-theta * t)
+        w_ans += p[k] * p_adv * mp.fsum(1 / r for r in tot)
+    answered = 1 - p[lines] - ab
+    return p[lines], ab, sl, still, w_ans / answered

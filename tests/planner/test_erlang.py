@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.erlang import asa_s, erlang_a, erlang_b, erlang_c, occupancy, service_level, traffic_erlangs
+from planner.erlang import asa_s, erlang_a, erlang_b, erlang_c, finite_lines, occupancy, service_level, traffic_erlangs
 
 from . import reference as ref
 
@@ -195,3 +195,40 @@ def test_short_abandons_run_from_zero_at_no_threshold_to_all_abandons_at_an_endl
     assert float(r.still_waiting[0]) == pytest.approx(float(r.p_wait[0]), rel=1e-12)
     assert short[-1] == pytest.approx(float(r.p_abandon[0]), rel=1e-9)
     assert np.all(np.diff(short) > 0)
+
+
+@pytest.mark.parametrize("n,a,aht,pat,lines,t", [
+    (10, 9.0, 300, None, 14, 20), (10, 9.5, 300, 200, 14, 20), (5, 8.0, 180, 60, 12, 10), (14, 10.0, 180, None, 30, 20),
+    (6, 5.0, 300, 120, 4, 20),  # fewer lines than agents: a loss system on 4 agents
+    (3, 1.0, 100, 50, 3, 10)])
+def test_finite_lines_matches_mpmath_chain_and_tagged_caller(n, a, aht, pat, lines, t):
+    want = ref.finite_lines(n, a, aht, pat, lines, t)
+    r = finite_lines(n, a, aht, np.inf if pat is None else pat, lines, t)
+    for got, w in zip((r.p_block, r.p_abandon, r.service_level, r.still_waiting, r.asa_s), want):
+        assert abs(float(got) - float(w)) <= 1e-9 + 1e-7 * abs(float(w))
+
+
+def test_finite_lines_with_lines_to_spare_is_erlang_a_and_erlang_c():
+    r = finite_lines(10, 9.5, 300, 200, 100_000, 20)
+    e = erlang_a(10, 9.5, 300, 200, 20)
+    assert float(r.p_block) == 0.0
+    for got, want in ((r.service_level, e.service_level), (r.p_abandon, e.p_abandon), (r.asa_s, e.asa_s),
+                      (r.still_waiting, e.still_waiting), (r.p_wait, e.p_wait)):
+        assert rel(float(got), float(want)) < 1e-10
+    c = finite_lines(14, 10.0, 180, np.inf, 100_000, 20)
+    assert rel(float(c.service_level), float(service_level(14, 10.0, 180, 20))) < 1e-10
+    assert rel(float(c.asa_s), float(asa_s(14, 10.0, 180))) < 1e-10
+
+
+def test_finite_lines_with_as_many_lines_as_agents_is_erlang_b():
+    r = finite_lines(20, 18.0, 300, np.inf, 20, 20)
+    assert rel(float(r.p_block), float(erlang_b(20, 18.0))) < 1e-10
+    assert float(r.p_wait) == 0.0 and float(r.service_level) == pytest.approx(1 - float(erlang_b(20, 18.0)))
+
+
+def test_finite_lines_stays_finite_for_huge_pools_and_overload():
+    r = finite_lines([5_000, 5_000, 20], [4_900.0, 6_000.0, 40.0], 300, [np.inf, 300.0, np.inf], [400_000, 6_000, 25],
+                     20)
+    for v in r:
+        assert np.all(np.isfinite(v))
+    assert float(r.p_block[2]) == pytest.approx(1 - 20 / 40, abs=0.02)  # overload without patience: the lines fill

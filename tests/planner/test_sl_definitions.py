@@ -72,3 +72,30 @@ def test_plan_sizes_to_the_scenario_definition_and_a_segment_overrides_it():
     assert req["answered"] <= req["offered"]
     over = plan(from_dict(_one_pool("offered", seg_definition="short_abandons_met")))
     assert int(over.groups["required_agents"].iloc[0]) == req["short_abandons_met"]
+
+
+def test_plan_of_one_pool_with_lines_is_m_m_c_n_and_sizes_against_blocking():
+    from planner.erlang import finite_lines
+
+    data = _one_pool(None)
+    data["capacity"] = {"lines": 40}
+    sc = from_dict(data)
+    pl = plan(sc)
+    assert pl.approximate_reasons() == []
+    row = pl.group_segments.iloc[0]
+    n = int(pl.groups["required_agents"].iloc[0])
+    f = finite_lines(n, 200 * 300 / 1800, 300, 120, 40, 20)
+    assert row["block_rate"] == pytest.approx(float(f.p_block), rel=1e-12)
+    assert row["service_level"] == pytest.approx(float(f.service_level), rel=1e-12)
+    assert row["service_level"] >= 0.8 and float(finite_lines(n - 1, 200 * 300 / 1800, 300, 120, 40, 20)
+                                                 .service_level) < 0.8
+    # lines are a loss: the plan with them needs at least the agents of the plan without
+    assert n >= int(plan(from_dict(_one_pool(None))).groups["required_agents"].iloc[0])
+
+
+def test_lines_shared_by_several_groups_are_named_as_an_approximation():
+    data = _one_pool(None)
+    data["capacity"] = {"lines": 40}
+    data["agent_groups"].append({"name": "h", "skills": ["a"], "agents": 5})
+    reasons = plan(from_dict(data)).approximate_reasons()
+    assert any("phone lines are shared by several groups" in r for r in reasons)

@@ -355,3 +355,37 @@ def test_empirical_needs_its_file_and_a_file_needs_empirical():
     with pytest.raises(ScenarioError) as exc:
         from_dict(scenario(segments=[{"name": "a", "calls_per_interval": [1.0]}]))
     assert ("segments[0].aht_s", "required field is missing") in exc.value.problems
+
+
+@pytest.mark.parametrize("patience", [None, 200.0])
+def test_planner_m_m_c_n_matches_the_simulated_pool_with_lines(patience):
+    """One pool of 10 agents, 14 lines, 9.5 Erlangs: the planner's M/M/c/N(+M) blocking, abandonment and
+    service level (offered and short-abandons-met) lie inside the simulator's 95% CIs (24-hour steady day,
+    first two hours left out)."""
+    from planner.erlang import finite_lines
+    from planner.staffing import plan
+
+    seg = {"name": "a", "calls_per_interval": [114.0] * 24, "aht_s": 300}
+    if patience:
+        seg["patience_s"] = patience
+    data = scenario(segments=[seg], agent_groups=[{"name": "g", "skills": ["a"], "agents": 10}],
+                    capacity={"lines": 14})
+    sc = from_dict(data)
+    res = simulate(sc, replications=30, seed=8)
+    iv = res.per_replication["intervals"]
+    g = iv[iv["interval"] >= 2].groupby("replication")[["offered", "blocked", "abandoned", "answered_within",
+                                                          "abandoned_within"]].sum()
+    pl = plan(sc).group_segments.iloc[0]
+    data["service_level"] = {"definition": "short_abandons_met"}
+    pl_met = plan(from_dict(data)).group_segments.iloc[0]
+    assert plan(sc).approximate_reasons() == []  # one pool: the lines are in the formulas
+    f = finite_lines(10, 9.5, 300, patience or np.inf, 14, 20)
+    checks = {"blocked": (g["blocked"] / g["offered"], float(f.p_block)),
+              "abandoned": (g["abandoned"] / g["offered"], float(f.p_abandon)),
+              "service level": (g["answered_within"] / g["offered"], pl["service_level_current"]),
+              "short abandons met": ((g["answered_within"] + g["abandoned_within"]) / g["offered"],
+                                     pl_met["service_level_current"])}
+    for name, (values, formula) in checks.items():
+        v = values.to_numpy()
+        half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+        assert abs(v.mean() - formula) <= half + 1e-12, (name, v.mean(), half, formula)
