@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ccplan.outputs import OutputError, check_dir, check_file, staged_dir, staged_file
 from ccplan.report import sl_caption, target_text
 from ccplan.scenario import SL_DEFINITIONS, Scenario, ScenarioError, load, sl_label
 
@@ -68,6 +69,9 @@ def _fmt(x: float, digits: int = 1) -> str:
     if isinstance(x, float) and math.isinf(x):
         return "inf"
     return f"{x:,.{digits}f}"
+
+
+Force = Annotated[bool, typer.Option("--force", help="Overwrite existing output files (never an input).")]
 
 
 @app.command()
@@ -228,6 +232,7 @@ def staff(
     to: Annotated[Optional[Path], typer.Option("--to", help="With --verify: write the scenario with the verified agents_per_interval (TOML).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
 ) -> None:
     """Staffing plan of a scenario: required and scheduled agents per interval and group, predicted service.
 
@@ -245,8 +250,10 @@ def staff(
         raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
     if max_iterations < 1:
         raise UserError(f"--max-iterations must be at least 1, got {max_iterations}")
-    if to is not None and to.resolve() == scenario.resolve():
-        raise UserError(f"--to {to}: would overwrite the input scenario; choose another file")
+    if out is not None:
+        check_file(out, "--out", [scenario], force)
+    if to is not None:
+        check_file(to, "--to", [scenario], force)
     pl = plan(s, max_occupancy=max_occupancy)
     ver = None
     if verify:
@@ -264,13 +271,13 @@ def staff(
             wide[f"simulated_service_level_ci_high:{k}"] = wide["interval"].map(sim["service_level_ci_high"])
     groups, segments = pl.daily_groups(), pl.daily_segments()
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        wide.to_csv(out, index=False)
+        with staged_file(out, [scenario]) as tmp:
+            wide.to_csv(tmp, index=False)
     if to is not None and ver is not None:
         from ccplan.scenario import dump
 
-        to.parent.mkdir(parents=True, exist_ok=True)
-        dump(ver.verified_scenario, to)
+        with staged_file(to, [scenario]) as tmp:
+            dump(ver.verified_scenario, tmp)
     if as_json:
         def records(frame):
             return [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
@@ -421,6 +428,7 @@ def roster(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for shifts.csv, coverage.csv, groups.csv, coverage.png and shifts.png.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
 ) -> None:
     """Cheapest shifts and breaks covering the requirement in every interval and group (MILP, HiGHS).
 
@@ -441,8 +449,10 @@ def roster(
         raise UserError("--max-occupancy only goes with --cover plan or verified")
     if replications is not None and replications < 2:
         raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
-    if to is not None and to.resolve() == scenario.resolve():
-        raise UserError(f"--to {to}: would overwrite the input scenario; choose another file")
+    if to is not None:
+        check_file(to, "--to", [scenario], force)
+    if out is not None:
+        check_dir(out, "--out", [scenario], force)
     s = _load(scenario)
     if not s.shifts:
         raise UserError(f"{scenario}: no shift rules; add [[shifts]] tables (see the README, 'Rosters')")
@@ -463,19 +473,20 @@ def roster(
     if r.ok and out is not None:
         from ccplan.charts import roster_coverage_figure, roster_gantt_figure
 
-        out.mkdir(parents=True, exist_ok=True)
-        r.shifts.assign(breaks=r.shifts["breaks"].map(" ".join),
-                        break_minutes=r.shifts["break_minutes"].map(lambda v: " ".join(map(str, v)))).to_csv(
-            out / "shifts.csv", index=False)
-        r.coverage.to_csv(out / "coverage.csv", index=False)
-        r.groups.to_csv(out / "groups.csv", index=False)
-        _save(roster_coverage_figure(r.coverage), out / "coverage.png")
-        _save(roster_gantt_figure(r.shifts, s.open_time, s.n_intervals * s.interval_minutes / 60.0), out / "shifts.png")
+        with staged_dir(out, [scenario]) as tmp:
+            r.shifts.assign(breaks=r.shifts["breaks"].map(" ".join),
+                            break_minutes=r.shifts["break_minutes"].map(lambda v: " ".join(map(str, v)))).to_csv(
+                tmp / "shifts.csv", index=False)
+            r.coverage.to_csv(tmp / "coverage.csv", index=False)
+            r.groups.to_csv(tmp / "groups.csv", index=False)
+            _save(roster_coverage_figure(r.coverage), tmp / "coverage.png")
+            _save(roster_gantt_figure(r.shifts, s.open_time, s.n_intervals * s.interval_minutes / 60.0),
+                  tmp / "shifts.png")
     if r.ok and to is not None:
         from ccplan.scenario import dump
 
-        to.parent.mkdir(parents=True, exist_ok=True)
-        dump(r.to_scenario(), to)
+        with staged_file(to, [scenario]) as tmp:
+            dump(r.to_scenario(), tmp)
     if as_json:
         obj = r.to_json()
         obj.update({"scenario": s.name, "currency": s.currency, "cover": cover})
@@ -598,29 +609,19 @@ def simulate(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the call log (Parquet) and metric tables (CSV).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
 ) -> None:
     """Simulate a scenario's day; per-segment service with 95% confidence intervals, occupancy per group."""
     s = _load(scenario)
+    if out is not None:
+        check_dir(out, "--out", [scenario], force)
     with _cluster(scheduler) as ex:
         res = run_simulation(s, replications, seed, keep_log=out is not None, executor=ex)
     seg = res.summary["segments"]
     grp = res.summary["groups"]
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        res.call_log.to_parquet(out / "call_log.parquet", index=False)
-        for name, df in res.summary.items():
-            df.to_csv(out / f"{name}.csv", index=False)
-        for name, df in res.per_replication.items():
-            df.to_csv(out / f"{name}_per_replication.csv", index=False)
-        from ccplan import charts
-        from ccplan.economics import price_simulation
-
-        eco = price_simulation(res)
-        eco.summary.to_csv(out / "economics.csv", index=False)
-        _save(charts.wait_distribution_figure(res.call_log, {k: s.answer_within_s(k) for k in s.segment_names},
-                                              title=f"Waiting time per segment — {s.name}"), out / "waits.png")
-        _save(charts.day_figure(res.summary["intervals"], res.summary["group_intervals"],
-                                title=f"Queue and occupancy over the day — {s.name}"), out / "day.png")
+        with staged_dir(out, [scenario]) as tmp:
+            _write_simulation(s, res, tmp)
     if as_json:
         _print_json({
             "segments": {
@@ -672,6 +673,23 @@ def simulate(
     console.print(g)
     if out is not None:
         console.print(f"call log and metrics written to {out}/")
+
+
+def _write_simulation(s: Scenario, res, folder: Path) -> None:
+    """simulate --out: the call log (Parquet), every metric table (CSV), economics and two charts."""
+    from ccplan import charts
+    from ccplan.economics import price_simulation
+
+    res.call_log.to_parquet(folder / "call_log.parquet", index=False)
+    for name, df in res.summary.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    for name, df in res.per_replication.items():
+        df.to_csv(folder / f"{name}_per_replication.csv", index=False)
+    price_simulation(res).summary.to_csv(folder / "economics.csv", index=False)
+    _save(charts.wait_distribution_figure(res.call_log, {k: s.answer_within_s(k) for k in s.segment_names},
+                                          title=f"Waiting time per segment — {s.name}"), folder / "waits.png")
+    _save(charts.day_figure(res.summary["intervals"], res.summary["group_intervals"],
+                            title=f"Queue and occupancy over the day — {s.name}"), folder / "day.png")
 
 
 def _save(fig, path: Path) -> None:
@@ -753,23 +771,26 @@ def compare(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for comparison tables (CSV) and charts (PNG).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
 ) -> None:
     """Simulate scenarios or variants side by side with common random numbers: service, cost, profit,
     and each variant's difference to the first with its paired 95% CI."""
     variants = _variants(scenarios, vary or [])
     if len(variants) < 2:
         raise UserError("compare needs at least two variants: give several files or --vary with several values")
+    if out is not None:
+        check_dir(out, "--out", list(scenarios), force)
     with _cluster(scheduler) as ex:
         cmp = _run_compare(variants, replications, seed, executor=ex)
     currency = variants[0][1].currency
     if out is not None:
         from ccplan import charts
 
-        out.mkdir(parents=True, exist_ok=True)
-        cmp.table.to_csv(out / "comparison.csv", index=False)
-        cmp.differences.to_csv(out / "differences.csv", index=False)
-        for metric in ("service_level", "asa_s", "abandon_rate", "agent_cost", "profit"):
-            _save(charts.comparison_figure(cmp.table, metric, currency), out / f"compare_{metric}.png")
+        with staged_dir(out, list(scenarios)) as tmp:
+            cmp.table.to_csv(tmp / "comparison.csv", index=False)
+            cmp.differences.to_csv(tmp / "differences.csv", index=False)
+            for metric in ("service_level", "asa_s", "abandon_rate", "agent_cost", "profit"):
+                _save(charts.comparison_figure(cmp.table, metric, currency), tmp / f"compare_{metric}.png")
     if as_json:
         _print_json(cmp.to_json())
         return
@@ -790,6 +811,7 @@ def sweep(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the frontier table (CSV) and chart (PNG).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the frontier as JSON records.")] = False,
+    force: Force = False,
 ) -> None:
     """Cost vs service-level frontier per segment over a range of one setting; marks the profit-maximising point."""
     from ccplan.compare import frontier, parse_vary
@@ -797,6 +819,8 @@ def sweep(
     path, values = parse_vary(vary)
     if len(values) < 2:
         raise UserError("sweep needs at least two values, e.g. --vary agent_groups.team.agents=40:60")
+    if out is not None:
+        check_dir(out, "--out", [scenario], force)
     variants = _variants([scenario], [vary])
     with _cluster(scheduler) as ex:
         cmp = _run_compare(variants, replications, seed, executor=ex)
@@ -805,10 +829,10 @@ def sweep(
     if out is not None:
         from ccplan import charts
 
-        out.mkdir(parents=True, exist_ok=True)
-        fr.to_csv(out / "frontier.csv", index=False)
-        _save(charts.frontier_figure(fr, {k: sc.sl_target(k) for k in sc.segment_names}, path, sc.currency),
-              out / "frontier.png")
+        with staged_dir(out, [scenario]) as tmp:
+            fr.to_csv(tmp / "frontier.csv", index=False)
+            _save(charts.frontier_figure(fr, {k: sc.sl_target(k) for k in sc.segment_names}, path, sc.currency),
+                  tmp / "frontier.png")
     if as_json:
         recs = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()} for r in fr.to_dict("records")]
         _print_json({"path": path, "frontier": recs})
@@ -847,6 +871,7 @@ def forecast(
     scenario: Annotated[Optional[Path], typer.Option("--scenario", help="Base scenario for --to-dir.")] = None,
     to_dir: Annotated[Optional[Path], typer.Option("--to-dir", help="With --scenario: write one scenario per forecast day (YYYY-MM-DD.toml).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
 ) -> None:
     """Forecast calls per interval from history, with a p10-p90 band and a rolling-origin backtest of every method."""
     import datetime as dt
@@ -864,6 +889,14 @@ def forecast(
         raise UserError(f"--method must be auto, {', '.join(fc.METHODS)}; got {method!r}")
     if (scenario is None) != (to_dir is None):
         raise UserError("--scenario and --to-dir go together: the base scenario and the folder for one scenario per day")
+    inputs = [history] + ([scenario] if scenario is not None else [])
+    if out is not None:
+        if out.suffix.lower() == ".png":
+            raise UserError(f"--out {out}: give a .csv name (the chart goes beside it as .png)")
+        check_file(out, "--out", inputs, force)
+        check_file(out.with_suffix(".png"), "--out (its chart)", inputs, force)
+    if to_dir is not None:
+        check_dir(to_dir, "--to-dir", inputs, force)
     base = _load(scenario) if scenario is not None else None
     if base is not None and base.interval_minutes != interval_minutes:
         raise UserError(f"{scenario} uses {base.interval_minutes}-minute intervals; forecast with --interval-minutes "
@@ -895,21 +928,20 @@ def forecast(
         from ccplan.scenario import dump
         from ccplan.volumes import forecast_scenario
 
-        to_dir.mkdir(parents=True, exist_ok=True)
-        for date, day in result.groupby("date", sort=True):
-            sc_day, day_notes = forecast_scenario(base, day.reset_index(drop=True), "q", interval_minutes,
-                                                  label=f"p{round(quantile * 100):d}")
-            path = to_dir / f"{date}.toml"
-            dump(sc_day, path)
-            written.append(str(path))
-            notes += [n for n in day_notes if n not in notes]
+        with staged_dir(to_dir, inputs) as tmp:
+            for date, day in result.groupby("date", sort=True):
+                sc_day, day_notes = forecast_scenario(base, day.reset_index(drop=True), "q", interval_minutes,
+                                                      label=f"p{round(quantile * 100):d}")
+                dump(sc_day, tmp / f"{date}.toml")
+                written.append(str(to_dir / f"{date}.toml"))
+                notes += [n for n in day_notes if n not in notes]
     table = result.drop(columns=["q"])
     if out is not None:
         from ccplan.charts import forecast_figure
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
-        _save(forecast_figure(rolled, result), out.with_suffix(".png"))
+        with staged_file(out, inputs) as tmp_csv, staged_file(out.with_suffix(".png"), inputs) as tmp_png:
+            table.to_csv(tmp_csv, index=False)
+            forecast_figure(rolled, result).savefig(tmp_png, dpi=110, format="png")
     if as_json:
         _print_json({
             "history": {"rows": int(len(h.data)), "bucket_minutes": h.bucket_minutes,
@@ -961,17 +993,19 @@ def import_volumes(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     volumes: Annotated[Path, typer.Argument(help="CSV: one row per interval and one column per segment, or long format interval,segment,calls.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the new scenario (TOML).")],
+    force: Force = False,
 ) -> None:
     """Fill each segment's calls_per_interval from an interval export (CSV) and write a new scenario."""
     from ccplan.scenario import dump
     from ccplan.volumes import apply_volumes, read_volumes
 
+    check_file(out, "--out", [scenario, volumes], force)
     s = _load(scenario)
     if not volumes.exists():
         raise UserError(f"{volumes}: no such file")
     new = apply_volumes(s, read_volumes(volumes, s, str(volumes)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    dump(new, out)
+    with staged_file(out, [scenario, volumes]) as tmp:
+        dump(new, tmp)
     total = {k: float(sum(new.calls_per_interval(k))) for k in new.segment_names}
     console.print(f"ok: wrote {_safe(out)} — " + ", ".join(f"{_safe(k)} {v:,.0f} calls" for k, v in total.items()))
 
@@ -989,7 +1023,7 @@ def main() -> None:
     """
     try:
         app()
-    except (ScenarioError, UserError) as exc:
+    except (ScenarioError, UserError, OutputError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)
     except KeyboardInterrupt:

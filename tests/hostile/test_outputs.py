@@ -1,0 +1,88 @@
+"""Outputs are safe: never over an input, never over existing files without --force, checked before the work,
+and nothing partial is left behind when the work fails."""
+
+import os
+import shutil
+
+import pytest
+
+from ccplan.outputs import OutputError, check_dir, check_file, staged_dir, staged_file
+from ccplan.scenario import presets
+from tests.conftest import ccplan
+
+
+@pytest.fixture
+def trainer(tmp_path):
+    p = tmp_path / "trainer.toml"
+    shutil.copy(presets()["trainer"], p)
+    return p
+
+
+def test_staff_to_refuses_to_overwrite_its_input(trainer):
+    before = trainer.read_text()
+    r = ccplan("staff", str(trainer), "--out", str(trainer))
+    assert r.returncode == 1 and "input file" in r.stderr and "Traceback" not in r.stderr
+    assert trainer.read_text() == before
+
+
+def test_an_existing_file_is_kept_without_force_and_replaced_with_it(trainer, tmp_path):
+    out = tmp_path / "plan.csv"
+    out.write_text("mine")
+    r = ccplan("staff", str(trainer), "--out", str(out))
+    assert r.returncode == 1 and "--force" in r.stderr
+    assert out.read_text() == "mine"
+    r = ccplan("staff", str(trainer), "--out", str(out), "--force")
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().startswith("interval,")
+
+
+def test_an_output_folder_with_files_needs_force_and_the_input_inside_it_survives(trainer, tmp_path):
+    r = ccplan("simulate", str(trainer), "-r", "2", "--out", str(tmp_path))
+    assert r.returncode == 1 and "not empty" in r.stderr
+    r = ccplan("simulate", str(trainer), "-r", "2", "--out", str(tmp_path), "--force")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "call_log.parquet").exists() and trainer.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]  # no staging left
+
+
+
+def test_an_unwritable_place_is_named_before_any_simulation(trainer, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "file").write_text("x")
+    r = ccplan("simulate", str(trainer), "-r", "2", "--out", str(ro / "file" / "res"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "res" in r.stderr
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        with staged_dir(target) as tmp:
+            (tmp / "a.csv").write_text("half")
+            raise RuntimeError("disk full")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    f = tmp_path / "one.toml"
+    with pytest.raises(RuntimeError):
+        with staged_file(f) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_staged_folder_never_moves_a_file_onto_an_input(tmp_path):
+    inp = tmp_path / "out" / "frontier.csv"
+    inp.parent.mkdir()
+    inp.write_text("my data")
+    with pytest.raises(OutputError, match="input"):
+        with staged_dir(tmp_path / "out", [inp]) as tmp:
+            (tmp / "frontier.csv").write_text("results")
+    assert inp.read_text() == "my data"
+
+
+def test_checks_name_the_option_and_the_problem(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputError, match=r"--out .*is a file; give a folder"):
+        check_dir(tmp_path / "f", "--out", [], False)
+    with pytest.raises(OutputError, match=r"--to .*is a folder"):
+        check_file(tmp_path, "--to", [], False)
