@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -1016,19 +1017,47 @@ def pd_isna(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _interrupted(signum=None, frame=None) -> None:
+    """Ctrl-C or SIGTERM: end every worker now, say so and exit 130. Further signals are ignored from the
+    first, so a second Ctrl-C cannot interrupt the clean-up (no deadlock); exiting without waiting for
+    queued work, thread pools or the solver's thread is what makes it prompt. Output files are written
+    under temporary names (:mod:`ccplan.outputs`), and those are removed: nothing partial is left."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from sim.runner import kill_workers
+
+    kill_workers()
+    _remove_partial_outputs()
+    try:
+        if sys.stderr.isatty():
+            sys.stderr.write("\x1b[?25h")  # the progress bar hides the cursor: show it again
+        sys.stderr.write("\ninterrupted\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    finally:
+        os._exit(130)
+
+
+def _remove_partial_outputs() -> None:
+    from ccplan.outputs import remove_staged
+
+    remove_staged()
+
+
 def main() -> None:
     """Entry point: run the CLI, turning user errors into one message and an exit code.
 
     Typer handles command-line errors itself (usage message, exit code 2).
     """
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         app()
     except (ScenarioError, UserError, OutputError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # a bug of ours: one line, details on request
         if os.environ.get("CCPLAN_DEBUG"):
             raise

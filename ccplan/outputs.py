@@ -13,6 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+_STAGED: set[Path] = set()  # temporary files and folders being written (removed on an interrupt)
+
+
+def remove_staged() -> None:
+    """Remove every temporary output still being written (called when the program is interrupted)."""
+    for p in list(_STAGED):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
 class OutputError(ValueError):
     """An output that must not or cannot be written (one clear message)."""
 
@@ -75,6 +87,7 @@ def staged_file(path: Path, inputs: list[Path] = ()) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    _STAGED.add(tmp_path)
     try:
         yield tmp_path
         for inp in inputs:
@@ -83,6 +96,7 @@ def staged_file(path: Path, inputs: list[Path] = ()) -> Iterator[Path]:
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+        _STAGED.discard(tmp_path)
 
 
 @contextmanager
@@ -93,6 +107,7 @@ def staged_dir(path: Path, inputs: list[Path] = ()) -> Iterator[Path]:
     parent = path.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=parent))
+    _STAGED.add(tmp)
     try:
         yield tmp
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
@@ -107,3 +122,4 @@ def staged_dir(path: Path, inputs: list[Path] = ()) -> Iterator[Path]:
             os.replace(f, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        _STAGED.discard(tmp)

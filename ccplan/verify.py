@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -57,7 +57,7 @@ from scipy import stats
 
 from ccplan.scenario import Scenario, available_agents, from_dict, to_dict
 from planner.staffing import Plan, plan as analytic_plan, scheduled_agents
-from sim.runner import InlineExecutor, run_counts, run_counts_removals
+from sim.runner import InlineExecutor, process_pool, run_counts, run_counts_removals
 
 MIN_CALLS = 20.0
 _WINDOW = 3  # a removal in interval t is judged on t, t+1, t+2; batches keep removals this far apart
@@ -486,7 +486,7 @@ def verify(
                           "ASA of 0 s?); fix the targets before verifying")
 
     own_ex = executor is None
-    ex = executor or (InlineExecutor() if (os.cpu_count() or 1) <= 1 else ProcessPoolExecutor(os.cpu_count()))
+    ex = executor or (InlineExecutor() if (os.cpu_count() or 1) <= 1 else process_pool(os.cpu_count() or 1))
     s = _Search(scenario, reps, seed, ex, min_calls, max_occupancy, adjustable)
     notes: list[str] = []
     rounds = 0

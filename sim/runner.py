@@ -14,6 +14,8 @@ Workers return per-replication summaries, and the call log only when asked.
 from __future__ import annotations
 
 import os
+import signal
+import weakref
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable
@@ -114,10 +116,36 @@ class InlineExecutor(Executor):
         return fut
 
 
+_POOLS: "weakref.WeakSet[ProcessPoolExecutor]" = weakref.WeakSet()
+
+
+def _worker_init() -> None:
+    """Workers ignore Ctrl-C (the terminal sends it to the whole process group): the main process decides,
+    and ends them itself (:func:`kill_workers`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers leave interrupts to the main process, registered for :func:`kill_workers`."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    _POOLS.add(pool)
+    return pool
+
+
+def kill_workers() -> None:
+    """End every worker process of every live pool at once (on an interrupt: no waiting, no orphans)."""
+    for pool in list(_POOLS):
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            try:
+                proc.kill()
+            except Exception:  # already gone
+                pass
+
+
 def default_executor(replications: int) -> Executor:
     """A process pool on all cores (inline when there is one replication or one core)."""
     workers = min(os.cpu_count() or 1, replications)
-    return InlineExecutor() if workers <= 1 else ProcessPoolExecutor(max_workers=workers)
+    return InlineExecutor() if workers <= 1 else process_pool(workers)
 
 
 def simulate(
