@@ -151,3 +151,23 @@ def parse_factors(text: Any) -> dict | str | None:
         except ValueError:
             return str(text)
     return out
+
+
+APP_CONFIRM_CALLS = 10_000_000  # policy: about 30 s on 2 cores; above it the app asks first
+
+
+def confirm_work(scenarios: list, replications: int, key: str) -> bool:
+    """Say how large a simulation job is before it starts: refuse what cannot fit in memory, and ask for a
+    tick above :data:`APP_CONFIRM_CALLS` calls. True when the job may run."""
+    from ccplan.workload import WorkloadError, check, estimate
+
+    work = estimate(list(scenarios), int(replications))
+    try:
+        check(work, yes=True)
+    except WorkloadError as exc:
+        st.error(str(exc).replace("--yes", "the confirmation"), icon=":material/block:")
+        return False
+    if work.total_calls <= APP_CONFIRM_CALLS:
+        return True
+    st.warning(f"A large job: {work.describe()}.", icon=":material/hourglass:")
+    return st.checkbox("Yes, run it", key=f"confirm_{key}")

@@ -78,7 +78,8 @@ for name, changes in variants:
         st.stop()
 
 key = common.scenario_key(sc, [(n, sorted(c.items(), key=str)) for n, c in variants], reps)
-if st.button("Run comparison", type="primary", key="cmp_run") and not common.has_result("cmp", key):
+ok = common.confirm_work([b for _, b in built], int(reps), "cmp")
+if st.button("Run comparison", type="primary", key="cmp_run") and ok and not common.has_result("cmp", key):
     progress = common.progress_callback("Simulating variants")
     common.cached("cmp", key, lambda: compare(built, replications=int(reps), progress=progress))
 
@@ -114,7 +115,11 @@ if hi <= lo:
     st.stop()
 deltas = list(range(int(lo), int(hi) + 1, int(step)))
 sw_key = common.scenario_key(sc, grp, deltas, sw_reps)
-if st.button("Run sweep", key="sw_run") and not common.has_result("sweep", sw_key):
+if len(deltas) > 100:
+    st.error(f"{len(deltas)} points: at most 100 in one sweep (widen the step).")
+    st.stop()
+sw_ok = common.confirm_work([sc] * len(deltas), int(sw_reps), "sweep")
+if st.button("Run sweep", key="sw_run") and sw_ok and not common.has_result("sweep", sw_key):
     pts = [(f"{grp} {d:+d}", sc.with_changes({f"agent_groups.{grp}.agents_per_interval":
                                               [max(0, int(x) + d) for x in sc.agents_per_interval(grp)]}))
            for d in deltas]

@@ -21,8 +21,9 @@ reps = c[0].number_input("Replications", min_value=2, max_value=500, value=int(s
 seed = c[1].number_input("Seed", min_value=0, value=int(sc.simulation.seed), key="sim_seed")
 key = common.scenario_key(sc, reps, seed)
 run = c[2].button("Run simulation", type="primary", key="sim_run")
+ok = common.confirm_work([sc], int(reps), "sim")
 
-if run and not common.has_result("sim", key):
+if run and ok and not common.has_result("sim", key):
     progress = common.progress_callback("Simulating")
     common.cached("sim", key, lambda: simulate(sc, replications=int(reps), seed=int(seed), keep_log=True,
                                                progress=progress))

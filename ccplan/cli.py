@@ -73,6 +73,21 @@ def _fmt(x: float, digits: int = 1) -> str:
 
 
 Force = Annotated[bool, typer.Option("--force", help="Overwrite existing output files (never an input).")]
+Yes = Annotated[bool, typer.Option("--yes", help="Go ahead with a large simulation job without asking.")]
+
+
+def _check_work(scenarios: list[Scenario], replications: int, yes: bool, per_variant: int = 1,
+                scheduler: str | None = None) -> None:
+    """Estimate calls x replications x variants before simulating; refuse what cannot fit, ask above the threshold."""
+    from ccplan.workload import WorkloadError, check, estimate
+
+    if scheduler or os.environ.get("CCPLAN_SCHEDULER"):
+        return  # a cluster's size is not known here
+    work = estimate(scenarios * per_variant, replications)
+    try:
+        check(work, yes)
+    except WorkloadError as exc:
+        raise UserError(str(exc)) from None
 
 
 @app.command()
@@ -234,6 +249,7 @@ def staff(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     force: Force = False,
+    yes: Yes = False,
 ) -> None:
     """Staffing plan of a scenario: required and scheduled agents per interval and group, predicted service.
 
@@ -255,6 +271,9 @@ def staff(
         check_file(out, "--out", [scenario], force)
     if to is not None:
         check_file(to, "--to", [scenario], force)
+    if verify:  # the search simulates on the order of one day per group and interval
+        _check_work([s], s.simulation.replications if replications is None else replications, yes,
+                    per_variant=max(20, len(s.agent_groups) * s.n_intervals), scheduler=scheduler)
     pl = plan(s, max_occupancy=max_occupancy)
     ver = None
     if verify:
@@ -430,6 +449,7 @@ def roster(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     force: Force = False,
+    yes: Yes = False,
 ) -> None:
     """Cheapest shifts and breaks covering the requirement in every interval and group (MILP, HiGHS).
 
@@ -457,6 +477,9 @@ def roster(
     s = _load(scenario)
     if not s.shifts:
         raise UserError(f"{scenario}: no shift rules; add [[shifts]] tables (see the README, 'Rosters')")
+    if cover == "verified":
+        _check_work([s], s.simulation.replications if replications is None else replications, yes,
+                    per_variant=max(20, len(s.agent_groups) * s.n_intervals), scheduler=scheduler)
     try:
         if cover == "verified":
             with _cluster(scheduler) as ex:
@@ -611,11 +634,13 @@ def simulate(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     force: Force = False,
+    yes: Yes = False,
 ) -> None:
     """Simulate a scenario's day; per-segment service with 95% confidence intervals, occupancy per group."""
     s = _load(scenario)
     if out is not None:
         check_dir(out, "--out", [scenario], force)
+    _check_work([s], s.simulation.replications if replications is None else replications, yes, scheduler=scheduler)
     with _cluster(scheduler) as ex:
         res = run_simulation(s, replications, seed, keep_log=out is not None, executor=ex)
     seg = res.summary["segments"]
@@ -773,6 +798,7 @@ def compare(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     force: Force = False,
+    yes: Yes = False,
 ) -> None:
     """Simulate scenarios or variants side by side with common random numbers: service, cost, profit,
     and each variant's difference to the first with its paired 95% CI."""
@@ -781,6 +807,10 @@ def compare(
         raise UserError("compare needs at least two variants: give several files or --vary with several values")
     if out is not None:
         check_dir(out, "--out", list(scenarios), force)
+    reps = variants[0][1].simulation.replications if replications is None else replications
+    if not as_json:
+        err_console.print(f"{len(variants)} variants x {reps} replications")
+    _check_work([sc for _, sc in variants], reps, yes, scheduler=scheduler)
     with _cluster(scheduler) as ex:
         cmp = _run_compare(variants, replications, seed, executor=ex)
     currency = variants[0][1].currency
@@ -813,6 +843,7 @@ def sweep(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the frontier as JSON records.")] = False,
     force: Force = False,
+    yes: Yes = False,
 ) -> None:
     """Cost vs service-level frontier per segment over a range of one setting; marks the profit-maximising point."""
     from ccplan.compare import frontier, parse_vary
@@ -823,6 +854,10 @@ def sweep(
     if out is not None:
         check_dir(out, "--out", [scenario], force)
     variants = _variants([scenario], [vary])
+    reps = variants[0][1].simulation.replications if replications is None else replications
+    if not as_json:
+        err_console.print(f"{len(variants)} points x {reps} replications")
+    _check_work([sc for _, sc in variants], reps, yes, scheduler=scheduler)
     with _cluster(scheduler) as ex:
         cmp = _run_compare(variants, replications, seed, executor=ex)
     fr = frontier(cmp, path)

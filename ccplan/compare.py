@@ -42,37 +42,71 @@ def _parse_value(text: str) -> Any:
     return text
 
 
+MAX_VALUES = 200  # policy: values in one --vary (a range of more is a typo or a job for several runs)
+MAX_VARIANTS = 400  # policy: variants in one comparison (the cross product of every --vary)
+# settings that every variant shares by design (common random numbers), so varying them would be ignored
+_SHARED = {"simulation.seed": "every variant runs with one seed (common random numbers); to see other callers, "
+                              "pass --seed, or raise --replications",
+           "simulation.replications": "every variant runs the same replications; pass --replications"}
+
+
+def _decimals(text: str) -> int:
+    """Decimal places written in a number ("0.25" -> 2, "1e-3" -> 3, "5" -> 0)."""
+    t = text.strip().lower()
+    mant, _, exp = t.partition("e")
+    places = len(mant.partition(".")[2])
+    return max(0, places - (int(exp) if exp.lstrip("+-").isdigit() else 0))
+
+
 def parse_vary(spec: str) -> tuple[str, list[Any]]:
-    """``path=v1,v2,...`` or ``path=start:stop[:step]`` (inclusive) -> (path, values)."""
+    """``path=v1,v2,...`` or ``path=start:stop[:step]`` (inclusive) -> (path, values).
+
+    A range's values are start + i x step, rounded to the decimals written in the spec (so
+    ``0.1:1:0.1`` gives 0.1 ... 1.0 exactly, not 0.30000000000000004), and at most
+    :data:`MAX_VALUES` of them. The seed and replications cannot be varied (see :data:`_SHARED`).
+    """
     if "=" not in spec:
         raise ScenarioError([("--vary", f"expected PATH=VALUES, got {spec!r}")])
     path, _, rhs = spec.partition("=")
     path, rhs = path.strip(), rhs.strip()
     if not path or not rhs:
         raise ScenarioError([("--vary", f"expected PATH=VALUES, got {spec!r}")])
+    if path in _SHARED:
+        raise ScenarioError([("--vary", f"{path} cannot be varied: {_SHARED[path]}")])
     if ":" in rhs and "," not in rhs:
         parts = rhs.split(":")
         try:
             nums = [float(p) for p in parts]
         except ValueError:
             raise ScenarioError([("--vary", f"a range needs numbers: {rhs!r}")]) from None
-        if len(nums) not in (2, 3) or (len(nums) == 3 and nums[2] <= 0) or nums[1] < nums[0]:
+        if len(nums) not in (2, 3) or not all(np.isfinite(nums)) or (len(nums) == 3 and nums[2] <= 0) \
+                or nums[1] < nums[0]:
             raise ScenarioError([("--vary", f"a range is start:stop or start:stop:step with start <= stop: {rhs!r}")])
         step = nums[2] if len(nums) == 3 else 1.0
-        values = list(np.arange(nums[0], nums[1] + step / 2, step))
+        count = int(np.floor((nums[1] - nums[0]) / step + 1e-9)) + 1
+        if count > MAX_VALUES:
+            raise ScenarioError([("--vary", f"{rhs!r} is {count:,} values; at most {MAX_VALUES} in one range (a "
+                                            "limit ccplan sets: widen the step or split the run)")])
+        places = max(_decimals(p) for p in parts)
+        values = [round(nums[0] + i * step, places) for i in range(count)]
         if all(float(p).is_integer() for p in nums):
             values = [int(round(v)) for v in values]
-        else:
-            values = [float(v) for v in values]
         return path, values
-    return path, [_parse_value(v) for v in rhs.split(",") if v.strip()]
+    values = [_parse_value(v) for v in rhs.split(",") if v.strip()]
+    if len(values) > MAX_VALUES:
+        raise ScenarioError([("--vary", f"{len(values):,} values; at most {MAX_VALUES} in one --vary")])
+    return path, values
 
 
 def variants_of(base: Scenario, vary: list[str]) -> list[tuple[str, Scenario]]:
     """Named variants of one scenario: the cross product of every ``--vary`` spec."""
     combos: list[tuple[str, dict]] = [("", {})]
-    for spec in vary:
-        path, values = parse_vary(spec)
+    specs = [parse_vary(spec) for spec in vary]
+    n_variants = int(np.prod([len(v) for _, v in specs])) if specs else 1
+    if n_variants > MAX_VARIANTS:
+        raise ScenarioError([("--vary", f"{' x '.join(str(len(v)) for _, v in specs)} = {n_variants:,} variants; at "
+                                        f"most {MAX_VARIANTS} in one comparison (a limit ccplan sets)")])
+    for path, values in specs:
         combos = [(f"{name}, {path}={v}".lstrip(", "), {**chg, path: v}) for name, chg in combos for v in values]
     out = []
     for name, changes in combos:

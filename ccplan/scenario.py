@@ -855,6 +855,12 @@ def from_dict(data: Any, source: str | None = None, base_dir: Path | None = None
     Sample files named relatively are read from ``base_dir`` (default: the working directory)."""
     if not isinstance(data, dict):
         raise ScenarioError([("", "a scenario must be a table of keys")], source)
+    shape = [(k, "must be a list of tables ([[%s]] in TOML)" % k) for k in ("segments", "agent_groups", "shifts")
+             if k in data and not isinstance(data[k], (list, tuple))]
+    shape += [(k, f"must be a table ([{k}] in TOML)") for k in ("service_level", "routing", "costs", "simulation",
+                                                                 "capacity") if k in data and not isinstance(data[k], dict)]
+    if shape:  # the rest of validation reads these as lists and tables
+        raise ScenarioError(shape, source)
     _resolve_files(data, base_dir)
     try:
         return Scenario.model_validate(data)
@@ -983,8 +989,11 @@ def _set_path(data: dict, path: str, value: Any) -> None:
                 node[part] = {}
             node = node[part]
     last = parts[-1]
-    if isinstance(node, list):
-        raise ScenarioError([(path, "address a field of a named item, e.g. segments.premium.priority")])
+    old = node.get(last) if isinstance(node, dict) else None
+    tables = isinstance(old, dict) or (isinstance(old, list) and any(isinstance(x, dict) for x in old))
+    if isinstance(node, list) or (tables and not isinstance(value, type(old))):
+        raise ScenarioError([(path, "is a table or a list of tables: address one of its fields, e.g. "
+                                    "segments.premium.priority or routing.policy")])
     if last in ("agents", "agents_per_interval") and "agents" in path and isinstance(node, dict):
         node.pop("agents", None)
         node.pop("agents_per_interval", None)

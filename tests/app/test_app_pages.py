@@ -364,3 +364,22 @@ def test_sl_definition_setting_reaches_the_scenario_and_every_sl_card_names_it()
     at.selectbox(key="erl_def").select("answered").run()
     assert any(c.value == "answered in 20 s / answered" for c in at.caption)
     assert not at.exception
+
+
+def test_a_large_simulation_is_sized_and_waits_for_a_tick():
+    at = start()
+    at.selectbox(key="preset").select("telecom").run()
+    big = copy.deepcopy(at.session_state["base"])
+    for seg in big["segments"]:
+        seg["daily_calls"] = seg["daily_calls"] * 10
+    from ccplan.scenario import from_dict
+
+    at.session_state["base"] = big
+    at.session_state["scenario"] = from_dict(copy.deepcopy(big))
+    at.switch_page("app_pages/simulate.py").run()
+    at.number_input(key="sim_reps").set_value(200).run()
+    assert any("A large job" in w.value for w in at.warning)
+    at.button(key="sim_run").click().run()
+    assert not any("service level" in d.value.columns for d in at.dataframe)  # nothing ran without the tick
+    assert any("Press **Run simulation**" in i.value for i in at.info)
+    assert not at.exception

@@ -86,3 +86,36 @@ def test_checks_name_the_option_and_the_problem(tmp_path):
         check_dir(tmp_path / "f", "--out", [], False)
     with pytest.raises(OutputError, match=r"--to .*is a folder"):
         check_file(tmp_path, "--to", [], False)
+
+
+def test_a_large_job_states_its_size_and_waits_for_yes():
+    r = ccplan("simulate", str(presets()["telecom"]), "-r", "10000")
+    assert r.returncode == 1 and "--yes" in r.stderr and "calls" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_day_that_cannot_fit_in_memory_is_refused_even_with_yes(tmp_path):
+    from ccplan.scenario import dump, from_dict, load, to_dict
+
+    d = to_dict(load(presets()["trainer"]))
+    d["segments"][0]["calls_per_interval"] = [1e10] * 8
+    p = tmp_path / "huge.toml"
+    dump(from_dict(d), p)
+    r = ccplan("simulate", str(p), "-r", "2", "--yes")
+    assert r.returncode == 1 and "GB available" in r.stderr
+
+
+@pytest.mark.parametrize("vary,words", [
+    ("agent_groups.team.agents=1:1e12", "at most 200"),
+    ("simulation.seed=1,2", "cannot be varied"),
+    ("segments=1,2", "address one of its fields"),
+])
+def test_bad_or_unbounded_vary_is_refused_with_a_reason(trainer, vary, words):
+    r = ccplan("compare", str(trainer), "--vary", vary, "-r", "2")
+    assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_float_range_gives_the_values_written():
+    from ccplan.compare import parse_vary
+
+    assert parse_vary("simulation.busyness_cv=0.7:1.0:0.1")[1] == [0.7, 0.8, 0.9, 1.0]
+    assert parse_vary("routing.aging_s=0.05:0.2:0.05")[1] == [0.05, 0.1, 0.15, 0.2]
