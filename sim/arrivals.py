@@ -9,7 +9,7 @@ Times in seconds.
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,9 +120,20 @@ def distribution(kind: str, mean: float | None, cv: float = 1.0, samples: np.nda
     raise ValueError(f"unknown distribution {kind!r}")
 
 
+def _name_key(owner: str) -> tuple[int, ...]:
+    """A segment name as eight 32-bit words of its SHA-256: two names share streams only if SHA-256 collides
+    (a 32-bit checksum such as CRC32 does for pairs like 'plumless' and 'buckeroo')."""
+    digest = hashlib.sha256(owner.encode("utf-8")).digest()
+    return tuple(int.from_bytes(digest[i:i + 4], "big") for i in range(0, 32, 4))
+
+
 def stream(seed: int, replication: int, owner: str, purpose: str) -> np.random.Generator:
-    """The generator for one purpose of one segment in one replication (common random numbers)."""
-    key = (replication, zlib.crc32(owner.encode()), STREAMS.index(purpose))
+    """The generator for one purpose of one segment (``owner``: its name) in one replication.
+
+    Common random numbers: the stream depends only on (seed, replication, the name, the purpose), so
+    the same segment sees the same callers whatever else changes in the scenario, a segment added
+    included; distinct names get distinct streams (the name enters through its SHA-256)."""
+    key = (replication, *_name_key(owner), STREAMS.index(purpose))
     return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=key))
 
 

@@ -238,3 +238,17 @@ def test_reserved_agents_are_kept_for_their_segment():
     starts, ends = log["answer_s"][mass], log["end_s"][mass]
     for t in starts:
         assert np.sum((starts <= t) & (ends > t)) <= 8
+
+
+def test_segment_names_that_collide_under_crc32_get_their_own_callers():
+    import zlib
+
+    assert zlib.crc32(b"plumless") == zlib.crc32(b"buckeroo")  # the known pair
+    sc = from_dict({"name": "crc", "interval_minutes": 60,
+                    "segments": [{"name": n, "calls_per_interval": [50.0] * 2, "aht_s": 300}
+                                 for n in ("plumless", "buckeroo")],
+                    "agent_groups": [{"name": "g", "skills": ["plumless", "buckeroo"], "agents": 20}]})
+    _, log = run(sc)
+    times = [log["arrival_s"][log["segment"] == k] for k in (0, 1)]
+    assert len(times[0]) and len(times[1])
+    assert not np.intersect1d(times[0], times[1]).size  # not the same arrival stream
