@@ -238,13 +238,15 @@ def _on_volume_upload() -> None:
     if f is None:
         return
     sc = common.scenario()
+    notes: list[str] = []
     try:
-        new = apply_volumes(sc, read_volumes(f.getvalue(), sc, f.name))
+        new = apply_volumes(sc, read_volumes(f.getvalue(), sc, f.name, notes=notes))
     except ScenarioError as exc:
         st.session_state["volume_error"] = exc
         return
     st.session_state.pop("volume_error", None)
-    st.session_state["volume_ok"] = f"Volumes from {f.name} loaded into calls_per_interval."
+    st.session_state["volume_ok"] = f"Volumes from {f.name} loaded into calls_per_interval." + "".join(
+        f" Note: {n}." for n in notes)
     common.set_base(to_dict(new), st.session_state.get("source", "edited"))
 
 

@@ -1039,11 +1039,14 @@ def import_volumes(
     s = _load(scenario)
     if not volumes.exists():
         raise UserError(f"{volumes}: no such file")
-    new = apply_volumes(s, read_volumes(volumes, s, str(volumes)))
+    notes: list[str] = []
+    new = apply_volumes(s, read_volumes(volumes, s, str(volumes), notes=notes))
     with staged_file(out, [scenario, volumes]) as tmp:
         dump(new, tmp)
     total = {k: float(sum(new.calls_per_interval(k))) for k in new.segment_names}
     console.print(f"ok: wrote {_safe(out)} — " + ", ".join(f"{_safe(k)} {v:,.0f} calls" for k, v in total.items()))
+    for n in notes:
+        console.print(f"note: {_safe(n)}")
 
 
 def pd_isna(x) -> bool:

@@ -11,12 +11,13 @@ or negative cells) are reported together, each naming the row and column.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ccplan.scenario import Scenario, ScenarioError, clock_label, from_dict, to_dict
+from ccplan.scenario import Scenario, ScenarioError, clock_label, clock_minutes, from_dict, to_dict
 
 _LABEL_COLS = ("interval", "time", "period", "start")
 
@@ -51,46 +52,133 @@ def _read_csv(source: str | Path | bytes, name: str) -> pd.DataFrame:
     return df
 
 
-def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "volumes.csv") -> dict[str, list[float]]:
-    """Calls per interval per segment from a CSV (wide or long layout), checked against the scenario."""
+_CLOCK_LABEL = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::\d{2})?(?:\s*[-–]\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+
+
+def _slots(labels: pd.Series, scenario: Scenario, col: str, problems: list) -> tuple[np.ndarray, int] | None:
+    """Each row's label as a slot of the scenario's day: (slot index per row, slots per interval).
+
+    Clock labels (``09:30``, ``09:30:00``, ``09:30-10:00``) are placed by time; a grid finer than the
+    interval that divides it (15-minute rows for 30-minute intervals) gives several slots per interval,
+    to be summed. Whole numbers are interval numbers, 0- or 1-based (``0..n-1`` or ``1..n``). A label
+    outside the day, off the grid or unreadable is a problem naming its row; so are duplicates."""
+    text = labels.astype(str).str.strip()
+    step = scenario.interval_minutes
+    open_m = clock_minutes(scenario.open_time)
+    n = scenario.n_intervals
+    clocks = text.str.extract(_CLOCK_LABEL)
+    if clocks.notna().all(axis=None):
+        minutes = clocks[0].astype(int) * 60 + clocks[1].astype(int)
+        offsets = (minutes - open_m) % (24 * 60)  # a day may run past midnight
+        grid = int(np.gcd.reduce(np.append(offsets.to_numpy(), step)))
+        sub = next((g for g in (step, 15, 10, 5) if step % g == 0 and grid % g == 0), None)
+        if sub is None:
+            i = int(np.flatnonzero(offsets.to_numpy() % 5)[0])
+            problems.append((f"row {labels.index[i] + 2}, column {col!r}",
+                             f"{text.iloc[i]!r} is off the {step}-minute grid of a day opening at {scenario.open_time}"))
+            return None
+        slot = (offsets // sub).to_numpy()
+        per = step // sub
+        bad = np.flatnonzero(slot >= n * per)
+        for i in bad[:3]:
+            problems.append((f"row {labels.index[i] + 2}, column {col!r}",
+                             f"{text.iloc[i]} is outside the scenario's day ({scenario.open_time}-"
+                             f"{clock_label(open_m + n * step)})"))
+        return (None if len(bad) else (slot, per))
+    nums = pd.to_numeric(text, errors="coerce")
+    if nums.notna().all() and (nums % 1 == 0).all():
+        k = nums.astype(int).to_numpy()
+        if k.min() == 0 and k.max() <= n - 1:
+            return k, 1
+        if k.min() == 1 and k.max() <= n:
+            return k - 1, 1
+        problems.append((f"column {col!r}", f"interval numbers {k.min()}..{k.max()} do not fit the scenario's {n} "
+                                            f"intervals (0..{n - 1} or 1..{n})"))
+        return None
+    i = int(np.flatnonzero(clocks.isna().any(axis=1).to_numpy() & nums.isna().to_numpy())[0]) \
+        if (clocks.isna().any(axis=1) & nums.isna()).any() else 0
+    problems.append((f"row {labels.index[i] + 2}, column {col!r}",
+                     f"{text.iloc[i]!r} is neither a clock time (HH:MM) nor an interval number"))
+    return None
+
+
+def _by_slot(values: list[float], slots: tuple[np.ndarray, int] | None, n: int, what: str, rows, col: str,
+             problems: list) -> list[float]:
+    """Values placed by their rows' slots and summed per interval; duplicates and gaps are problems."""
+    if slots is None:
+        return values
+    slot, per = slots
+    seen: dict[int, int] = {}
+    for r, k in zip(rows, slot):
+        if k in seen:
+            problems.append((f"row {r + 2}, column {col!r}", f"{what}: the same interval as row {seen[k] + 2}"))
+            return values
+        seen[int(k)] = r
+    missing = sorted(set(range(n * per)) - set(seen))
+    if missing:
+        problems.append((what, f"no row for {len(missing)} of the day's {n * per} time slots (the first is slot "
+                               f"{missing[0]})"))
+        return values
+    out = np.zeros(n)
+    np.add.at(out, np.asarray(slot) // per, np.asarray(values, float))
+    return [float(x) for x in out]
+
+
+def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "volumes.csv",
+                 notes: list[str] | None = None) -> dict[str, list[float]]:
+    """Calls per interval per segment from a CSV (wide or long layout), checked against the scenario.
+
+    With a label column (``interval``, ``time``, ``period`` or ``start``), rows are placed by their
+    label, never by position: clock times are matched to the scenario's day (finer rows are summed into
+    its intervals, said in ``notes``), and rows outside the day, off its grid, duplicated or missing are
+    problems. Without one, rows are the day's intervals in order."""
     df = _read_csv(source, name)
     df.columns = [str(c).strip() for c in df.columns]
     lower = {c.lower(): c for c in df.columns}
     problems: list[tuple[str, str]] = []
     n = scenario.n_intervals
+    label = next((lower[c] for c in _LABEL_COLS if c in lower), None)
+    volumes: dict[str, list[float]] = {}
+    rolled = False
     if {"segment", "calls"} <= set(lower):
-        label = next((lower[c] for c in _LABEL_COLS if c in lower), None)
         seg_col, calls_col = lower["segment"], lower["calls"]
-        volumes: dict[str, list[float]] = {}
         for seg, sub in df.groupby(seg_col, sort=False):
             seg = str(seg).strip()
             if seg not in scenario.segment_names:
                 problems.append((f"segment {seg!r}", f"is not a segment of the scenario ({', '.join(scenario.segment_names)})"))
                 continue
-            if label is not None:
-                sub = sub.assign(_k=pd.to_numeric(sub[label], errors="coerce")).sort_values("_k") \
-                    if pd.to_numeric(sub[label], errors="coerce").notna().all() else sub
-            volumes[seg] = _numbers(sub[calls_col], sub.index, calls_col, problems, df.attrs["decimal"])
-        rows_desc = "rows"
+            vals = _numbers(sub[calls_col], sub.index, calls_col, problems, df.attrs["decimal"])
+            slots = _slots(sub[label], scenario, label, problems) if label is not None else None
+            rolled |= slots is not None and slots[1] > 1
+            volumes[seg] = _by_slot(vals, slots, n, f"segment {seg!r}", sub.index, label, problems) \
+                if label is not None else vals
     else:
-        label = next((lower[c] for c in _LABEL_COLS if c in lower), None)
         data_cols = [c for c in df.columns if c != label]
-        volumes = {}
+        if label is None and len(df.columns) == 1 and df.columns[0] not in scenario.segment_names:
+            problems.append(("", f"one column ({df.columns[0]!r}) and it is not a segment: a volumes file has one "
+                                 f"column per segment ({', '.join(scenario.segment_names)}), or the long layout "
+                                 "interval,segment,calls"))
+        slots = _slots(df[label], scenario, label, problems) if label is not None else None
+        rolled = slots is not None and slots[1] > 1
         for c in data_cols:
             if c not in scenario.segment_names:
                 problems.append((f"column {c!r}", f"is not a segment of the scenario ({', '.join(scenario.segment_names)})"))
                 continue
-            volumes[c] = _numbers(df[c], df.index, c, problems, df.attrs["decimal"])
-        rows_desc = "rows"
+            vals = _numbers(df[c], df.index, c, problems, df.attrs["decimal"])
+            volumes[c] = _by_slot(vals, slots, n, f"column {c!r}", df.index, label, problems) \
+                if label is not None else vals
     for seg in scenario.segment_names:
-        if seg not in volumes:
+        if seg not in volumes and not any(p == "" for p, _ in problems):
             problems.append((f"segment {seg!r}", "has no volumes in the file"))
-    for seg, v in volumes.items():
+    for seg, v in volumes.items():  # lengths are checked whatever else is wrong: every problem at once
         if len(v) != n:
-            problems.append((f"segment {seg!r}", f"has {len(v)} {rows_desc} of volumes but the scenario has {n} "
+            problems.append((f"segment {seg!r}", f"has {len(v)} rows of volumes but the scenario has {n} "
                                                  f"intervals of {scenario.interval_minutes} min"))
     if problems:
-        raise ScenarioError(problems, name, what="volumes file")
+        raise ScenarioError(list(dict.fromkeys(problems)), name, what="volumes file")
+    if rolled and notes is not None:
+        notes.append(f"rows finer than the scenario's {scenario.interval_minutes}-minute intervals were summed into "
+                     "them")
     return volumes
 
 

@@ -119,3 +119,47 @@ def test_a_float_range_gives_the_values_written():
 
     assert parse_vary("simulation.busyness_cv=0.7:1.0:0.1")[1] == [0.7, 0.8, 0.9, 1.0]
     assert parse_vary("routing.aging_s=0.05:0.2:0.05")[1] == [0.05, 0.1, 0.15, 0.2]
+
+
+def _volumes(tmp_path, text: str):
+    p = tmp_path / "v.csv"
+    p.write_text(text)
+    return p
+
+
+DAY = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "12:00", "12:30"]
+
+
+def test_import_places_unsorted_rows_by_their_clock_label(trainer, tmp_path):
+    from ccplan.scenario import load
+
+    rows = [f"{t},{i},{10 * i}" for i, t in enumerate(DAY)]
+    p = _volumes(tmp_path, "time,gold,silver\n" + "\n".join(rows[::-1]) + "\n")
+    r = ccplan("import-volumes", str(trainer), str(p), "--out", str(tmp_path / "o.toml"))
+    assert r.returncode == 0, r.stderr
+    sc = load(tmp_path / "o.toml")
+    assert list(sc.calls_per_interval("gold")) == list(range(8))
+
+
+@pytest.mark.parametrize("text,words", [
+    ("time,gold,silver\n" + "\n".join(f"{t},1,1" for t in ["14:00"] + DAY[1:]) + "\n", "outside the scenario's day"),
+    ("time,gold,silver\n" + "\n".join(f"{t},1,1" for t in DAY[:-1] + ["09:30"]) + "\n", "the same interval as row"),
+    ("time,gold,silver\n" + "\n".join(f"{t},1,1" for t in ["09:07"] + DAY[1:]) + "\n", "off the 30-minute grid"),
+    ("gold\n1\n2\n", "has 2 rows of volumes"),
+    ("calls\n1\n2\n", "one column ('calls') and it is not a segment"),
+    ("time;gold;silver\n09:00;1,234;1\n" + "\n".join(f"{t};1;1" for t in DAY[1:]) + "\n", "ambiguous"),
+])
+def test_import_refuses_what_it_cannot_place_and_names_the_row(trainer, tmp_path, text, words):
+    r = ccplan("import-volumes", str(trainer), str(_volumes(tmp_path, text)), "--out", str(tmp_path / "o.toml"))
+    assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "o.toml").exists()
+
+
+def test_import_sums_quarter_hours_into_half_hours_and_says_so(trainer, tmp_path):
+    from ccplan.scenario import load
+
+    rows = [f"{9 + m // 60:02d}:{m % 60:02d},{seg},5" for seg in ("gold", "silver") for m in range(0, 240, 15)]
+    p = _volumes(tmp_path, "interval,segment,calls\n" + "\n".join(rows) + "\n")
+    r = ccplan("import-volumes", str(trainer), str(p), "--out", str(tmp_path / "o.toml"))
+    assert r.returncode == 0 and "summed" in r.stdout, r.stderr
+    assert list(load(tmp_path / "o.toml").calls_per_interval("gold")) == [10.0] * 8
