@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from typing import Any, Callable
 
 import pandas as pd
@@ -81,12 +82,23 @@ def sidebar() -> None:
         st.file_uploader("…or upload a scenario (TOML)", type=["toml"], key="upload", on_change=_on_upload)
         err = st.session_state.get("upload_error")
         if err is not None:
-            st.error(f"The uploaded file was not loaded; the current scenario is unchanged.\n\n{err}")
+            st.error(f"The uploaded file was not loaded; the current scenario is unchanged.\n\n{esc(err)}")
         sc: Scenario = st.session_state["scenario"]
-        st.caption(f"Working on **{sc.name}** ({st.session_state['source']})")
+        st.caption(f"Working on **{esc(sc.name)}** ({esc(st.session_state['source'])})")
         if st.session_state["problems"]:
             st.warning(f"Your edits have {len(st.session_state['problems'])} problem(s); the engines use the last "
                        "valid version until they are fixed (see the Scenario page).")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~:])")
+
+
+def esc(text: Any) -> str:
+    """User text (names, echoed values, messages quoting them) made safe for Streamlit's Markdown: every
+    Markdown or LaTeX character is escaped, control characters dropped, so a name like
+    ``![](http://host/px.png)`` shows as itself instead of making viewers' browsers fetch a URL."""
+    clean = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", clean)
 
 
 def scenario() -> Scenario:
@@ -165,7 +177,7 @@ def confirm_work(scenarios: list, replications: int, key: str) -> bool:
     try:
         check(work, yes=True)
     except WorkloadError as exc:
-        st.error(str(exc).replace("--yes", "the confirmation"), icon=":material/block:")
+        st.error(esc(str(exc).replace("--yes", "the confirmation")), icon=":material/block:")
         return False
     if work.total_calls <= APP_CONFIRM_CALLS:
         return True

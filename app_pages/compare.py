@@ -48,18 +48,18 @@ for i, col in enumerate(cols):
         if pol != sc.routing.policy:
             changes["routing.policy"] = pol
         for g in sc.agent_groups:
-            d = st.number_input(f"{g.name}: agents ±", min_value=-500, max_value=500, value=0, step=1,
+            d = st.number_input(f"{common.esc(g.name)}: agents ±", min_value=-500, max_value=500, value=0, step=1,
                                 key=f"cmp_ag_{i}_{g.name}", help="added to every interval's scheduled agents")
             if d:
                 changes[f"agent_groups.{g.name}.agents_per_interval"] = [
                     max(0, int(x) + int(d)) for x in sc.agents_per_interval(g)]
         with st.expander("Priorities and targets"):
             for s in sc.segments:
-                p = st.number_input(f"{s.name}: priority", min_value=1, max_value=9, value=s.priority,
+                p = st.number_input(f"{common.esc(s.name)}: priority", min_value=1, max_value=9, value=s.priority,
                                     key=f"cmp_pr_{i}_{s.name}")
                 if p != s.priority:
                     changes[f"segments.{s.name}.priority"] = int(p)
-                t = st.number_input(f"{s.name}: SL target", min_value=0.05, max_value=1.0, step=0.05,
+                t = st.number_input(f"{common.esc(s.name)}: SL target", min_value=0.05, max_value=1.0, step=0.05,
                                     value=float(sc.sl_target(s)), key=f"cmp_tg_{i}_{s.name}")
                 if abs(t - sc.sl_target(s)) > 1e-9:
                     changes[f"segments.{s.name}.target"] = float(t)
@@ -74,7 +74,7 @@ for name, changes in variants:
     try:
         built.append((name, sc.with_changes(changes) if changes else sc))
     except ScenarioError as exc:
-        st.error(f"Variant {name!r}: {exc}")
+        st.error(common.esc(f"Variant {name!r}: {exc}"))
         st.stop()
 
 key = common.scenario_key(sc, [(n, sorted(c.items(), key=str)) for n, c in variants], reps)
@@ -86,13 +86,13 @@ if st.button("Run comparison", type="primary", key="cmp_run") and ok and not com
 if common.has_result("cmp", key):
     cmp = common.result("cmp", key)
     st.subheader("Service level against cost, per segment")
-    st.caption(sl_caption(sc))
+    st.caption(common.esc(sl_caption(sc)))
     st.pyplot(charts.sl_cost_figure(cmp.table, {s: sc.sl_target(s) for s in sc.segment_names}, sc.currency),
               width="stretch")
     metric = st.radio("Bars", ["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"], horizontal=True,
                       key="cmp_metric", format_func=lambda m: charts.metric_label(m, sc.currency))
     st.pyplot(charts.comparison_figure(cmp.table, metric, sc.currency), width="stretch")
-    st.subheader(f"Differences to '{names[0]}' (paired 95% CI; unpaired for comparison)")
+    st.subheader(f"Differences to '{common.esc(names[0])}' (paired 95% CI; unpaired for comparison)")
     st.dataframe(difference_table(cmp.differences, sc.currency), hide_index=True, width="stretch",
                  key="cmp_diff_table")
     st.caption("Paired CI: from the replication-by-replication differences (same callers in both variants). "
@@ -132,5 +132,5 @@ if common.has_result("sweep", sw_key):
     st.pyplot(charts.frontier_figure(fr, {s: sc.sl_target(s) for s in sc.segment_names}, f"{grp} agents ±",
                                      sc.currency), width="stretch")
     best = fr[fr["best"]]["variant"].iloc[0]
-    st.success(f"Highest total profit at **{best}** agents per interval.")
+    st.success(f"Highest total profit at **{common.esc(best)}** agents per interval.")
     st.dataframe(fr, hide_index=True, width="stretch")

@@ -93,7 +93,7 @@ c[2].button("Use the sample history", key="fc_sample", on_click=_on_sample,
 if st.session_state.get("fc_error") is not None:
     err = st.session_state["fc_error"]
     st.error("The history was not loaded" + (" (the previous one is kept)" if "fc_history" in st.session_state else "")
-             + ":\n\n" + "\n".join(f"- **{p or 'file'}**: {r}" for p, r in err.problems))
+             + ":\n\n" + "\n".join(f"- **{common.esc(p or 'file')}**: {common.esc(r)}" for p, r in err.problems))
 h = st.session_state.get("fc_history")
 if h is None:
     st.info("Upload a history, or try the sample.")
@@ -135,7 +135,7 @@ if st.button("Forecast", type="primary", key="fc_run"):
         st.session_state["fc_result"] = {"intervals": intervals, "days": per_day, "interval": int(interval),
                                          "quantile": float(quantile)}
     except fc.ForecastError as exc:
-        st.error(str(exc))
+        st.error(common.esc(str(exc)))
 
 res = st.session_state.get("fc_result")
 if res is None:
@@ -191,9 +191,9 @@ c[2].button("Put this day into the scenario", key="fc_use", type="primary", on_c
             args=(day, choices[pick], label, res["interval"]),
             help="Every segment's calls per interval become the forecast's; then plan, roster and simulate it")
 if st.session_state.get("fc_use_error"):
-    st.error("The forecast was not applied; the scenario is unchanged.\n\n" + st.session_state["fc_use_error"])
+    st.error("The forecast was not applied; the scenario is unchanged.\n\n" + common.esc(st.session_state["fc_use_error"]))
 if st.session_state.get("fc_used"):
     d_, l_, notes = st.session_state.pop("fc_used")
     st.success(f"The {l_} forecast of {d_} is now the scenario's volumes. Staffing plan, Roster and Simulate use it.")
     for n in notes:
-        st.info(n)
+        st.info(common.esc(n))

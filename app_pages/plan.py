@@ -10,7 +10,7 @@ from planner.staffing import plan
 
 sc = common.scenario()
 st.title("Staffing plan")
-st.caption(f"{sc.name}: the fewest agents per interval and group that meet every segment's targets under "
+st.caption(f"{common.esc(sc.name)}: the fewest agents per interval and group that meet every segment's targets under "
            f"'{sc.routing.policy}' routing (Erlang A where callers abandon), with shrinkage on top.")
 occ = st.slider("Occupancy cap", 0.5, 1.0, 1.0, 0.01, key="plan_occ", help="1.0 = no cap")
 key = common.scenario_key(sc, occ)
@@ -33,7 +33,7 @@ k[3].metric("Intervals", f"{sc.n_intervals} × {sc.interval_minutes} min")
 st.pyplot(charts.plan_figure(df), width="stretch")
 
 st.subheader("Predicted service per segment (whole day)")
-st.caption(sl_caption(sc))
+st.caption(common.esc(sl_caption(sc)))
 show = segments.copy()
 show["target"] = [target_text(sc, s) for s in show["segment"]]
 st.dataframe(show, hide_index=True, width="stretch", column_config={
@@ -92,7 +92,7 @@ if c[2].button("Verify by simulation", type="primary", key="ver_run") and not co
         common.cached("verify", v_key, lambda: verify(sc, replications=int(v_reps), seed=int(v_seed),
                                                       max_occupancy=None if occ >= 1 else occ, progress=_progress))
     except VerifyError as exc:
-        st.error(str(exc))
+        st.error(common.esc(str(exc)))
     bar.empty()
 
 ver = common.result("verify", v_key) if common.has_result("verify", v_key) else None
@@ -118,7 +118,7 @@ if ver is not None:
     st.pyplot(charts.verified_service_figure(ver.intervals), width="stretch")
     seg = ver.segments.copy()
     seg["target"] = [target_text(sc, k) for k in seg["segment"]]
-    st.caption(sl_caption(sc))
+    st.caption(common.esc(sl_caption(sc)))
     st.dataframe(seg, hide_index=True, width="stretch", column_config={
         "service_level": st.column_config.NumberColumn("SL (whole day, simulated)", format="percent"),
         "service_level_ci_low": st.column_config.NumberColumn("CI low", format="percent"),

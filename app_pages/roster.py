@@ -125,7 +125,7 @@ def _show_problems(problems: list[tuple[str, str]], base: dict) -> None:
             rest = path[path.index("]") + 1:].lstrip(".")
             where = (f"shift {name!r} (row {idx + 1})" if name else f"shift row {idx + 1}") + (f", {rest}" if rest
                                                                                                  else "")
-        lines.append(f"- **{where}**: {reason}")
+        lines.append(f"- **{common.esc(where)}**: {common.esc(reason)}")
     st.error("\n".join(lines))
 
 
@@ -210,7 +210,7 @@ if st.button("Solve the roster", type="primary", key="roster_run") and not commo
                     sc, replications=int(reps), seed=int(seed), progress=lambda d, t, msg: vbar.progress(
                         min(d / t, 1.0), text=f"Verifying the plan by simulation: round {d} of at most {t} — {msg}")))
             except VerifyError as exc:
-                st.error(str(exc))
+                st.error(common.esc(str(exc)))
                 st.stop()
             vbar.empty()
             req = requirement(sc, "verified", ver.verified_scenario)
@@ -221,7 +221,7 @@ if st.button("Solve the roster", type="primary", key="roster_run") and not commo
             min(d / t, 1.0), text=f"Solving the roster (HiGHS): {d:.0f} s of at most {t:.0f} s")))
         bar.empty()
     except RosterError as exc:
-        st.error(str(exc))
+        st.error(common.esc(str(exc)))
 
 r = common.result("roster", key) if common.has_result("roster", key) else None
 if st.session_state.get("roster_applied"):
@@ -231,7 +231,7 @@ if st.session_state.get("roster_applied"):
 if r is None:
     st.stop()
 if not r.ok:
-    st.error(f"No roster: {r.message}")
+    st.error(common.esc(f"No roster: {r.message}"))
     st.stop()
 if r.status == "optimal":
     st.success(f"Optimal roster (proven, gap 0), solved in {r.solve_time_s:.1f} s.")

@@ -282,7 +282,7 @@ def _describe(path: str, base: dict) -> str:
 
 def _show_problems(problems: list[tuple[str, str]], base: dict) -> None:
     if problems:
-        st.error("\n".join(f"- **{_describe(p, base)}**: {r}" for p, r in problems))
+        st.error("\n".join(f"- **{common.esc(_describe(p, base))}**: {common.esc(r)}" for p, r in problems))
 
 
 # ---------------------------------------------------------------- page
@@ -297,7 +297,7 @@ if problems:
     st.error(f"**{len(problems)} problem(s)** in your edits — each is shown next to its table below. Your other "
              "edits are kept; the engines keep using the last valid version until these are fixed.")
 else:
-    st.success(f"**{common.scenario().name}** is valid and ready to plan and simulate.")
+    st.success(f"**{common.esc(common.scenario().name)}** is valid and ready to plan and simulate.")
 
 n = _n_intervals(base)
 labels = _labels(base, n)
@@ -391,9 +391,11 @@ c1.file_uploader("Import interval volumes (CSV)", type=["csv", "txt"], key="volu
                  help="One row per interval and one column per segment, or long format with columns "
                       "interval, segment, calls (as exported by most phone systems).")
 if st.session_state.get("volume_error") is not None:
-    c2.error(f"The volumes were not imported; nothing was changed.\n\n{st.session_state['volume_error']}")
+    err = st.session_state["volume_error"]
+    c2.error("The volumes were not imported; nothing was changed:\n\n"
+             + "\n".join(f"- **{common.esc(p or 'file')}**: {common.esc(r)}" for p, r in err.problems))
 elif st.session_state.get("volume_ok"):
-    c2.success(st.session_state.pop("volume_ok"))
+    c2.success(common.esc(st.session_state.pop("volume_ok")))
 
 st.subheader("Agent groups")
 grp_rows = []
@@ -439,4 +441,4 @@ with st.expander("Edit as TOML (add or remove segments and groups here)"):
     if st.session_state.get("toml_error") is not None:
         err = st.session_state["toml_error"]
         st.error("The TOML was not applied; your text is kept so you can fix it:\n\n"
-                 + "\n".join(f"- **{p or 'file'}**: {r}" for p, r in err.problems))
+                 + "\n".join(f"- **{common.esc(p or 'file')}**: {common.esc(r)}" for p, r in err.problems))

@@ -12,7 +12,7 @@ from sim.runner import simulate
 
 sc = common.scenario()
 st.title("Simulate")
-st.caption(f"{sc.name}: a discrete-event simulation of the day — arrivals per interval, routing, abandonment, "
+st.caption(f"{common.esc(sc.name)}: a discrete-event simulation of the day — arrivals per interval, routing, abandonment, "
            "retries, escalations, shift changes — repeated to give 95% confidence intervals.")
 
 c = st.columns([1, 1, 2])
@@ -42,7 +42,7 @@ for seg in sc.segment_names:
     r = summ.loc[seg]
     target = sc.sl_target(seg)
     with st.container(border=True):
-        st.markdown(f"**{seg}** — target {target:.0%} within {sc.answer_within_s(seg):g} s")
+        st.markdown(f"**{common.esc(seg)}** — target {target:.0%} within {sc.answer_within_s(seg):g} s")
         k = st.columns(5)
         k[0].metric("Service level", f"{r['service_level']:.1%}", f"{(r['service_level'] - target) * 100:+.1f} pts vs target",
                     help=f"{sc.sl_label(seg)}; 95% CI {r['service_level_ci_low']:.1%} – {r['service_level_ci_high']:.1%}")

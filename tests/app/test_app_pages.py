@@ -383,3 +383,24 @@ def test_a_large_simulation_is_sized_and_waits_for_a_tick():
     assert not any("service level" in d.value.columns for d in at.dataframe)  # nothing ran without the tick
     assert any("Press **Run simulation**" in i.value for i in at.info)
     assert not at.exception
+
+
+def test_names_reach_the_page_as_plain_text_never_as_markdown_images_or_latex():
+    from ccplan.scenario import from_dict
+
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    evil = copy.deepcopy(at.session_state["base"])
+    bad = "![x](http://127.0.0.1:9/px.png)$x^2$"
+    evil["name"] = bad
+    evil["segments"][0]["name"] = bad
+    evil["agent_groups"][0]["skills"] = [bad, "silver"]
+    at.session_state["base"] = evil
+    at.session_state["scenario"] = from_dict(copy.deepcopy(evil))
+    for page in ["app_pages/scenario.py", "app_pages/plan.py", "app_pages/simulate.py", "app_pages/compare.py"]:
+        at.switch_page(page).run()
+        assert not at.exception, page
+        shown = [e.value for kind in (at.markdown, at.caption, at.success, at.error, at.warning, at.info)
+                 for e in kind] + [e.label for e in at.number_input]
+        assert not [t for t in shown if "![x](" in t or "$x^2$" in t], page
+        assert any("127\\.0\\.0\\.1" in t for t in shown), page  # the name is there, escaped
