@@ -90,7 +90,7 @@ def sidebar() -> None:
                        "valid version until they are fixed (see the Scenario page).")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~:])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|$<>~])")  # what starts Markdown, links, images, LaTeX or colour
 
 
 def esc(text: Any) -> str:
