@@ -19,8 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ccplan.outputs import OutputError, check_dir, check_file, staged_dir, staged_file
-from ccplan.report import sl_caption, target_text
+from ccplan.outputs import OutputError, ParquetLog, check_dir, check_file, staged_dir, staged_file
+from ccplan.report import delta_text, sl_caption, target_text
 from ccplan.scenario import SL_DEFINITIONS, Scenario, ScenarioError, load, sl_label
 
 app = typer.Typer(
@@ -611,7 +611,7 @@ def _cluster(option: str | None):
 
 
 def run_simulation(scenario: Scenario, replications: int | None, seed: int | None, keep_log: bool = False,
-                   label: str = "simulating", executor=None):
+                   label: str = "simulating", executor=None, log_sink=None):
     """Run the simulator with a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -622,7 +622,7 @@ def run_simulation(scenario: Scenario, replications: int | None, seed: int | Non
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(label, total=reps)
         return run(scenario, replications=reps, seed=seed, keep_log=keep_log, executor=executor,
-                   progress=lambda done, total: bar.update(task, completed=done))
+                   progress=lambda done, total: bar.update(task, completed=done), log_sink=log_sink)
 
 
 @app.command()
@@ -641,13 +641,20 @@ def simulate(
     if out is not None:
         check_dir(out, "--out", [scenario], force)
     _check_work([s], s.simulation.replications if replications is None else replications, yes, scheduler=scheduler)
-    with _cluster(scheduler) as ex:
-        res = run_simulation(s, replications, seed, keep_log=out is not None, executor=ex)
+    if out is None:
+        with _cluster(scheduler) as ex:
+            res = run_simulation(s, replications, seed, executor=ex)
+    else:  # call logs go to Parquet as replications arrive (memory holds a few, not all)
+        with staged_dir(out, [scenario]) as tmp:
+            sink = ParquetLog(tmp / "call_log.parquet")
+            try:
+                with _cluster(scheduler) as ex:
+                    res = run_simulation(s, replications, seed, executor=ex, log_sink=sink)
+            finally:
+                sink.close()
+            _write_simulation(s, res, tmp, sink.sample)
     seg = res.summary["segments"]
     grp = res.summary["groups"]
-    if out is not None:
-        with staged_dir(out, [scenario]) as tmp:
-            _write_simulation(s, res, tmp)
     if as_json:
         _print_json({
             "segments": {
@@ -701,19 +708,23 @@ def simulate(
         console.print(f"call log and metrics written to {out}/")
 
 
-def _write_simulation(s: Scenario, res, folder: Path) -> None:
-    """simulate --out: the call log (Parquet), every metric table (CSV), economics and two charts."""
+def _write_simulation(s: Scenario, res, folder: Path, sample: list) -> None:
+    """simulate --out: every metric table (CSV), economics and two charts (the call log is already written);
+    the waiting-time chart uses the first replications' logs (``sample``)."""
+    import pandas as pd
+
     from ccplan import charts
     from ccplan.economics import price_simulation
 
-    res.call_log.to_parquet(folder / "call_log.parquet", index=False)
     for name, df in res.summary.items():
         df.to_csv(folder / f"{name}.csv", index=False)
     for name, df in res.per_replication.items():
         df.to_csv(folder / f"{name}_per_replication.csv", index=False)
     price_simulation(res).summary.to_csv(folder / "economics.csv", index=False)
-    _save(charts.wait_distribution_figure(res.call_log, {k: s.answer_within_s(k) for k in s.segment_names},
-                                          title=f"Waiting time per segment — {s.name}"), folder / "waits.png")
+    shown = "" if len(sample) == res.replications else f" (the first {len(sample)} of {res.replications} replications)"
+    _save(charts.wait_distribution_figure(pd.concat(sample, ignore_index=True),
+                                          {k: s.answer_within_s(k) for k in s.segment_names},
+                                          title=f"Waiting time per segment — {s.name}{shown}"), folder / "waits.png")
     _save(charts.day_figure(res.summary["intervals"], res.summary["group_intervals"],
                             title=f"Queue and occupancy over the day — {s.name}"), folder / "day.png")
 
@@ -739,17 +750,23 @@ def _compare_tables(cmp, currency: str) -> None:
         for seg in segs:
             cells = []
             for k, (name, _, _) in enumerate(cmp.variants):
-                r = cmp.table[(cmp.table["variant"] == name) & (cmp.table["segment"] == seg)].iloc[0]
+                rows = cmp.table[(cmp.table["variant"] == name) & (cmp.table["segment"] == seg)]
+                if rows.empty:  # compared files need not have the same segments
+                    cells.append("[dim]no such segment[/dim]")
+                    continue
+                r = rows.iloc[0]
                 cell = f"{format(r[metric], fmt)} ±{format((r[metric + '_ci_high'] - r[metric + '_ci_low']) / 2, fmt)}" \
                     if not pd_isna(r[metric + "_ci_low"]) else format(r[metric], fmt)
-                if k > 0:
-                    d = cmp.differences[(cmp.differences["variant"] == name) & (cmp.differences["segment"] == seg)
-                                        & (cmp.differences["metric"] == metric)].iloc[0]
+                diff = cmp.differences[(cmp.differences["variant"] == name) & (cmp.differences["segment"] == seg)
+                                       & (cmp.differences["metric"] == metric)] if k > 0 else None
+                if diff is not None and len(diff):
+                    d = diff.iloc[0]
                     sig = not (d["ci_low"] <= 0 <= d["ci_high"])
                     color = "bold" if sig else "dim"
-                    cell += (f"\n[{color}]Δ {format(d['diff'], '+' + fmt)} [{format(d['ci_low'], fmt)}, "
-                             f"{format(d['ci_high'], fmt)}][/{color}] [dim][{format(d['unpaired_ci_low'], fmt)}, "
-                             f"{format(d['unpaired_ci_high'], fmt)}][/dim]")
+                    cell += (f"\n[{color}]Δ {delta_text(d['diff'], metric)} [{delta_text(d['ci_low'], metric, False)}, "
+                             f"{delta_text(d['ci_high'], metric, False)}][/{color}] "
+                             f"[dim][{delta_text(d['unpaired_ci_low'], metric, False)}, "
+                             f"{delta_text(d['unpaired_ci_high'], metric, False)}][/dim]")
                 cells.append(cell)
             t.add_row(_safe(seg) if seg != TOTAL else "[bold]total[/bold]", *cells)
         console.print(t)

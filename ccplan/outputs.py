@@ -123,3 +123,40 @@ def staged_dir(path: Path, inputs: list[Path] = ()) -> Iterator[Path]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         _STAGED.discard(tmp)
+
+
+class ParquetLog:
+    """Call logs written to one Parquet file as replications arrive, in replication order (a log that comes
+    early waits for the ones before it), so memory holds a few logs, not all. ``sample`` keeps the first
+    replications' logs, up to ``sample_rows`` rows, for charts."""
+
+    def __init__(self, path: Path, sample_rows: int = 2_000_000) -> None:
+        self.path = path
+        self.writer = None
+        self.next = 0
+        self.waiting: dict[int, "object"] = {}
+        self.sample: list = []
+        self.sample_rows = sample_rows
+        self._kept = 0
+
+    def __call__(self, replication: int, log) -> None:
+        self.waiting[replication] = log
+        while self.next in self.waiting:
+            self._write(self.waiting.pop(self.next))
+            self.next += 1
+
+    def _write(self, log) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(log, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
+        if self._kept + len(log) <= self.sample_rows or not self.sample:
+            self.sample.append(log)
+            self._kept += len(log)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

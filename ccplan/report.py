@@ -20,3 +20,18 @@ def sl_caption(scenario: Scenario) -> str:
     if len(set(labels.values())) == 1:
         return f"service level = {next(iter(labels.values()))}"
     return "service level: " + "; ".join(f"{k} {v}" for k, v in labels.items())
+
+
+RATE_METRICS = ("service_level", "abandon_rate", "occupancy", "block_rate")
+
+
+def delta_text(value: float, metric: str, sign: bool = True) -> str:
+    """A difference as people read it: rates in percentage points ("+6.1 pts"), seconds with "s", money plain."""
+    if value != value:
+        return "-"
+    plus = "+" if sign else ""
+    if metric in RATE_METRICS:
+        return f"{value * 100:{plus}.1f} pts" if sign else f"{value * 100:.1f}"
+    if metric.endswith("_s"):
+        return f"{value:{plus}.1f} s" if sign else f"{value:.1f}"
+    return f"{value:{plus},.0f}" if sign else f"{value:,.0f}"

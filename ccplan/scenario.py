@@ -42,6 +42,17 @@ SL_DEFINITIONS: dict[str, str] = {
 }
 UNIFORM_MAX_CV = 1 / math.sqrt(3)  # a uniform on [0, 2 x mean] has this cv
 _CROSS_MARK = "cross-field problems:\n"
+# Bounds an engine can run. Upper bounds other than 1 (and the 1-second AHT floor) are policy, not physics,
+# and their messages say so: far beyond any real center, and what keeps every computation finite and bounded.
+DAY_S = 86_400.0
+MAX_CALLS_PER_INTERVAL = 1e6
+MAX_DAILY_CALLS = 1e8
+MAX_AGENTS = 1_000_000
+MAX_CV = 10.0
+MAX_MONEY = 1e9
+MAX_PATIENCE_S = 1e6
+MIN_AHT_S = 1.0
+POLICY = " (a limit ccplan sets)"
 
 
 def available_agents(scheduled, shrinkage) -> np.ndarray:
@@ -72,7 +83,7 @@ class ServiceLevelTarget(_Model):
     """Default service-level target: ``target`` share of calls answered within ``answer_within_s``, the share
     taken as ``definition`` says (see :data:`SL_DEFINITIONS`; default: of offered calls)."""
 
-    answer_within_s: float = Field(20.0, gt=0)
+    answer_within_s: float = Field(20.0, gt=0, le=DAY_S)
     target: float = Field(0.80, gt=0, le=1)
     definition: SLDefinition = "offered"
 
@@ -115,49 +126,56 @@ class Segment(_Model):
     """A customer segment: its volume, handling, patience, value and targets."""
 
     name: str = Field(min_length=1)
-    priority: int = Field(1, ge=1)
+    priority: int = Field(1, ge=1, le=1000)
     calls_per_interval: tuple[float, ...] | None = None
-    daily_calls: float | None = Field(None, ge=0)
+    daily_calls: float | None = Field(None, ge=0, le=MAX_DAILY_CALLS)
     profile: tuple[float, ...] | None = None
     aht_s: float | tuple[float, ...] | None = None  # one value, or one per interval; required unless empirical
     handle_time: HandleTimeDist = "exponential"
-    handle_time_cv: float | None = Field(None, ge=0)
+    handle_time_cv: float | None = Field(None, ge=0, le=MAX_CV)
     handle_time_file: str | None = None  # with handle_time = "empirical": a CSV column of seconds
     patience_s: float | tuple[float, ...] | None = None  # one value, or one per interval; None: never abandons
     patience: PatienceDist = "exponential"
-    patience_cv: float | None = Field(None, gt=0)
+    patience_cv: float | None = Field(None, gt=0, le=MAX_CV)
     patience_file: str | None = None  # with patience = "empirical": a CSV column of seconds
     retrial_probability: float = Field(0.0, ge=0, le=1)
-    retrial_delay_s: float = Field(900.0, ge=1)  # a policy floor: retries faster than 1 s are a storm, not callers
+    retrial_delay_s: float = Field(900.0, ge=1, le=7 * DAY_S)  # a policy floor: retries faster than 1 s are a storm, not callers
     max_retrials: int = Field(10, ge=0, le=1000)  # attempts after the first, per caller
     retrial_delay: RetrialDelay = "exponential"
     retrial_same_caller: bool = False
     groups: tuple[str, ...] | None = None
     busyness_cv: float = Field(0.0, ge=0, le=3)
-    value_per_call: float = Field(0.0, ge=0)
-    clv: float = Field(0.0, ge=0)
+    value_per_call: float = Field(0.0, ge=0, le=MAX_MONEY)
+    clv: float = Field(0.0, ge=0, le=MAX_MONEY)
     churn_per_abandon: float = Field(0.0, ge=0, le=1)
     escalation_probability: float = Field(0.0, ge=0, le=1)
-    escalation_aht_s: float | None = Field(None, gt=0)
-    answer_within_s: float | None = Field(None, gt=0)
+    escalation_aht_s: float | None = Field(None, ge=MIN_AHT_S, le=DAY_S)
+    answer_within_s: float | None = Field(None, gt=0, le=DAY_S)
     target: float | None = Field(None, gt=0, le=1)
     max_abandon_rate: float | None = Field(None, ge=0, le=1)
-    max_asa_s: float | None = Field(None, gt=0)
+    max_asa_s: float | None = Field(None, gt=0, le=DAY_S)
     definition: SLDefinition | None = None  # service-level definition of this segment (default: [service_level])
 
     @field_validator("aht_s", "patience_s")
     @classmethod
-    def _positive(cls, v: float | tuple[float, ...] | None) -> float | tuple[float, ...] | None:
+    def _positive(cls, v: float | tuple[float, ...] | None, info) -> float | tuple[float, ...] | None:
         if v is None:
             return v
+        lo, hi = (MIN_AHT_S, DAY_S) if info.field_name == "aht_s" else (0.0, MAX_PATIENCE_S)
+        what = (f"between {lo:g} and {hi:g} s" if lo else f"> 0 and at most {hi:g} s") + POLICY
         if isinstance(v, tuple):
             if len(v) == 0:
                 raise ValueError("must not be empty")
             bad = [i for i, x in enumerate(v) if not (x > 0 and math.isfinite(x))]
             if bad:
                 raise ValueError(f"must be finite and > 0 (entry {bad[0]} is {v[bad[0]]})")
+            bad = [i for i, x in enumerate(v) if not lo <= x <= hi]
+            if bad:
+                raise ValueError(f"must be {what} (entry {bad[0]} is {v[bad[0]]})")
         elif not (v > 0 and math.isfinite(v)):
             raise ValueError(f"must be > 0, got {v!r}")
+        elif not lo <= v <= hi:
+            raise ValueError(f"must be {what}, got {v!r}")
         return v
 
     @field_validator("calls_per_interval", "profile")
@@ -169,6 +187,10 @@ class Segment(_Model):
             bad = [i for i, x in enumerate(v) if not (x >= 0 and math.isfinite(x))]
             if bad:
                 raise ValueError(f"must be finite and >= 0 (entry {bad[0]} is {v[bad[0]]})")
+            bad = [i for i, x in enumerate(v) if x > MAX_CALLS_PER_INTERVAL]
+            if bad:
+                raise ValueError(f"must be at most {MAX_CALLS_PER_INTERVAL:,.0f} calls per interval{POLICY} "
+                                 f"(entry {bad[0]} is {v[bad[0]]:g})")
         return v
 
     @property
@@ -199,12 +221,12 @@ class AgentGroup(_Model):
 
     name: str = Field(min_length=1)
     skills: tuple[str, ...] = Field(min_length=1)
-    cost_per_hour: float = Field(0.0, ge=0)
+    cost_per_hour: float = Field(0.0, ge=0, le=MAX_MONEY)
     shrinkage: float = Field(0.0, ge=0, lt=1)
-    agents: int | None = Field(None, ge=0)
+    agents: int | None = Field(None, ge=0, le=MAX_AGENTS)
     agents_per_interval: tuple[int, ...] | None = None
-    accepts_after_s: float = Field(0.0, ge=0)
-    reserve: int = Field(0, ge=0)
+    accepts_after_s: float = Field(0.0, ge=0, le=DAY_S)
+    reserve: int = Field(0, ge=0, le=MAX_AGENTS)
     reserve_for: tuple[str, ...] = ()
     serves: tuple[str, ...] | None = None
     handle_time_factor: dict[str, float] = Field(default_factory=dict)
@@ -215,6 +237,9 @@ class AgentGroup(_Model):
         bad = [k for k, x in v.items() if not (x > 0 and math.isfinite(x))]
         if bad:
             raise ValueError(f"must be > 0 ({bad[0]!r} is {v[bad[0]]})")
+        bad = [k for k, x in v.items() if not 0.01 <= x <= 100]
+        if bad:
+            raise ValueError(f"must be between 0.01 and 100{POLICY} ({bad[0]!r} is {v[bad[0]]})")
         return v
 
     @field_validator("agents_per_interval")
@@ -226,6 +251,9 @@ class AgentGroup(_Model):
             bad = [i for i, x in enumerate(v) if x < 0]
             if bad:
                 raise ValueError(f"must be >= 0 (entry {bad[0]} is {v[bad[0]]})")
+            bad = [i for i, x in enumerate(v) if x > MAX_AGENTS]
+            if bad:
+                raise ValueError(f"must be at most {MAX_AGENTS:,} agents{POLICY} (entry {bad[0]} is {v[bad[0]]})")
         return v
 
 
@@ -233,17 +261,17 @@ class Routing(_Model):
     """How waiting calls are chosen when an agent becomes free."""
 
     policy: RoutingPolicy = "priority"
-    aging_s: float = Field(120.0, gt=0)
+    aging_s: float = Field(120.0, gt=0, le=DAY_S)
     agent_choice: AgentChoice = "preference"
 
 
 class Costs(_Model):
-    telephony_per_minute: float = Field(0.0, ge=0)
+    telephony_per_minute: float = Field(0.0, ge=0, le=MAX_MONEY)
 
 
 class SimulationSettings(_Model):
     replications: int = Field(20, ge=1, le=10_000)
-    seed: int = Field(2026, ge=0)
+    seed: int = Field(2026, ge=0, le=2**63 - 1)
     busyness_cv: float = Field(0.0, ge=0, le=3)
     at_close: AtClose = "serve"
 
@@ -251,7 +279,7 @@ class SimulationSettings(_Model):
 class Capacity(_Model):
     """Phone lines: calls in the system (waiting or being served) never exceed ``lines``."""
 
-    lines: int | None = Field(None, ge=1)
+    lines: int | None = Field(None, ge=1, le=10_000_000)
 
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
@@ -825,8 +853,11 @@ def _friendly(err: dict) -> tuple[str, str]:
     if typ in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         ctx = err.get("ctx", {})
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[typ]
-        bound = f"{next(iter(ctx.values())):g}" if ctx else "?"
-        return _path_str(loc), f"must be {op} {bound}, got {inp!r}"
+        value = next(iter(ctx.values())) if ctx else None
+        bound = "?" if value is None else (f"{value:,.0f}" if float(value).is_integer() and abs(value) < 1e15
+                                           else f"{value:g}")
+        policy = POLICY if typ.startswith("less") and value not in (None, 1) else ""
+        return _path_str(loc), f"must be {op} {bound}{policy}, got {inp!r}"
     if typ == "literal_error":
         return _path_str(loc), f"must be one of {err.get('ctx', {}).get('expected', '')}, got {inp!r}"
     if typ == "value_error":

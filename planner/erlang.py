@@ -489,6 +489,13 @@ def _finite_lines_one(n: int, a: float, aht: float, pat: float, lines: int, t: f
     hi = min(lines, mode + width)
     if theta == 0 and a < c:  # geometric tail beyond n: ratio a / c
         hi = min(lines, max(hi, c + int(np.ceil(_LINES_WINDOW_SD / -np.log(a / c))) + 1))
+    if hi < lines:  # the chain never gets near the lines (less than e^-40): the closed forms without them
+        if theta > 0:
+            r = erlang_a(n, a, aht, pat, t)
+            return (0.0, float(r.p_wait), float(r.p_abandon), float(r.service_level), float(r.still_waiting),
+                    float(r.asa_s), float(r.occupancy))
+        sl = float(service_level(n, a, aht, t))
+        return (0.0, float(erlang_c(n, a)), 0.0, sl, 1.0 - sl, float(asa_s(n, a, aht)), float(occupancy(n, a)))
     lo = max(0, min(mode, c) - width)
     hi = min(hi, lo + _LINES_MAX_STATES)
     k = np.arange(lo, hi + 1, dtype=float)

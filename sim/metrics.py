@@ -232,6 +232,20 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return (m, m - half, m + half)
 
 
+_SHARES = {"service_level", "abandon_rate", "occupancy"}
+_SIGNED = {"profit", "replication", "interval"}
+
+
+def _feasible(column: str, low: float, high: float) -> tuple[float, float]:
+    """A t interval clipped to what the quantity can be: shares to [0, 1], counts, times and costs to >= 0
+    (the README says so: near a bound the t interval is a poor approximation, and the clip keeps it honest)."""
+    if column in _SHARES:
+        return (min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0)) if low == low else (low, high)
+    if column not in _SIGNED and low == low:
+        return max(low, 0.0), max(high, 0.0)
+    return low, high
+
+
 def summarise(per_rep: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.DataFrame:
     """Mean and CI across replications for every numeric column: ``X``, ``X_ci_low``, ``X_ci_high``."""
     value_cols = [c for c in per_rep.columns if c not in keys + ["replication", "time"]
@@ -245,7 +259,7 @@ def summarise(per_rep: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd
             row["time"] = sub["time"].iloc[0]
         for c in value_cols:
             m, lo, hi = confidence_interval(sub[c].to_numpy(), level)
-            row[c], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = m, lo, hi
+            row[c], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = m, *_feasible(c, lo, hi)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -156,14 +156,17 @@ def simulate(
     keep_log: bool = False,
     progress: Callable[[int, int], None] | None = None,
     check_invariants: bool = False,
+    log_sink: Callable[[int, pd.DataFrame], None] | None = None,
 ) -> SimulationResult:
     """Run ``replications`` (default: the scenario's) replications and aggregate them.
 
-    ``progress(done, total)`` is called after each finished replication.
+    ``progress(done, total)`` is called after each finished replication; ``log_sink(replication,
+    call_log)`` takes each call log as it arrives instead of keeping them (see :func:`simulate_many`).
     """
     reps = scenario.simulation.replications if replications is None else int(replications)
     seed = scenario.simulation.seed if seed is None else int(seed)
-    return simulate_many([scenario], reps, seed, executor, keep_log, progress, check_invariants)[0]
+    sink = None if log_sink is None else (lambda _i, r, log: log_sink(r, log))
+    return simulate_many([scenario], reps, seed, executor, keep_log, progress, check_invariants, sink)[0]
 
 
 def simulate_many(
@@ -174,9 +177,16 @@ def simulate_many(
     keep_log: bool = False,
     progress: Callable[[int, int], None] | None = None,
     check_invariants: bool = False,
+    log_sink: Callable[[int, int, pd.DataFrame], None] | None = None,
 ) -> list[SimulationResult]:
     """Every scenario x replication submitted at once (so a cluster's workers stay busy across variants),
-    then aggregated per scenario. Same seed, same numbers, whatever the executor."""
+    then aggregated per scenario. Same seed, same numbers, whatever the executor.
+
+    ``log_sink(scenario_index, replication, call_log)`` takes each replication's call log as it arrives
+    (in completion order) and the log is not kept: memory then holds the logs in flight, not all of them
+    (``ccplan simulate --out`` streams them to Parquet this way)."""
+    if log_sink is not None:
+        keep_log = True
     reps = int(replications)
     if reps < 1:
         raise ValueError("replications must be >= 1")
@@ -188,7 +198,12 @@ def simulate_many(
         futures = {ex.submit(run_replication, sc, r, seed, keep_log, check_invariants): (i, r)
                    for i, sc in enumerate(scenarios) for r in range(reps)}
         for done, fut in enumerate(as_completed(futures), start=1):
-            results[futures[fut]] = fut.result()
+            key = futures.pop(fut)
+            out = fut.result()
+            del fut  # the future holds the worker's answer: let it go with the log
+            if log_sink is not None:
+                log_sink(key[0], key[1], out.pop("call_log"))
+            results[key] = out
             if progress is not None:
                 progress(done, total)
     finally:
@@ -199,7 +214,8 @@ def simulate_many(
         ordered = [results[(i, r)] for r in range(reps)]
         per_rep = {name: pd.concat([o[name] for o in ordered], ignore_index=True) for name in TABLES}
         summary = {name: summarise(per_rep[name], _KEYS[name]) for name in TABLES}
-        log = pd.concat([o["call_log"] for o in ordered], ignore_index=True) if keep_log else None
+        log = pd.concat([o["call_log"] for o in ordered], ignore_index=True) if keep_log and log_sink is None \
+            else None
         violations = [v for o in ordered for v in o["violations"]]
         out.append(SimulationResult(sc, reps, seed, per_rep, summary, log, violations))
     return out

@@ -97,7 +97,8 @@ def test_a_day_that_cannot_fit_in_memory_is_refused_even_with_yes(tmp_path):
     from ccplan.scenario import dump, from_dict, load, to_dict
 
     d = to_dict(load(presets()["trainer"]))
-    d["segments"][0]["calls_per_interval"] = [1e10] * 8
+    d["segments"][0].pop("calls_per_interval")
+    d["segments"][0]["daily_calls"] = 1e8  # the most validation allows: about 45 GB for one replication
     p = tmp_path / "huge.toml"
     dump(from_dict(d), p)
     r = ccplan("simulate", str(p), "-r", "2", "--yes")
