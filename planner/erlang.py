@@ -178,7 +178,8 @@ def occupancy(agents: ArrayLike, traffic_erlangs: ArrayLike) -> np.ndarray:
 # Erlang A (M/M/n+M)
 
 
-_KUMMER_MAX_TERMS = 20_000
+_KUMMER_MAX_TERMS = 20_480
+_KUMMER_BLOCK = 256
 
 
 def _kummer(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,11 +206,14 @@ def _kummer(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         j = 0
         done = False
         while j < _KUMMER_MAX_TERMS:  # bounded: the terms fall at least like (y/(x+j))^j
-            j += 1
-            term = term * yb / (xb + j)  # c_j
-            am1 = am1 + term
-            inc = term * (j + 1) / (xb + j + 1)
-            s = s + inc
+            # vectorised over a block of terms (a running product of y / (x + k)), not one term per loop
+            ks = j + 1.0 + np.arange(_KUMMER_BLOCK)
+            terms = term[:, None] * np.cumprod(yb[:, None] / (xb[:, None] + ks[None, :]), axis=1)  # c_k
+            incs = terms * (ks + 1.0) / (xb[:, None] + ks + 1.0)
+            am1 = am1 + terms.sum(axis=1)
+            s = s + incs.sum(axis=1)
+            term, inc = terms[:, -1], incs[:, -1]
+            j += _KUMMER_BLOCK
             if np.all(term <= 1e-17 * am1) and np.all(inc <= 1e-17 * s):
                 done = True
                 break
