@@ -366,6 +366,13 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _cross_fields(self) -> "Scenario":
         problems = cross_field_problems(self.model_dump(mode="python"))
+        if not problems:
+            load = sum(self.calls_per_interval(s) * self.aht_per_interval(s) for s in self.segments) / self.interval_s
+            if float(load.max()) > MAX_AGENTS:
+                i = int(load.argmax())
+                problems.append(("segments", f"the offered load at {self.interval_labels()[i]} is {load[i]:,.0f} "
+                                             f"Erlangs; at most {MAX_AGENTS:,} (more agents busy at once than a "
+                                             f"group may have{POLICY})"))
         if problems:
             raise ValueError(_CROSS_MARK + "\n".join(f"{p}: {r}" for p, r in problems))
         return self
@@ -900,6 +907,10 @@ def from_dict(data: Any, source: str | None = None, base_dir: Path | None = None
         seen = set(problems)
         # cross-field problems are reported together with field problems, from the raw data
         problems += [pr for pr in cross_field_problems(data) if pr not in seen]
+        if not problems:  # problems only the validated model can see (the offered load): from its message
+            for e in exc.errors():
+                text = str(e.get("msg", "")).removeprefix("Value error, ").removeprefix(_CROSS_MARK)
+                problems += [tuple(line.split(": ", 1)) if ": " in line else ("", line) for line in text.splitlines()]
         raise ScenarioError(problems, source) from None
 
 

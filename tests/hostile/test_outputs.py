@@ -94,13 +94,13 @@ def test_a_large_job_states_its_size_and_waits_for_yes():
 
 
 def test_a_day_that_cannot_fit_in_memory_is_refused_even_with_yes(tmp_path):
-    from ccplan.scenario import dump, from_dict, load, to_dict
+    from ccplan.scenario import dump, from_dict
 
-    d = to_dict(load(presets()["trainer"]))
-    d["segments"][0].pop("calls_per_interval")
-    d["segments"][0]["daily_calls"] = 1e8  # the most validation allows: about 45 GB for one replication
+    # valid: a million one-second calls in each of 96 quarter-hours (about 43 GB for one replication)
     p = tmp_path / "huge.toml"
-    dump(from_dict(d), p)
+    dump(from_dict({"name": "huge", "interval_minutes": 15,
+                    "segments": [{"name": "a", "calls_per_interval": [1e6] * 96, "aht_s": 1}],
+                    "agent_groups": [{"name": "g", "skills": ["a"], "agents": 2000}]}), p)
     r = ccplan("simulate", str(p), "-r", "2", "--yes")
     assert r.returncode == 1 and "GB available" in r.stderr
 
