@@ -114,6 +114,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
             _safe(target_text(s, seg.name)), _fmt(seg.value_per_call, 2), _fmt(seg.clv, 0),
         )
     console.print(seg_t)
+    console.print(f"[dim]{_safe(sl_caption(s))}[/dim]")
     grp_t = Table(title="Agent groups", title_justify="left")
     for col in ("group", "skills", "agents (min-max)", "cost/h", "shrinkage", "options"):
         grp_t.add_column(col, justify="left" if col in ("group", "skills", "options") else "right")
@@ -380,6 +381,7 @@ def _print_plan(s: Scenario, pl, groups, segments) -> None:
                     f"{r['abandon_rate']:.2%}", *([f"{r['block_rate']:.2%}"] if lines else []),
                     f"{r['service_level_current']:.1%}")
     console.print(st_)
+    console.print(f"[dim]{_safe(sl_caption(s))}[/dim]")
     console.print(f"Total planned agent cost: {groups['cost'].sum():,.0f} {s.currency}")
 
 
@@ -421,6 +423,7 @@ def _print_verified(s: Scenario, ver) -> None:
                     _safe(target_text(s, r["segment"])), worst,
                     "-" if pd_isna(r["worst_interval_service_level"]) else f"{r['worst_interval_service_level']:.1%}")
     console.print(st_)
+    console.print(f"[dim]{_safe(sl_caption(s))}[/dim]")
     d = ver.agent_hours_verified - ver.agent_hours_planned
     pct = d / ver.agent_hours_planned if ver.agent_hours_planned else 0.0
     console.print(f"Agent hours: planned {ver.agent_hours_planned:,.1f}, verified {ver.agent_hours_verified:,.1f} "
@@ -695,6 +698,7 @@ def simulate(
                   _safe(target_text(s, r["segment"])), ci(r, "asa_s", ".1f"),
                   ci(r, "abandon_rate", ".2%"), ci(r, "wait_p90_s", ".0f"), f"{r['offered_retry']:,.0f}")
     console.print(t)
+    console.print(f"[dim]{_safe(sl_caption(s))}[/dim]")
     if s.simulation.busyness_cv > 0 or any(x.busyness_cv > 0 for x in s.segments):
         console.print("[dim]Volumes vary from replication to replication (busyness_cv): the intervals include "
                       "that uncertainty; the planner's formulas do not.[/dim]")

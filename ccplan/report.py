@@ -9,8 +9,8 @@ from ccplan.scenario import Scenario
 
 
 def target_text(scenario: Scenario, segment: str) -> str:
-    """A segment's target with its definition: "80% · answered in 20 s / offered"."""
-    return f"{scenario.sl_target(segment):.0%} · {scenario.sl_label(segment)}"
+    """A segment's target, short: "80% in 20 s" (tables print :func:`sl_caption` under them)."""
+    return f"{scenario.sl_target(segment):.0%} in {scenario.answer_within_s(segment):g} s"
 
 
 def sl_caption(scenario: Scenario) -> str:
