@@ -143,3 +143,35 @@ def main(quick: bool = False) -> None:
         r, t = _best_time(lambda: roster.solve(s, req, time_limit_s=limit), repeats)
         print(f"{label:<55} {r.status:>10} {r.gap:7.2%} {t:8.3f} {int(r.groups['headcount'].sum()):10d} "
               f"{r.paid_hours:8.1f} {r.efficiency:11.1%}")
+    service_table()
+
+
+def _simulated_day(s: Scenario) -> dict[str, tuple[float, float]]:
+    """Whole-day (service level, abandonment) per segment: ``ccplan simulate`` with the scenario's settings."""
+    from sim.runner import simulate
+
+    seg = simulate(s).summary["segments"].set_index("segment")
+    return {k: (float(seg.loc[k, "service_level"]), float(seg.loc[k, "abandon_rate"])) for k in s.segment_names}
+
+
+def service_table() -> None:
+    """Requirement -> roster -> simulated service: the analytic plan's own staffing against the roster's coverage."""
+    from ccplan.scenario import from_dict, to_dict
+
+    print("\nRequirement -> roster -> simulated service (analytic plan as requirement; each scenario's replications "
+          "and seed; whole day)")
+    for label, path in (("retail_bank", presets()["retail_bank"]), ("telecom", presets()["telecom"]),
+                        ("trainer", presets()["trainer"]), ("roster_day example", ROOT / "examples" / "roster_day.toml")):
+        s = load(path)
+        pl = plan(s)
+        data = to_dict(s)
+        for g, row in zip(data["agent_groups"], pl.scheduled):
+            g.pop("agents", None)
+            g["agents_per_interval"] = [int(x) for x in row]
+        planned = from_dict(data)
+        r = roster.solve(s, pl.scheduled, time_limit_s=30.0)
+        a, b = _simulated_day(planned), _simulated_day(r.to_scenario())
+        cells = "; ".join(f"{k} {a[k][0]:.1%} -> {b[k][0]:.1%} ({s.sl_target(k):.0%}), {a[k][1]:.1%} -> {b[k][1]:.1%}"
+                          for k in s.segment_names)
+        print(f"{label:<20} req h {pl.groups['agent_hours'].sum():7.1f}  heads {int(r.groups['headcount'].sum()):4d}  "
+              f"paid h {r.paid_hours:8.1f}  eff {r.efficiency:6.1%}  cost {r.cost:,.0f} {s.currency}  | {cells}")

@@ -945,6 +945,7 @@ def loads(text: str, source: str | None = None, base_dir: Path | None = None) ->
 
 MAX_TOML_BYTES = 1_000_000  # policy: a scenario is a few KB; a hundred times that is already generous
 MAX_TOML_DEPTH = 10
+MAX_TOML_KEYS = 20_000  # policy: a 100-segment, 100-group scenario has about 3,000
 
 
 def _toml_limits(text: str) -> str | None:
@@ -952,12 +953,16 @@ def _toml_limits(text: str) -> str | None:
     measuring nesting, so brackets inside names do not count."""
     if len(text) > MAX_TOML_BYTES:
         return f"is {len(text) // 1000:,} KB; a scenario file is at most {MAX_TOML_BYTES // 1000:,} KB (a limit ccplan sets)"
-    depth = worst = 0
+    depth = worst = keys = 0
     quote = None
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
             continue
+        if "=" in stripped and not stripped.startswith("["):
+            keys += 1
+            if keys > MAX_TOML_KEYS:
+                return (f"has more than {MAX_TOML_KEYS:,} keys; a scenario needs far fewer (a limit ccplan sets)")
         key = stripped.split("=", 1)[0] if "=" in stripped and not stripped.startswith("[") else (
             stripped.strip("[]") if stripped.startswith("[") else "")
         if key.count(".") >= MAX_TOML_DEPTH:

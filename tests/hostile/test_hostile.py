@@ -36,6 +36,7 @@ def test_names_with_rich_markup_and_escape_codes_print_as_plain_text(evil_scenar
     ("a = " + "[" * 500 + "]" * 500, "nested 500 levels deep"),
     ("x." * 50 + "y = 1", "nested 51 levels deep"),
     ('name = "x"\n' + "# padding\n" * 120_000, "a scenario file is at most 1,000 KB"),
+    ("".join(f"k{i} = 1\n" for i in range(20_001)), "more than 20,000 keys"),
 ])
 def test_pathological_toml_is_refused_before_parsing(text, words):
     with pytest.raises(ScenarioError, match=words):
