@@ -90,11 +90,13 @@ else:
 st.pyplot(fig, width="stretch")
 
 st.subheader("Downloads")
-c = st.columns(3)
+c = st.columns(4)
 buf = io.BytesIO()
 res.call_log.to_parquet(buf, index=False)
 c[0].download_button("Call log (Parquet)", buf.getvalue(), file_name="call_log.parquet",
                      mime="application/octet-stream")
+c[3].download_button("Call log (CSV)", res.call_log.to_csv(index=False), file_name="call_log.csv", mime="text/csv",
+                     key="sim_log_csv")
 c[1].download_button("Segment metrics (CSV)", eco.summary.to_csv(index=False), file_name="segments.csv",
                      mime="text/csv")
 c[2].download_button("Interval metrics (CSV)", res.summary["intervals"].to_csv(index=False), file_name="intervals.csv",

@@ -410,3 +410,13 @@ def test_names_reach_the_page_as_plain_text_never_as_markdown_images_or_latex():
                  for e in kind] + [e.label for e in at.number_input]
         assert not [t for t in shown if "![x](" in t or "$x^2$" in t], page
         assert any("\\!\\[x\\](http://127.0.0.1:9/px.png)" in t for t in shown), page  # the name is there, escaped
+
+
+def test_the_call_log_downloads_as_csv_as_well_as_parquet():
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    at.switch_page("app_pages/simulate.py").run()
+    at.number_input(key="sim_reps").set_value(2).run()
+    at.button(key="sim_run").click().run()
+    labels = [e.proto.label for e in at.get("download_button")]
+    assert "Call log (CSV)" in labels and "Call log (Parquet)" in labels

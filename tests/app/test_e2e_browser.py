@@ -100,6 +100,7 @@ def test_every_page_opens_without_an_error(server, page):
         page.get_by_text(text).first.wait_for()
         wait_idle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, path
+        assert page.get_by_text("Deploy", exact=True).count() == 0, path  # toolbarMode = "minimal"
         shot(page, path or "scenario")
 
 
