@@ -109,6 +109,8 @@ def test_simulation_shows_numbers(server, page):
     page.get_by_role("button", name="Run simulation").click()
     page.get_by_text("KPI table").wait_for()
     wait_idle(page)
+    # the cards may still be redrawn after the table appears: wait for a service level among them
+    page.locator('[data-testid="stMetricValue"]', has_text="%").first.wait_for(timeout=60_000)
     body = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert any("%" in t for t in body)  # service levels
     assert any(" s" in t for t in body)  # ASA in seconds
