@@ -91,12 +91,17 @@ st.pyplot(fig, width="stretch")
 
 st.subheader("Downloads")
 c = st.columns(4)
-buf = io.BytesIO()
-res.call_log.to_parquet(buf, index=False)
-c[0].download_button("Call log (Parquet)", buf.getvalue(), file_name="call_log.parquet",
-                     mime="application/octet-stream")
-c[3].download_button("Call log (CSV)", res.call_log.to_csv(index=False), file_name="call_log.csv", mime="text/csv",
-                     key="sim_log_csv")
+def _parquet(log: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    log.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+# encoded once per result, not on every rerun of the page
+c[0].download_button("Call log (Parquet)", common.cached("log_parquet", key, lambda: _parquet(res.call_log)),
+                     file_name="call_log.parquet", mime="application/octet-stream")
+c[3].download_button("Call log (CSV)", common.cached("log_csv", key, lambda: res.call_log.to_csv(index=False)),
+                     file_name="call_log.csv", mime="text/csv", key="sim_log_csv")
 c[1].download_button("Segment metrics (CSV)", eco.summary.to_csv(index=False), file_name="segments.csv",
                      mime="text/csv")
 c[2].download_button("Interval metrics (CSV)", res.summary["intervals"].to_csv(index=False), file_name="intervals.csv",

@@ -1083,10 +1083,11 @@ def _interrupted(signum=None, frame=None) -> None:
     under temporary names (:mod:`ccplan.outputs`), and those are removed: nothing partial is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from ccplan.outputs import remove_staged
     from sim.runner import kill_workers
 
     kill_workers()
-    _remove_partial_outputs()
+    remove_staged()
     try:
         if sys.stderr.isatty():
             sys.stderr.write("\x1b[?25h")  # the progress bar hides the cursor: show it again
@@ -1095,12 +1096,6 @@ def _interrupted(signum=None, frame=None) -> None:
         sys.stdout.flush()
     finally:
         os._exit(130)
-
-
-def _remove_partial_outputs() -> None:
-    from ccplan.outputs import remove_staged
-
-    remove_staged()
 
 
 def main() -> None:
