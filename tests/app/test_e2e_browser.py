@@ -152,7 +152,7 @@ def test_a_broken_upload_is_reported_and_keeps_the_scenario(server, page, tmp_pa
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(bad))
     page.get_by_text("segments[0].aht_s").first.wait_for()
     wait_idle(page)
-    assert page.get_by_text("Retail bank, weekday").count() > 0
+    page.get_by_text("Retail bank, weekday").first.wait_for(timeout=60_000)  # present (waits for the redraw)
     shot(page, "scenario_bad_upload")
 
 
@@ -165,7 +165,7 @@ def test_importing_interval_volumes_from_csv(server, page, tmp_path):
     csv_input.set_input_files(str(bad))
     page.get_by_text("The volumes were not imported").wait_for()
     for needle in ("is not a number", "'gold'", "has no volumes", "24 intervals"):
-        assert page.get_by_text(needle, exact=False).count() > 0, needle
+        page.get_by_text(needle, exact=False).first.wait_for(timeout=60_000)  # present (waits for the redraw)
     shot(page, "scenario_bad_volumes")
     good = tmp_path / "good.csv"
     rows = ["time,premium,standard,basic"] + [f"{8 + i // 2:02d}:{30 * (i % 2):02d},10,50,70" for i in range(24)]
@@ -173,7 +173,7 @@ def test_importing_interval_volumes_from_csv(server, page, tmp_path):
     csv_input.set_input_files(str(good))
     page.get_by_text("Volumes from good.csv loaded").wait_for()
     wait_idle(page)
-    assert page.get_by_text("is valid").count() > 0
+    page.get_by_text("is valid").first.wait_for(timeout=60_000)  # present (waits for the redraw)
 
 
 def test_editing_a_cell_to_an_invalid_value_shows_the_problem_next_to_the_table(server, page):
@@ -193,9 +193,9 @@ def test_editing_a_cell_to_an_invalid_value_shows_the_problem_next_to_the_table(
     page.keyboard.press("Enter")
     page.get_by_text("must be > 0").first.wait_for()
     wait_idle(page)
-    assert page.get_by_text("segment 'premium' (row 1), aht_s").count() > 0
+    page.get_by_text("segment 'premium' (row 1), aht_s").first.wait_for(timeout=60_000)  # present (waits for the redraw)
     # the rest of the user's scenario is still there
-    assert grid.get_by_text("standard").count() > 0
+    grid.get_by_text("standard").first.wait_for(state="attached", timeout=60_000)  # a grid cell: present, drawn on canvas
     shot(page, "scenario_invalid_edit")
 
 
@@ -216,7 +216,7 @@ def test_editing_the_staffing_and_volume_tables_changes_the_downloaded_scenario(
         page.keyboard.press("Enter")
         page.wait_for_timeout(1500)
         wait_idle(page)
-    assert page.get_by_text("is valid").count() > 0
+    page.get_by_text("is valid").first.wait_for(timeout=60_000)  # present (waits for the redraw)
     assert page.locator('[data-testid="stException"]').count() == 0
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download scenario (TOML)").click()
@@ -246,7 +246,9 @@ def test_verify_the_plan_by_simulation_and_apply_it(server, page):
     page.get_by_text("Agent hours, verified").wait_for(timeout=300_000)
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stImage"], [data-testid="stPyplot"] img, img').count() >= 3  # the charts
+    # the charts: images load after the script ends, later still on a busy machine
+    page.wait_for_function("document.querySelectorAll('img').length >= 3", timeout=60_000)
+    assert page.locator('[data-testid="stImage"], [data-testid="stPyplot"] img, img').count() >= 3
     page.set_viewport_size({"width": 1500, "height": 1700})
     page.get_by_role("heading", name="Verify by simulation").scroll_into_view_if_needed()
     page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollBy(0, 600)")
@@ -267,6 +269,7 @@ def test_roster_solve_apply_and_simulate(server, page):
     page.get_by_text("Optimal roster").wait_for(timeout=120_000)
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
+    page.locator('[data-testid="stMetricLabel"]', has_text="Headcount").first.wait_for(timeout=60_000)
     values = dict(zip(page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
                       page.locator('[data-testid="stMetricValue"]').all_inner_texts()))
     assert int(values["Headcount"]) > 0 and values["Efficiency"].endswith("%")
@@ -296,7 +299,7 @@ def test_forecast_from_an_uploaded_history(server, page):
     page.get_by_text("Use this forecast").wait_for(timeout=180_000)
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.get_by_text("Rolling origin").count() > 0
+    page.get_by_text("Rolling origin").first.wait_for(timeout=60_000)  # present (waits for the redraw)
     page.wait_for_timeout(800)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "forecast.png"), full_page=True)
