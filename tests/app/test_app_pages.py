@@ -112,12 +112,18 @@ def test_erlang_calculator_answers_the_textbook_case():
     assert values[0] == "14" and values[2] == "88.8%"
 
 
-def test_running_a_simulation_produces_the_kpi_table():
+def simulated_trainer(replications: int) -> AppTest:
+    """The app after simulating the trainer preset on the Simulate page."""
     at = start()
     at.selectbox(key="preset").select("trainer").run()
     at.switch_page("app_pages/simulate.py").run()
-    at.number_input(key="sim_reps").set_value(3).run()
+    at.number_input(key="sim_reps").set_value(replications).run()
     at.button(key="sim_run").click().run()
+    return at
+
+
+def test_running_a_simulation_produces_the_kpi_table():
+    at = simulated_trainer(3)
     assert not at.exception
     kpi = next(d.value for d in at.dataframe if "service level" in d.value.columns)
     assert list(kpi["segment"]) == ["gold", "silver", "total"]
@@ -413,10 +419,6 @@ def test_names_reach_the_page_as_plain_text_never_as_markdown_images_or_latex():
 
 
 def test_the_call_log_downloads_as_csv_as_well_as_parquet():
-    at = start()
-    at.selectbox(key="preset").select("trainer").run()
-    at.switch_page("app_pages/simulate.py").run()
-    at.number_input(key="sim_reps").set_value(2).run()
-    at.button(key="sim_run").click().run()
+    at = simulated_trainer(2)
     labels = [e.proto.label for e in at.get("download_button")]
     assert "Call log (CSV)" in labels and "Call log (Parquet)" in labels
