@@ -5,7 +5,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.economics import price_plan
-from ccplan.report import sl_caption, target_text
+from ccplan.report import below_load_note, sl_caption, target_text
 from planner.staffing import plan
 
 sc = common.scenario()
@@ -23,9 +23,23 @@ if reasons:
                "Use **Verify by simulation** at the bottom of the page before you rely on them.",
                icon=":material/warning:")
 
+# staffing below the offered load: Erlang A allows it when abandonment absorbs the excess; never silently
+below_note = below_load_note(pl)
+if below_note:
+    st.warning(common.esc(below_note), icon=":material/warning:")
+high_abandon = segments[segments["abandon_rate"] >= 0.05]
+saving = groups["agent_hours"].sum() - groups["current_agent_hours"].sum()
+bought = saving < 0 and (below_note is not None or len(high_abandon) > 0)
 k = st.columns(4)
-k[0].metric("Planned agent hours", f"{groups['agent_hours'].sum():,.1f}",
-            f"{groups['agent_hours'].sum() - groups['current_agent_hours'].sum():+,.1f} vs scenario", delta_color="inverse")
+k[0].metric("Planned agent hours", f"{groups['agent_hours'].sum():,.1f}", f"{saving:+,.1f} vs scenario",
+            delta_color="off" if bought else "inverse",
+            help="planned minus the scenario's own agent hours" + (
+                "; not shown as a gain: the plan lets callers abandon (see the abandonment per segment)" if bought
+                else ""))
+if bought:
+    k[0].caption("a saving bought with abandonment: "
+                 + ", ".join(f"{common.esc(r.segment)} {r.abandon_rate:.1%}"
+                             for r in segments.sort_values("abandon_rate", ascending=False).head(2).itertuples()))
 k[1].metric("Planned agent cost", f"{groups['cost'].sum():,.0f} {sc.currency}")
 k[2].metric("Peak scheduled agents", f"{int(df.groupby('interval')['scheduled_agents'].sum().max())}")
 k[3].metric("Intervals", f"{sc.n_intervals} × {sc.interval_minutes} min")

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ccplan.outputs import OutputError, ParquetLog, check_dir, check_file, staged_dir, staged_file
-from ccplan.report import delta_text, sl_caption, target_text
+from ccplan.report import below_load_note, delta_text, sl_caption, target_text
 from ccplan.scenario import SL_DEFINITIONS, Scenario, ScenarioError, load, sl_label
 
 app = typer.Typer(
@@ -310,6 +310,9 @@ def staff(
         reasons = pl.approximate_reasons()
         if reasons:
             obj["approximate"] = reasons
+        below = below_load_note(pl)
+        if below:
+            obj["below_load"] = below
         if ver is not None:
             obj["verified"] = ver.to_json()
         _print_json(obj)
@@ -319,6 +322,9 @@ def staff(
     if reasons and ver is None:
         console.print(f"[yellow]note:[/yellow] the analytic figures are approximate here ({'; '.join(reasons)}); "
                       "run with --verify to correct the plan by simulation.")
+    below = below_load_note(pl)
+    if below:
+        console.print(f"[yellow]note:[/yellow] {below}")
     if ver is not None:
         _print_verified(s, ver)
     if out is not None:

@@ -35,3 +35,19 @@ def delta_text(value: float, metric: str, sign: bool = True) -> str:
     if metric.endswith("_s"):
         return f"{value:{plus}.1f} s" if sign else f"{value:.1f}"
     return f"{value:{plus},.0f}" if sign else f"{value:,.0f}"
+
+
+def below_load_note(plan) -> str | None:
+    """One paragraph when the plan staffs a group below its offered load in some interval (Erlang A allows it when
+    abandonment absorbs the excess), naming the worst case and each segment's daily abandonment; else None."""
+    df = plan.groups
+    below = df[(df["traffic_erlangs"] > 0) & (df["required_agents"] < df["traffic_erlangs"])]
+    if not len(below):
+        return None
+    w = below.assign(gap=below["traffic_erlangs"] - below["required_agents"]).sort_values("gap").iloc[-1]
+    seg = plan.daily_segments()
+    abandon = ", ".join(f"{r.segment} {r.abandon_rate:.1%}" for r in seg.itertuples())
+    return (f"Below the offered load in {len(below)} interval(s): e.g. {w['group']} at {w['time']} has "
+            f"{int(w['required_agents'])} agents for {w['traffic_erlangs']:.1f} Erlangs. Erlang A allows it because "
+            f"callers abandon ({abandon} of calls a day). Give the segments a maximum abandonment, or cap occupancy, "
+            "to staff at or above the load.")

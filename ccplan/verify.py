@@ -29,9 +29,16 @@ numbers, so a +-1 agent step is compared on exactly the same callers. Concretely
 2. *Trim*: intervals are taken in three interleaved classes (t mod 3), so that removals in the
    same batch are at least three intervals apart; for each group, one agent is removed in
    every interval of the class, and a removal is kept where its interval and the two after
-   it still meet every target; the combined batch is confirmed by one more simulation.
-3. *Polish*: every single (group, interval) removal is simulated; any that keeps every target
-   is applied. When it finds none, the staffing is 1-opt minimal for these random numbers.
+   it still meet every target; the combined batch is confirmed by one more simulation. The
+   trim stops when a cycle of the three classes removes fewer than one agent per two
+   simulated staffings (late cycles mostly confirm that little can go).
+3. *Polish*: every single (group, interval) removal is simulated (sharing the simulated day
+   up to the removal, and stopping a copy early when its state has coupled with the base
+   run's at an interval boundary, or when the window after it already proves a miss). Of
+   the removals that keep every target alone, a set predicted to keep them together (each
+   uses up the slack it used alone, and the uses add up) is applied with one simulation;
+   the rest are simulated again from the new staffing. When a full pass finds none, the
+   staffing is 1-opt minimal for these random numbers.
 
 An interval counts as meeting its target when the simulated estimate (the ratio of summed
 counts over replications) is at or above it; each estimate comes with a 95% confidence
@@ -62,6 +69,7 @@ from sim.runner import InlineExecutor, process_pool, run_counts, run_counts_remo
 MIN_CALLS = 20.0
 _WINDOW = 3  # a removal in interval t is judged on t, t+1, t+2; batches keep removals this far apart
 _EPS = 1e-12
+_TRIM_YIELD = 0.5  # batch trimming goes on while a cycle removes at least this many agents per simulated staffing
 
 Progress = Callable[[int, int, str], None]
 
@@ -388,6 +396,50 @@ class _Search:
             d = np.append(d, max(t.esc_sl - esc, 0.0) if t.esc_sl - esc > _EPS else 0.0)
         return d
 
+    def slack(self, e: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+        """How far each judged cell (K, T) and each segment's whole day (K,) is above its tightest target:
+        service level minus target, maximum abandonment minus abandonment, and ASA's relative room
+        (scaled as in :meth:`cell_deficit`); inf where nothing is judged or no target applies."""
+        t = self.targets
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cell = np.nan_to_num(e.sl, nan=1.0) - t.sl[:, None]
+            mab = t.max_abandon[:, None]
+            cell = np.where(np.isfinite(mab), np.minimum(cell, mab - np.nan_to_num(e.abandon, nan=0.0)), cell)
+            masa = t.max_asa_s[:, None]
+            room = (1.0 - np.nan_to_num(e.asa_s, nan=0.0, posinf=1e9) / np.where(np.isfinite(masa), masa, 1.0)) * 0.1
+            cell = np.where(np.isfinite(masa), np.minimum(cell, room), cell)
+            cell = np.where(self.judged(e), cell, np.inf)
+            day = np.nan_to_num(np.nanmean(e.day("sl_num", "sl_den"), axis=0), nan=1.0) - t.sl
+            ab = np.nan_to_num(np.nanmean(e.day("abandoned", "offered"), axis=0))
+            day = np.where(np.isfinite(t.max_abandon), np.minimum(day, t.max_abandon - ab), day)
+        return cell, day
+
+    def likely_together(self, base: Evaluation, singles: list[tuple[tuple[int, int], Evaluation]]
+                        ) -> list[tuple[int, int]]:
+        """From removals that each keep every target alone (``singles``: (group, interval) and its
+        evaluation, in order of preference), a set predicted to keep them together: each removal uses up
+        the slack it took alone (cells and whole day), the uses add up, and a removal is taken while
+        the sum stays within the base staffing's slack (at most one per interval)."""
+        cell0, day0 = self.slack(base)
+        room_cell = np.where(np.isfinite(cell0), cell0, np.inf)
+        room_day = np.where(np.isfinite(day0), day0, np.inf)
+        used_cell = np.zeros_like(cell0)
+        used_day = np.zeros_like(day0)
+        taken, seen = [], set()
+        for gt, ev in singles:
+            if gt[1] in seen:
+                continue
+            cell, day = self.slack(ev)
+            with np.errstate(invalid="ignore"):
+                dc = np.where(np.isfinite(cell0) & np.isfinite(cell), np.maximum(cell0 - cell, 0.0), 0.0)
+                dd = np.where(np.isfinite(day0) & np.isfinite(day), np.maximum(day0 - day, 0.0), 0.0)
+            if ((used_cell + dc) <= room_cell).all() and ((used_day + dd) <= room_day).all():
+                used_cell += dc
+                used_day += dd
+                taken.append(gt)
+                seen.add(gt[1])
+        return taken
+
     def feasible(self, e: Evaluation) -> bool:
         return not (self.cell_deficit(e).any() or self.esc_deficit(e).any() or self.occ_excess(e).any()
                     or self.day_deficit(e).any())
@@ -493,10 +545,12 @@ def verify(
 
     t_start = time.perf_counter()
     trace: list[dict] = []
+    cur: np.ndarray | None = None
 
     def tick(msg: str) -> None:
         trace.append({"round": rounds, "step": msg, "simulated": s.evaluations, "ruled_out_early": s.screened,
-                      "seconds": round(time.perf_counter() - t_start, 2)})
+                      "seconds": round(time.perf_counter() - t_start, 2),
+                      "agent_intervals": int(cur.sum()) if cur is not None else None})
         if progress is not None:
             progress(min(rounds, max_iterations), max_iterations, msg)
 
@@ -573,6 +627,7 @@ def verify(
             return full_passes < 2 or check_sims < n_pairs
         while changed and rounds < max_iterations and s.feasible(e):
             changed = False
+            cycle_start = (int(cur.sum()), s.evaluations)
             for cls in range(0 if polishing else _WINDOW):
                 if rounds >= max_iterations:
                     break
@@ -597,6 +652,11 @@ def verify(
                     got = _apply_removals(s, cur, order) if order else None
                     if got is not None:
                         cur, e, changed = got[0], got[1], True
+            if not polishing and changed and polish and \
+                    cycle_start[0] - int(cur.sum()) < _TRIM_YIELD * (s.evaluations - cycle_start[1]):
+                # the batches now remove few agents for the simulations they cost: single removals, which share
+                # the simulated day up to each removal and are screened early, go on from here
+                polishing = True
             if (polishing or not changed) and polish and rounds < max_iterations and (
                     candidates is not None or may_check()):
                 # Exact single removals. A full pass tries every (group, interval); while it finds removable
@@ -620,7 +680,20 @@ def verify(
                 candidates = set(ok) or None
                 # the most expensive removable agents first; removals far apart are batched; each pair is
                 # tried until the list is used up (one that no longer keeps the targets is dropped)
-                todo = [(t, g) for g, t in sorted(ok, key=lambda gt: (-s.unit_cost[gt[0]], gt[1]))]
+                order = sorted(ok, key=lambda gt: (-s.unit_cost[gt[0]], gt[1]))
+                todo = [(t, g) for g, t in order]
+                by_pair = dict(zip(singles, evs))
+                together = s.likely_together(e, [(gt, by_pair[gt]) for gt in order]) if len(ok) > 1 else []
+                if len(together) > 1:  # the predicted set first: usually one simulation applies all of it
+                    got = _apply_removals(s, cur, [(t, g) for g, t in together], halve=False)
+                    if got is not None:
+                        done = {(int(t), int(g)) for g, t in np.argwhere(got[0] < cur)}
+                        cur, e, changed = got[0], got[1], True
+                        # the rest are simulated again from the new staffing in the next round (cheaper than
+                        # trying them one batch after another)
+                        todo = []
+                        if candidates:
+                            candidates -= {(g, t) for t, g in done}
                 while todo and rounds < max_iterations:
                     got = _apply_removals(s, cur, todo)
                     if got is None:
@@ -649,14 +722,14 @@ def verify(
     return res
 
 
-def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]]
+def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]], halve: bool = True
                     ) -> tuple[np.ndarray, Evaluation] | None:
     """Remove one agent at as many (interval, group) pairs of ``order`` (best first) as stay feasible.
 
     At most one removal per interval. The whole set is simulated first; when it breaks a target,
     the removals whose interval window holds a failing interval are dropped and the rest tried
     again; when that tells nothing (a whole-day target fails, or every removal is suspect) the
-    first half is kept. Each try shrinks the set, so this ends. Returns the new (staffing,
+    first half is kept (or, with ``halve=False``, None is returned). Each try shrinks the set, so this ends. Returns the new (staffing,
     evaluation), or None."""
     seen: set[int] = set()
     batch = []
@@ -675,7 +748,12 @@ def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]]
             return None
         bad_t = np.flatnonzero(s.interval_shortfall(ev) > 0)
         keep = [(t, g) for t, g in batch if not ((bad_t >= t - 1) & (bad_t < t + _WINDOW)).any()]
-        batch = keep if 0 < len(keep) < len(batch) else batch[: len(batch) // 2]
+        if 0 < len(keep) < len(batch):
+            batch = keep
+        elif halve:
+            batch = batch[: len(batch) // 2]
+        else:
+            return None
     return None
 
 

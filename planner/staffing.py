@@ -180,7 +180,7 @@ def _lost_share(p) -> np.ndarray:
 
 
 def _profit_per_interval(pred_lost: np.ndarray, calls: np.ndarray, value: np.ndarray, lost_per_abandon: np.ndarray,
-                         sched: np.ndarray, cost_per_agent_interval: float) -> np.ndarray:
+                         sched: np.ndarray | float, cost_per_agent_interval: float) -> np.ndarray:
     """margin - lost value - agent cost for one staffing level; ``pred_lost``: share of calls not answered
     (abandoned or blocked); class arrays (K, T), result (T,)."""
     answered = calls * (1.0 - pred_lost)
@@ -192,6 +192,10 @@ def _cost_optimal(predict, a: np.ndarray, req: np.ndarray, pat_k: np.ndarray, ca
                   value_k: np.ndarray, lost_k: np.ndarray, shrinkage: float, cost_int: float) -> np.ndarray:
     """Available agents (T,) maximising margin - lost value - agent cost, by a scan of n.
 
+    An agent on the phones costs ``cost_int / (1 - shrinkage)`` (the scheduled time it takes), the
+    same price as the plan's ``marginal_value``, so that the value of one more agent is positive
+    exactly below the optimum (profit is concave in agents).
+
     The scan covers 0 .. max(required, load) + 3 sqrt(load) + 5, with a stride
     for large pools followed by a unit-step refinement around the best point.
     Without patience an unstable pool (n <= load) is excluded.
@@ -202,8 +206,7 @@ def _cost_optimal(predict, a: np.ndarray, req: np.ndarray, pat_k: np.ndarray, ca
 
     def profit(n_try: np.ndarray) -> np.ndarray:
         p = predict(n_try)
-        prof = _profit_per_interval(_lost_share(p), calls_k, value_k, lost_k, scheduled_agents(n_try, shrinkage),
-                                    cost_int)
+        prof = _profit_per_interval(_lost_share(p), calls_k, value_k, lost_k, n_try / (1.0 - shrinkage), cost_int)
         return np.where((n_try > a) | patient, prof, -np.inf)
 
     best_n = np.zeros(a.shape, int)
@@ -329,7 +332,8 @@ class Plan:
       target), scheduled_agents (= ceil(required / (1 - shrinkage))), current_scheduled (the
       scenario's), occupancy (at the required level), agent_hours and cost of the scheduled
       agents, cost_optimal_agents / cost_optimal_scheduled (profit-maximising level),
-      marginal_value (profit change in the interval from one more available agent).
+      marginal_value (profit change in the interval from one more agent on the phones, priced at
+      cost_per_hour / (1 - shrinkage): what it takes in scheduled time to have one more available).
     ``group_segments``: one row per interval x group x segment the group serves: calls,
       traffic_erlangs, and service_level, asa_s, abandon_rate, block_rate predicted at the required level,
       service_level_current at the scenario's own staffing.
@@ -404,6 +408,13 @@ def approximate_reasons(scenario) -> list[str]:
         if len(scenario.groups_for(k)) > 1:
             reasons.append("segments share agent groups")
             break
+    split = [k for k in scenario.segment_names
+             if sum(g.accepts_after_s == 0 for g in scenario.groups_for(k)) > 1]
+    if split:
+        one = len(split) == 1
+        reasons.append(f"{', '.join(split)} {'is' if one else 'are'} split between the groups that take "
+                       f"{'it' if one else 'them'} in proportion to the scenario's current staffing, so the plan changes when that staffing "
+                       "changes")
     if any(g.accepts_after_s > 0 for g in scenario.agent_groups):
         reasons.append("a group takes overflow (accepts_after_s)")
     if any(g.reserve > 0 for g in scenario.agent_groups):
@@ -550,12 +561,12 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
         cost_int = g.cost_per_hour * hours
         value_k, lost_k = cl.value_per_call[ks, None], cl.lost_per_abandon[ks, None]
         best_n[gi] = _cost_optimal(predict, a, n_eval, pat_k, calls_k, value_k, lost_k, g.shrinkage, cost_int)
-        prof_req = _profit_per_interval(_lost_share(pred), calls_k, value_k, lost_k,
-                                        scheduled_agents(n_eval, g.shrinkage), cost_int)
-        p_next = predict(n_eval + 1)
-        prof_next = _profit_per_interval(_lost_share(p_next), calls_k, value_k, lost_k,
-                                         scheduled_agents(n_eval + 1, g.shrinkage), cost_int)
-        marginal[gi] = prof_next - prof_req
+        # one more agent on the phones costs 1 / (1 - shrinkage) scheduled agents: priced so, not by the step of
+        # the rounded-up schedule (which is 1 or 2 agents by turns and made the value flip sign between intervals)
+        gain_req = _profit_per_interval(_lost_share(pred), calls_k, value_k, lost_k, 0.0, 0.0)
+        gain_next = _profit_per_interval(_lost_share(predict(n_eval + 1)), calls_k, value_k, lost_k, 0.0,
+                                         0.0)
+        marginal[gi] = gain_next - gain_req - cost_int / (1.0 - g.shrinkage)
 
     traffic_gk = calls_gk * cl.aht_s[None] / interval_s
     shrink = np.array([g.shrinkage for g in groups])[:, None]
@@ -589,6 +600,30 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
     segs = segs.sort_values(["segment", "interval"]).reset_index(drop=True)
     segs["segment"] = segs["segment"].astype(str)
     return Plan(scenario, group_df, gs, segs, esc)
+
+
+def max_calls(agents: int, aht_s: float, interval_s: float, answer_within_s: float = 20.0,
+              sl_target: float | None = 0.8, patience_s: float | None = None, max_asa_s: float | None = None,
+              max_abandon: float | None = None, max_occupancy: float | None = None,
+              definition: str = "offered") -> float:
+    """The most calls in one interval (of ``interval_s`` seconds) that ``agents`` available agents answer while
+    meeting every given target (as :func:`required_agents` takes them): bisection on the load to 1e-6
+    Erlangs. 0 when no load can be served at the targets."""
+    if agents <= 0:
+        return 0.0
+
+    def ok(a: float) -> bool:
+        n = int(required_agents(a, aht_s, answer_within_s, sl_target, patience_s, max_asa_s, max_abandon,
+                                max_occupancy, definition))
+        return 0 <= n <= agents
+
+    lo, hi = 0.0, float(agents)
+    while ok(hi) and hi < 1e6:  # with abandonment the load may exceed the agents
+        lo, hi = hi, hi * 2.0
+    while hi - lo > 1e-6 * max(1.0, hi):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo * interval_s / aht_s
 
 
 def staffing_curve(traffic_erlangs: float, aht_s: float, answer_within_s: float, patience_s: float | None,

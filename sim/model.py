@@ -576,39 +576,117 @@ class CallCenterModel:
         """Agent-seconds spent finishing a call after the agent's shift ended during the day, per group."""
         return {g.name: g.finishing_s for g in self.groups}
 
+    _COLUMNS = ("c_seg", "c_arrival", "c_answer", "c_end", "c_abandon", "c_state", "c_retry", "c_caller", "c_group",
+                "c_agent", "c_handle", "c_esc", "c_esc_enq", "c_esc_answer", "c_esc_end", "c_esc_group",
+                "c_esc_agent")
+
+    def raw_columns(self) -> dict[str, np.ndarray]:
+        """The per-call columns as numpy arrays (copies), keyed by attribute name."""
+        out = {}
+        for name in self._COLUMNS:
+            a = getattr(self, name)
+            dtype = {"d": np.float64, "i": np.int32, "b": np.int8, "h": np.int16}[a.typecode]
+            out[name] = np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype)
+        return out
+
     def log_arrays(self) -> dict[str, np.ndarray]:
         """The call log as columns (one row per call attempt)."""
-        def f(a: array) -> np.ndarray:
-            return np.frombuffer(a, dtype=np.float64).copy() if len(a) else np.zeros(0)
+        return log_from_columns(self.raw_columns())
 
-        def i(a: array, dtype) -> np.ndarray:
-            return np.frombuffer(a, dtype={"i": np.int32, "b": np.int8}[a.typecode]).astype(dtype) if len(a) \
-                else np.zeros(0, dtype)
+    # ------------------------------------------------------------------ coupling (exact shortcuts for copies)
+    def can_couple(self) -> bool:
+        """True when a copy whose state equals this model's at an interval boundary has the same future
+        (:meth:`state_key`): no retrials (they add attempts and draw random numbers as they go) and an
+        agent choice that does not depend on agent identities or draws."""
+        return not any(p > 0 for p in self.retry_p) and self.choice == "preference"
 
-        arrival, answer, abandon = f(self.c_arrival), f(self.c_answer), f(self.c_abandon)
-        state = i(self.c_state, np.int8)
-        esc_enq, esc_answer = f(self.c_esc_enq), f(self.c_esc_answer)
-        wait = np.where(state == ANSWERED, answer - arrival, np.where(state == ABANDONED, abandon - arrival, np.nan))
-        return {
-            "segment": i(self.c_seg, np.int16),
-            "arrival_s": arrival,
-            "answer_s": answer,
-            "end_s": f(self.c_end),
-            "abandon_s": abandon,
-            "wait_s": wait,
-            "abandoned": state == ABANDONED,
-            "answered": state == ANSWERED,
-            "blocked": state == BLOCKED,
-            "disconnected": state == DISCONNECTED,
-            "retry": i(self.c_retry, bool),
-            "caller": i(self.c_caller, np.int64),
-            "group": i(self.c_group, np.int16),
-            "agent": i(self.c_agent, np.int32),
-            "handle_s": f(self.c_handle),
-            "escalated": i(self.c_esc, bool),
-            "escalation_wait_s": esc_answer - esc_enq,
-            "escalation_answer_s": esc_answer,
-            "escalation_end_s": f(self.c_esc_end),
-            "escalation_group": i(self.c_esc_group, np.int16),
-            "escalation_agent": i(self.c_esc_agent, np.int32),
-        }
+    def state_key(self, interval: int) -> tuple:
+        """Everything the rest of the day depends on, taken just before ``interval``'s boundary (as
+        :meth:`run_until_interval` leaves the model), with agents as counts per group (they are
+        interchangeable): the calls waiting in each queue (escalations with their queueing time), the
+        calls in service with their group and end time, pending overflow checks, and each group's free,
+        busy and leaving agents after the boundary's staffing change, and the calls in the system. Two
+        models (same scenario and seed, same staffing from ``interval`` on) with equal keys produce the
+        same events from there on."""
+        state = self.c_state
+        queues = []
+        for q, dq in enumerate(self.queues):
+            if q == self.esc_q:
+                queues.append(tuple((c, self.c_esc_enq[c]) for c in dq))
+            else:
+                queues.append(tuple(c for c in dq if state[c] == WAITING))
+        finish, overflow = CallCenterModel._finish, CallCenterModel._overflow_check
+        pending = []
+        for t, _prio, _eid, ev in self.env._queue:
+            cbs = ev.callbacks
+            fn = getattr(cbs[0], "func", None) if cbs else None
+            fn = getattr(fn, "__func__", None)
+            if fn is finish:
+                g, _agent, cid, leg = cbs[0].args
+                pending.append((t, 0, g.index, cid, leg))
+            elif fn is overflow:
+                pending.append((t, 1, cbs[0].args[0].index, 0, 0))
+        pending.sort()
+        groups = []
+        for g in self.groups:  # what _set_target makes of the counts at the boundary
+            free, busy, leaving = len(g.free), g.busy, g.leaving
+            target = int(self.avail[g.index, interval])
+            on = free + busy - leaving
+            if target > on:
+                cancel = min(leaving, target - on)
+                leaving -= cancel
+                free += target - on - cancel
+            elif target < on:
+                k = min(on - target, free)
+                free -= k
+                leaving += on - target - k
+            groups.append((free, busy, leaving))
+        return tuple(queues), tuple(pending), tuple(groups), self.in_system
+
+
+def merge_coupled(copy_cols: dict[str, np.ndarray], base_cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The whole-day columns of a copy whose :meth:`CallCenterModel.state_key` matched the base model's at a
+    boundary: what happened in the copy before it (``copy_cols``, taken there), the base's finished day
+    (``base_cols``) for what was still open. Both without retrials (same rows)."""
+    c, b = copy_cols, base_cols
+    state = c["c_state"]
+    open1 = (state == WAITING) | ((state == ANSWERED) & np.isnan(c["c_end"]))  # first leg waiting or in service
+    open2 = open1 | ((c["c_esc"] == 1) & np.isnan(c["c_esc_end"]))  # escalation leg still to come or under way
+    out = dict(c)
+    for name in ("c_answer", "c_end", "c_abandon", "c_state", "c_group", "c_agent", "c_esc"):
+        out[name] = np.where(open1, b[name], c[name])
+    out["c_esc_enq"] = np.where(open1, b["c_esc_enq"], c["c_esc_enq"])
+    for name in ("c_esc_answer", "c_esc_end", "c_esc_group", "c_esc_agent"):
+        out[name] = np.where(open2, b[name], c[name])
+    return out
+
+
+def log_from_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The call log (one row per call attempt) from :meth:`CallCenterModel.raw_columns`."""
+    arrival, answer, abandon = cols["c_arrival"], cols["c_answer"], cols["c_abandon"]
+    state = cols["c_state"].astype(np.int8)
+    esc_enq, esc_answer = cols["c_esc_enq"], cols["c_esc_answer"]
+    wait = np.where(state == ANSWERED, answer - arrival, np.where(state == ABANDONED, abandon - arrival, np.nan))
+    return {
+        "segment": cols["c_seg"].astype(np.int16),
+        "arrival_s": arrival,
+        "answer_s": answer,
+        "end_s": cols["c_end"],
+        "abandon_s": abandon,
+        "wait_s": wait,
+        "abandoned": state == ABANDONED,
+        "answered": state == ANSWERED,
+        "blocked": state == BLOCKED,
+        "disconnected": state == DISCONNECTED,
+        "retry": cols["c_retry"].astype(bool),
+        "caller": cols["c_caller"].astype(np.int64),
+        "group": cols["c_group"].astype(np.int16),
+        "agent": cols["c_agent"].astype(np.int32),
+        "handle_s": cols["c_handle"],
+        "escalated": cols["c_esc"].astype(bool),
+        "escalation_wait_s": esc_answer - esc_enq,
+        "escalation_answer_s": esc_answer,
+        "escalation_end_s": cols["c_esc_end"],
+        "escalation_group": cols["c_esc_group"].astype(np.int16),
+        "escalation_agent": cols["c_esc_agent"].astype(np.int32),
+    }

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ccplan.scenario import Scenario
 from sim.metrics import interval_counts, log_frame, replication_metrics, summarise, window_upper_bounds
-from sim.model import CallCenterModel
+from sim.model import CallCenterModel, log_from_columns, merge_coupled
 
 TABLES = ("segments", "intervals", "groups", "group_intervals", "segment_groups", "day")
 _KEYS = {"segments": ["segment"], "intervals": ["interval", "segment"], "groups": ["group"],
@@ -84,20 +84,43 @@ def run_counts_removals(scenario: Scenario, available, removals: list[tuple[int,
 
     base = CallCenterModel(scenario, replication=replication, seed=seed, available=available)
     base.start()
+    n_int = scenario.n_intervals
+    couple = horizon is None and base.can_couple()
+    if couple:
+        # the base day, run ahead on a copy, with its state at every boundary: a removal's copy that reaches
+        # the same state at a boundary (the queue it built has cleared) has the base's future from there on
+        probe = copy.deepcopy(base)
+        keys = {}
+        for b in range(1, n_int):
+            probe.run_until_interval(b)
+            keys[b] = probe.state_key(b)
+        probe.env.run()
+        base_cols = probe.raw_columns()
     results: dict[tuple[int, int], dict] = {}
     for g, t in sorted(removals, key=lambda gt: (gt[1], gt[0])):
         base.run_until_interval(t)
         m = copy.deepcopy(base)
         m.avail[g, t] -= 1
         if horizon is None:
-            m.env.run()
-            results[(g, t)] = interval_counts(m.log_arrays(), scenario)
+            cols = None
+            if couple:
+                for b in range(t + 1, n_int):
+                    m.run_until_interval(b)
+                    if m.state_key(b) == keys[b]:
+                        cols = merge_coupled(m.raw_columns(), base_cols)
+                        break
+            if cols is None:
+                m.env.run()
+                cols = m.raw_columns()
+            results[(g, t)] = interval_counts(log_from_columns(cols), scenario)
         else:
-            stop = min(t + horizon, scenario.n_intervals)
+            stop = min(t + horizon, n_int)
             m.run_until_interval(stop)
             results[(g, t)] = window_upper_bounds(m.log_arrays(), scenario, m.env.now)
     if horizon is not None:
         return None, [results[gt] for gt in removals]
+    if couple:
+        return interval_counts(log_from_columns(base_cols), scenario), [results[gt] for gt in removals]
     base.env.run()
     return interval_counts(base.log_arrays(), scenario), [results[gt] for gt in removals]
 

@@ -112,6 +112,66 @@ def test_erlang_calculator_answers_the_textbook_case():
     assert values[0] == "14" and values[2] == "88.8%"
 
 
+def test_erlang_calculator_says_when_abandonment_lets_it_staff_below_the_load():
+    """5,000 calls of 180 s in 30 minutes are 500 Erlangs; Erlang A met the SL with fewer agents, silently."""
+    at = start()
+    at.switch_page("app_pages/erlang.py").run()
+    at.number_input(key="erl_calls").set_value(5000.0)
+    at.number_input(key="erl_aht").set_value(180.0).run()
+    agents_a = int(at.metric[6].value)
+    assert agents_a < 500
+    assert any("Below the offered load" in w.value and "hang up" in w.value for w in at.warning)
+    at.number_input(key="erl_abn").set_value(0.02).run()
+    assert not at.exception
+    assert int(at.metric[6].value) > agents_a
+    abandon = next(m for m in at.metric[6:] if m.label == "Abandonment")
+    assert float(abandon.value.rstrip("%")) <= 2.0 and "pts" in abandon.delta
+
+
+def test_erlang_calculator_answers_for_given_agents_and_the_calls_they_can_handle():
+    at = start()
+    at.switch_page("app_pages/erlang.py").run()
+    at.radio(key="erl_mode").set_value("Service with N agents").run()
+    at.number_input(key="erl_n").set_value(14).run()
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric[:6]}
+    assert values["Agents"] == "14" and values["Service level"] == "88.8%"  # the textbook case, read backwards
+    at.radio(key="erl_mode").set_value("Calls N agents can handle").run()
+    calls_c = int(at.metric[0].value.replace(",", ""))
+    assert 100 <= calls_c < 115  # 14 agents meet 80/20 at 100 calls and not far beyond
+    at.number_input(key="erl_asa").set_value(5.0).run()
+    assert int(at.metric[0].value.replace(",", "")) < calls_c
+
+
+def test_erlang_calculator_fills_from_an_interval_of_the_scenario():
+    at = start()
+    at.selectbox(key="preset").select("telecom").run()
+    at.switch_page("app_pages/erlang.py").run()
+    sc = at.session_state["scenario"]
+    seg = sc.segments[1]
+    at.selectbox(key="erl_fill_seg").select(seg.name)
+    at.selectbox(key="erl_fill_int").select(20).run()
+    at.button(key="erl_fill").click().run()
+    assert not at.exception
+    assert at.number_input(key="erl_calls").value == pytest.approx(sc.calls_per_interval(seg)[20], abs=0.01)
+    assert at.number_input(key="erl_tgt").value == pytest.approx(sc.sl_target(seg))
+    assert at.number_input(key="erl_aht").value == pytest.approx(sc.aht_per_interval(seg)[20], abs=0.1)
+    assert any("Filled from" in c.value for c in at.caption)
+
+
+def test_plan_says_when_it_staffs_below_the_load_and_does_not_show_that_saving_in_green():
+    at = start()
+    at.selectbox(key="preset").select("telecom").run()
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception
+    assert any("Below the offered load" in w.value and "abandon" in w.value for w in at.warning)
+    hours = next(m for m in at.metric if m.label == "Planned agent hours")
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    assert hours.delta.startswith("-") and hours.color == MetricProto.MetricColor.GRAY  # not the green of a gain
+    assert any("bought with abandonment" in c.value for c in at.caption)
+
+
 def simulated_trainer(replications: int) -> AppTest:
     """The app after simulating the trainer preset on the Simulate page."""
     at = start()

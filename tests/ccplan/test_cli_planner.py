@@ -68,6 +68,20 @@ def test_staff_json_is_one_object():
     assert len(out["intervals"]) == 8
 
 
+def test_staff_says_when_the_plan_is_below_the_load_and_when_it_hangs_on_the_current_schedule():
+    r = ccplan("staff", str(presets()["telecom"]))
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "Below the offered load" in text and "prepaid 17.2%" in text
+    out = json.loads(ccplan("staff", str(presets()["telecom"]), "--json").stdout)
+    assert "Below the offered load" in out["below_load"]
+    assert "below_load" not in json.loads(ccplan("staff", str(presets()["trainer"]), "--json").stdout)
+    from pathlib import Path
+
+    multi = Path(__file__).resolve().parents[2] / "examples" / "multigroup_overflow.toml"
+    assert "current staffing" in " ".join(ccplan("staff", str(multi)).stdout.split())
+
+
 def test_staff_on_a_bad_file_is_a_clear_error(tmp_path):
     f = tmp_path / "x.toml"
     f.write_text('name = "x"\n')

@@ -100,6 +100,50 @@ def test_sharing_the_simulated_prefix_gives_the_numbers_of_separate_runs():
         assert all(np.array_equal(counts[k], ref[k]) for k in ref), (g, t)
 
 
+def _no_retrials(path):
+    data = to_dict(load(path))
+    for seg in data["segments"]:
+        seg["retrial_probability"] = 0.0
+    return from_dict(data)
+
+
+@pytest.mark.parametrize("scenario", [
+    pytest.param(lambda: load(EXAMPLES / "multigroup_overflow.toml"), id="overflow-teams"),
+    pytest.param(lambda: _no_retrials(presets()["retail_bank"]), id="escalation-reserve"),
+    pytest.param(lambda: load(presets()["trainer"]), id="priorities"),
+])
+def test_removal_copies_that_couple_with_the_base_run_give_the_numbers_of_separate_runs(scenario):
+    sc = scenario()
+    base = np.vstack([sc.available_per_interval(g) for g in sc.agent_groups])
+    removals = [(g, t) for g in range(base.shape[0]) for t in range(base.shape[1]) if base[g, t] > 0][::3]
+    got_base, got = run_counts_removals(sc, base, removals, replication=1, seed=4)
+    ref = interval_counts(CallCenterModel(sc, replication=1, seed=4).run().log_arrays(), sc)
+    assert all(np.array_equal(got_base[k], ref[k]) for k in ref)
+    coupled = 0
+    for (g, t), counts in zip(removals, got):
+        av = base.copy()
+        av[g, t] -= 1
+        ref = interval_counts(CallCenterModel(sc, replication=1, seed=4, available=av).run().log_arrays(), sc)
+        assert all(np.array_equal(counts[k], ref[k]) for k in ref), (g, t)
+        # did this copy take the shortcut? (the test must exercise it, not only the full runs)
+        a = CallCenterModel(sc, replication=1, seed=4, available=base)
+        b = CallCenterModel(sc, replication=1, seed=4, available=av)
+        a.start()
+        b.start()
+        for i in range(t + 1, sc.n_intervals):
+            a.run_until_interval(i)
+            b.run_until_interval(i)
+            if a.state_key(i) == b.state_key(i):
+                coupled += 1
+                break
+    assert CallCenterModel(sc).can_couple()
+    assert coupled >= len(removals) // 3, (coupled, len(removals))
+
+
+def test_retrials_turn_the_coupling_shortcut_off():
+    assert not CallCenterModel(load(presets()["telecom"])).can_couple()
+
+
 def test_ratio_confidence_interval_stays_in_range_and_covers_the_estimate():
     rng = np.random.default_rng(1)
     den = rng.integers(5, 40, size=(10, 6)).astype(float)

@@ -172,9 +172,50 @@ def test_cost_optimal_staffing_grows_with_the_value_of_a_call():
     assert rich > cheap
 
 
+@pytest.mark.parametrize("preset", ["trainer", "retail_bank", "telecom"])
+def test_value_of_one_more_agent_is_positive_exactly_below_the_cost_optimum(preset):
+    """It flipped sign between neighbouring intervals (+5.16, -4.02, +5.88) because the extra agent was priced
+    at the step of the rounded-up schedule, 1 or 2 agents by turns. Profit is concave in agents, so one more
+    agent is worth something below the optimum and nothing at or above it."""
+    g = plan(load(presets()[preset])).groups
+    g = g[g["traffic_erlangs"] > 0]
+    below = g["required_agents"] < g["cost_optimal_agents"]
+    assert (g.loc[below, "marginal_value"] > 0).all()
+    assert (g.loc[~below, "marginal_value"] <= 1e-6).all()
+
+
+def test_value_of_one_more_agent_is_the_same_in_intervals_with_the_same_load():
+    sc = from_dict({
+        "name": "flat",
+        "segments": [{"name": "a", "calls_per_interval": [180.0] * 6, "aht_s": 300, "patience_s": 120,
+                      "value_per_call": 4.0}],
+        "agent_groups": [{"name": "g", "skills": ["a"], "agents": 30, "cost_per_hour": 20, "shrinkage": 0.3}],
+    })
+    v = plan(sc).groups["marginal_value"].to_numpy()
+    assert np.allclose(v, v[0]) and v[0] != 0
+
+
 @given(a=st.floats(0.05, 1999), aht=st.floats(30, 900), t=st.floats(0, 60), target=st.floats(0.3, 0.99),
        max_asa=st.one_of(st.none(), st.floats(1, 60)), max_occ=st.one_of(st.none(), st.floats(0.5, 0.99)))
 def test_scalar_fast_path_agrees_with_the_vectorised_search(a, aht, t, target, max_asa, max_occ):
     scalar = int(required_agents(a, aht, t, target, max_asa_s=max_asa, max_occupancy=max_occ))
     vector = int(required_agents(np.array([a]), aht, t, target, max_asa_s=max_asa, max_occupancy=max_occ)[0])
     assert scalar == vector
+
+
+def test_a_plan_that_depends_on_the_current_schedule_says_so():
+    """Shared segments are split by the scenario's own staffing: the plan moves with it, and says so."""
+    from pathlib import Path
+
+    from ccplan.scenario import to_dict
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "multigroup_overflow.toml"
+    sc = load(path)
+    assert any("current staffing" in r for r in approximate_reasons(sc))
+    data = to_dict(sc)
+    flex = next(g for g in data["agent_groups"] if g["name"] == "flex")
+    flex.pop("agents_per_interval", None)
+    flex["agents"] = 1
+    other = plan(from_dict(data)).groups
+    assert not plan(sc).groups["required_agents"].equals(other["required_agents"])
+    assert not any("current staffing" in r for r in approximate_reasons(load(presets()["trainer"])))
