@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
-from ccplan.scenario import SL_DEFINITIONS, ScenarioError, dumps, loads, to_dict
+from ccplan.scenario import SL_DEFINITIONS, ScenarioError, dumps, loads, rebucket, to_dict
 from ccplan.volumes import apply_volumes, read_volumes
 
 SEG_COLS = {
@@ -212,6 +212,36 @@ def _on_setting(path: str, key: str) -> None:
     common.commit(base)
 
 
+def _on_interval(key: str) -> None:
+    """A new interval length is not applied at once: the page offers to re-bucket (keep the day and the totals)
+    or to keep the numbers per interval, and says what each does."""
+    minutes = int(st.session_state[key])
+    if minutes != int(st.session_state["base"].get("interval_minutes", 30) or 30):
+        st.session_state["interval_offer"] = minutes
+
+
+def _on_interval_choice(choice: str) -> None:
+    minutes = st.session_state.pop("interval_offer", None)
+    base = st.session_state["base"]
+    if minutes is None or choice == "cancel":
+        common.set_base(base, st.session_state.get("source", "edited"))  # new version: the selector shows the old value
+        return
+    if choice == "keep":
+        data = copy.deepcopy(base)
+        data["interval_minutes"] = minutes
+        st.session_state["interval_note"] = (f"Interval length set to {minutes} minutes; the numbers per interval are "
+                                             "unchanged, so the day and the load per hour changed with it.")
+    else:
+        try:
+            data, notes = rebucket(base, minutes)
+        except ScenarioError as exc:
+            st.session_state["interval_note"] = "Not re-bucketed: " + "; ".join(r for _, r in exc.problems)
+            common.set_base(base, st.session_state.get("source", "edited"))
+            return
+        st.session_state["interval_note"] = "Re-bucketed: " + "; ".join(notes) + "."
+    common.set_base(data, st.session_state.get("source", "edited"))
+
+
 def _on_lines(key: str) -> None:
     base = copy.deepcopy(st.session_state["base"])
     val = int(st.session_state[key] or 0)
@@ -302,13 +332,35 @@ else:
 n = _n_intervals(base)
 labels = _labels(base, n)
 
+if st.session_state.get("interval_offer"):
+    new_min = st.session_state["interval_offer"]
+    old_min = int(base.get("interval_minutes", 30) or 30)
+    day = f"{labels[0]}–{_labels(base, n + 1)[-1]}" if labels else ""
+    with st.container(border=True):
+        st.warning(f"**Interval length {old_min} → {new_min} minutes.** The volumes and staffing are per interval. "
+                   f"Re-bucket them to keep the day ({day}) and the totals: calls are "
+                   f"{'split evenly' if new_min < old_min else 'summed'}, staffing "
+                   f"{'repeated' if new_min < old_min else 'averaged (rounded up)'}. Keeping the numbers instead "
+                   f"makes the day {n * new_min / 60:g} h long and the load per hour "
+                   f"{old_min / new_min:g}×.", icon=":material/schedule:")
+        b = st.columns(3)
+        b[0].button("Re-bucket (keep the day and totals)", type="primary", key="int_rebucket",
+                    on_click=_on_interval_choice, args=("rebucket",), width="stretch")
+        b[1].button("Keep the numbers per interval", key="int_keep", on_click=_on_interval_choice, args=("keep",),
+                    width="stretch")
+        b[2].button("Cancel", key="int_cancel", on_click=_on_interval_choice, args=("cancel",), width="stretch")
+if st.session_state.get("interval_note"):
+    st.info(common.esc(st.session_state.pop("interval_note")), icon=":material/schedule:")
+
 with st.expander("Day, targets, routing and costs", expanded=False):
     c = st.columns(4)
     c[0].text_input("Name", base.get("name", ""), key=f"set_name_{ver}", on_change=_on_setting,
                     args=("name", f"set_name_{ver}"))
     c[1].selectbox("Interval (minutes)", [15, 30, 60], index=[15, 30, 60].index(base.get("interval_minutes", 30))
                    if base.get("interval_minutes", 30) in (15, 30, 60) else 1, key=f"set_int_{ver}",
-                   on_change=_on_setting, args=("interval_minutes", f"set_int_{ver}"))
+                   on_change=_on_interval, args=(f"set_int_{ver}",),
+                   help="changing it offers to split or merge the volumes and staffing so that the day and the "
+                        "totals stay the same")
     c[2].text_input("Opens at (HH:MM)", base.get("open_time", "08:00"), key=f"set_open_{ver}",
                     on_change=_on_setting, args=("open_time", f"set_open_{ver}"))
     c[3].text_input("Currency", base.get("currency", "USD"), key=f"set_cur_{ver}", on_change=_on_setting,

@@ -562,6 +562,88 @@ def _n_intervals(data: dict) -> int | None:
     return None
 
 
+def rebucket(data: dict, minutes: int) -> tuple[dict, list[str]]:
+    """The scenario dict with ``interval_minutes`` set to ``minutes`` and every per-interval list re-bucketed so
+    that the day (opening time and length) and the totals are kept, with one sentence per kind of change.
+
+    Splitting an interval into k: calls and profile weights divided evenly, AHT, patience and scheduled agents
+    repeated. Merging k intervals: calls and weights summed, AHT and patience call-weighted means (plain
+    means without calls), scheduled agents the mean rounded up (never fewer agents than before). Raises
+    :class:`ScenarioError` when the day does not divide into the new intervals, or ``minutes`` is not 15, 30
+    or 60. ``data`` is not changed."""
+    import copy as _copy
+
+    old = int(data.get("interval_minutes", 30) or 30)
+    if minutes not in (15, 30, 60):
+        raise ScenarioError([("interval_minutes", f"must be 15, 30 or 60 minutes, got {minutes!r}")])
+    out = _copy.deepcopy(data)
+    out["interval_minutes"] = minutes
+    n = _n_intervals(data)
+    if minutes == old or n is None:
+        return out, []
+    day_min = n * old
+    if day_min % minutes:
+        raise ScenarioError([("interval_minutes", f"the day is {n} x {old} min = {day_min} min, which does not divide "
+                                                  f"into {minutes}-minute intervals; change the day's length first")])
+    if minutes < old:
+        k = old // minutes
+
+        def calls(v):
+            return [x / k for x in v for _ in range(k)]
+
+        def level(v, _w=None):
+            return [x for x in v for _ in range(k)]
+
+        def agents(v):
+            return [x for x in v for _ in range(k)]
+    else:
+        k = minutes // old
+
+        def calls(v):
+            return [sum(v[i:i + k]) for i in range(0, len(v), k)]
+
+        def level(v, w=None):
+            res = []
+            for i in range(0, len(v), k):
+                xs, ws = v[i:i + k], (w[i:i + k] if w is not None else None)
+                tot = sum(ws) if ws is not None else 0.0
+                res.append(sum(x * y for x, y in zip(xs, ws)) / tot if tot > 0 else sum(xs) / len(xs))
+            return res
+
+        def agents(v):
+            return [int(math.ceil(sum(v[i:i + k]) / k - 1e-9)) for i in range(0, len(v), k)]
+    changed: set[str] = set()
+    for seg in out.get("segments") or []:
+        if not isinstance(seg, dict):
+            continue
+        weights = None
+        for key in ("calls_per_interval", "profile"):
+            v = _seq(seg.get(key))
+            if v and len(v) == n and all(isinstance(x, (int, float)) for x in v):
+                weights = weights or list(v)
+                seg[key] = calls(v)
+                changed.add("calls split evenly" if minutes < old else "calls summed")
+        for key in ("aht_s", "patience_s"):
+            v = _seq(seg.get(key))
+            if v and len(v) == n and all(isinstance(x, (int, float)) for x in v):
+                seg[key] = level(v, weights)
+                changed.add("per-interval AHT and patience repeated" if minutes < old
+                            else "per-interval AHT and patience averaged (weighted by calls)")
+    before = after = 0.0
+    for g in out.get("agent_groups") or []:
+        v = _seq(g.get("agents_per_interval")) if isinstance(g, dict) else None
+        if v and len(v) == n and all(isinstance(x, (int, float)) for x in v):
+            g["agents_per_interval"] = agents(v)
+            before += sum(v) * old / 60
+            after += sum(g["agents_per_interval"]) * minutes / 60
+            changed.add("scheduled agents repeated" if minutes < old else "scheduled agents averaged")
+    notes = [f"intervals of {old} -> {minutes} minutes: {n} -> {day_min // minutes} intervals, the same day"]
+    notes += sorted(changed)
+    if after > before + 1e-9:
+        notes.append(f"averaged staffing rounded up: {after - before:+,.1f} agent hours")
+    return out, notes
+
+
 def cross_field_problems(data: dict) -> list[tuple[str, str]]:
     """Problems that involve several fields (lengths, names, skills); tolerant of bad types."""
     problems: list[tuple[str, str]] = []

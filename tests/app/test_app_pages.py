@@ -172,6 +172,46 @@ def test_plan_says_when_it_staffs_below_the_load_and_does_not_show_that_saving_i
     assert any("bought with abandonment" in c.value for c in at.caption)
 
 
+def _calls_total(sc) -> float:
+    return float(sum(sc.calls_per_interval(s).sum() for s in sc.segments))
+
+
+def test_changing_the_interval_length_offers_to_rebucket_and_keeps_the_day_and_the_totals():
+    """30 -> 15 minutes kept the calls per interval: the load doubled and the day shrank, and the page said valid."""
+    at = start()  # retail_bank, 24 half-hours from 08:00
+    before = at.session_state["scenario"]
+    ver = at.session_state["version"]
+    at.selectbox(key=f"set_int_{ver}").select(15).run()
+    assert at.session_state["scenario"].interval_minutes == 30  # nothing applied yet: an offer
+    assert any("Interval length 30 → 15 minutes" in w.value for w in at.warning)
+    at.button(key="int_rebucket").click().run()
+    assert not at.exception
+    after = at.session_state["scenario"]
+    assert after.interval_minutes == 15 and after.n_intervals == 2 * before.n_intervals
+    assert after.interval_labels()[0] == before.interval_labels()[0]
+    assert _calls_total(after) == pytest.approx(_calls_total(before))
+    hours = [sum(sc.agents_per_interval(g).sum() * sc.interval_minutes / 60 for g in sc.agent_groups)
+             for sc in (before, after)]
+    assert hours[0] == pytest.approx(hours[1])
+    assert any("Re-bucketed" in i.value for i in at.info)
+
+
+def test_keeping_the_numbers_or_cancelling_an_interval_change_does_what_it_says():
+    at = start()
+    before = at.session_state["scenario"]
+    ver = at.session_state["version"]
+    at.selectbox(key=f"set_int_{ver}").select(60).run()
+    at.button(key="int_cancel").click().run()
+    assert at.session_state["scenario"].interval_minutes == 30
+    assert at.selectbox(key=f"set_int_{at.session_state['version']}").value == 30
+    ver = at.session_state["version"]
+    at.selectbox(key=f"set_int_{ver}").select(60).run()
+    at.button(key="int_keep").click().run()
+    after = at.session_state["scenario"]
+    assert after.interval_minutes == 60 and after.n_intervals == before.n_intervals
+    assert any("day and the load per hour changed" in i.value for i in at.info)
+
+
 def simulated_trainer(replications: int) -> AppTest:
     """The app after simulating the trainer preset on the Simulate page."""
     at = start()

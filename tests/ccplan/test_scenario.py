@@ -3,6 +3,7 @@
 import copy
 import tomllib
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -307,3 +308,48 @@ def test_unknown_service_level_definition_names_the_field_and_the_choices():
     probs = dict(problems_of(data))
     assert set(probs) == {"service_level.definition", "segments[0].definition"}
     assert "short_abandons_met" in probs["service_level.definition"]
+
+
+# ---------------------------------------------------------------- re-bucketing to another interval length
+
+def _bucket_case() -> dict:
+    return {
+        "name": "b", "interval_minutes": 30, "open_time": "08:00",
+        "segments": [{"name": "a", "calls_per_interval": [10.0, 30.0, 20.0, 40.0], "aht_s": [100.0, 200.0, 300.0, 300.0],
+                      "patience_s": 60.0},
+                     {"name": "b", "daily_calls": 500, "profile": [1, 2, 3, 4], "aht_s": 240}],
+        "agent_groups": [{"name": "g", "skills": ["a", "b"], "agents_per_interval": [5, 6, 7, 7]}],
+    }
+
+
+def test_rebucketing_splits_and_merges_keeping_the_day_and_the_totals():
+    from ccplan.scenario import rebucket
+
+    data = _bucket_case()
+    fine, notes = rebucket(data, 15)
+    sc0, sc1 = from_dict(data), from_dict(fine)
+    assert sc1.n_intervals == 8 and sc1.interval_labels()[0] == "08:00" and sc1.interval_labels()[-1] == "09:45"
+    for s0, s1 in zip(sc0.segments, sc1.segments):
+        assert sc1.calls_per_interval(s1).sum() == pytest.approx(sc0.calls_per_interval(s0).sum())
+        assert np.allclose(sc1.calls_per_interval(s1).reshape(4, 2).sum(axis=1), sc0.calls_per_interval(s0))
+    assert list(sc1.agents_per_interval("g")) == [5, 5, 6, 6, 7, 7, 7, 7]
+    assert "calls split evenly" in notes and data["interval_minutes"] == 30  # the input is not changed
+    coarse, notes = rebucket(data, 60)
+    sc2 = from_dict(coarse)
+    assert list(sc2.calls_per_interval("a")) == [40.0, 60.0]
+    assert sc2.aht_per_interval("a")[0] == pytest.approx((10 * 100 + 30 * 200) / 40)  # weighted by calls
+    assert list(sc2.agents_per_interval("g")) == [6, 7]  # mean 5.5 rounded up: never fewer agents
+    assert any("rounded up" in n for n in notes)
+
+
+def test_rebucketing_refuses_a_day_that_does_not_divide():
+    from ccplan.scenario import rebucket
+
+    data = _bucket_case()
+    for seg in data["segments"]:
+        for k in ("calls_per_interval", "profile", "aht_s"):
+            if isinstance(seg.get(k), list):
+                seg[k] = seg[k][:3]
+    data["agent_groups"][0]["agents_per_interval"] = [5, 6, 7]
+    with pytest.raises(ScenarioError, match="does not divide"):
+        rebucket(data, 60)
