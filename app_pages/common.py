@@ -32,12 +32,25 @@ def _validate(data: dict) -> None:
     st.session_state["scenario"] = sc
 
 
-def set_base(data: dict, source: str) -> None:
-    """Replace the scenario being edited (a preset, an upload, an import) and validate it."""
+def set_base(data: dict, source: str, saved: bool = False) -> None:
+    """Replace the scenario being edited (a preset, an upload, an import) and validate it. ``saved``: the data is
+    a file's as it stands (a preset, an upload), so there are no unsaved edits yet."""
     st.session_state["base"] = copy.deepcopy(data)
     st.session_state["source"] = source
     st.session_state["version"] = st.session_state.get("version", 0) + 1
+    if saved:
+        st.session_state["saved"] = copy.deepcopy(data)
     _validate(data)
+
+
+def has_unsaved_edits() -> bool:
+    """True when the scenario being edited differs from the preset or file it came from, or from its last download."""
+    return st.session_state.get("base") != st.session_state.get("saved")
+
+
+def mark_saved() -> None:
+    """The scenario as it stands has been downloaded: switching away no longer loses anything."""
+    st.session_state["saved"] = copy.deepcopy(st.session_state.get("base"))
 
 
 def commit(data: dict) -> None:
@@ -50,12 +63,29 @@ def init_state() -> None:
     if "base" not in st.session_state:
         sc = load(presets()[DEFAULT_PRESET])
         st.session_state["scenario"] = sc
-        set_base(to_dict(sc), f"{DEFAULT_PRESET}.toml")
+        set_base(to_dict(sc), f"{DEFAULT_PRESET}.toml", saved=True)
+        st.session_state["preset_current"] = DEFAULT_PRESET
 
 
 def _on_preset() -> None:
+    """Switch preset; with unsaved edits, ask first (the selector goes back until the user says)."""
     name = st.session_state["preset"]
-    set_base(to_dict(load(presets()[name])), f"{name}.toml")
+    if has_unsaved_edits():
+        st.session_state["preset_offer"] = name
+        st.session_state["preset"] = st.session_state.get("preset_current", DEFAULT_PRESET)
+        return
+    _switch_preset(name)
+
+
+def _switch_preset(name: str) -> None:
+    st.session_state.pop("preset_offer", None)
+    st.session_state["preset"] = name
+    st.session_state["preset_current"] = name
+    set_base(to_dict(load(presets()[name])), f"{name}.toml", saved=True)
+
+
+def _keep_edits() -> None:
+    st.session_state.pop("preset_offer", None)
 
 
 def _on_upload() -> None:
@@ -68,7 +98,7 @@ def _on_upload() -> None:
         st.session_state["upload_error"] = exc
         return
     st.session_state.pop("upload_error", None)
-    set_base(to_dict(sc), f.name)
+    set_base(to_dict(sc), f.name, saved=True)
 
 
 def sidebar() -> None:
@@ -79,6 +109,13 @@ def sidebar() -> None:
         st.markdown("### Scenario")
         st.selectbox("Preset", names, index=names.index(DEFAULT_PRESET), key="preset", on_change=_on_preset,
                      help="Built-in scenarios from the scenarios/ folder.")
+        offer = st.session_state.get("preset_offer")
+        if offer:
+            st.warning(f"**{esc(st.session_state['scenario'].name)}** has edits that are not downloaded. Switch to "
+                       f"{esc(offer)} and lose them?", icon=":material/warning:")
+            b = st.columns(2)
+            b[0].button("Switch", key="preset_switch", on_click=_switch_preset, args=(offer,), width="stretch")
+            b[1].button("Keep editing", key="preset_keep", on_click=_keep_edits, type="primary", width="stretch")
         st.file_uploader("…or upload a scenario (TOML)", type=["toml"], key="upload", on_change=_on_upload)
         err = st.session_state.get("upload_error")
         if err is not None:

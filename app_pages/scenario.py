@@ -482,7 +482,7 @@ st.pyplot(charts.offered_load_figure(sc.offered_load(), title=f"Offered load per
 
 c1, c2 = st.columns(2)
 c1.download_button("Download scenario (TOML)", dumps(sc), file_name=f"{re.sub(r'[^A-Za-z0-9]+', '_', sc.name).strip('_').lower()}.toml",
-                   mime="application/toml", disabled=bool(problems),
+                   mime="application/toml", disabled=bool(problems), on_click=common.mark_saved,
                    help="Fix the problems above first" if problems else "The scenario as a file you can keep and edit")
 with st.expander("Edit as TOML (add or remove segments and groups here)"):
     if "toml_text" not in st.session_state or st.session_state.get("toml_version") != ver:

@@ -212,6 +212,25 @@ def test_keeping_the_numbers_or_cancelling_an_interval_change_does_what_it_says(
     assert any("day and the load per hour changed" in i.value for i in at.info)
 
 
+def test_switching_preset_with_unsaved_edits_asks_first():
+    at = start()
+    ver = at.session_state["version"]
+    at.text_input(key=f"set_name_{ver}").set_value("My bank").run()
+    at.selectbox(key="preset").select("telecom").run()
+    assert not at.exception
+    assert at.session_state["scenario"].name == "My bank"  # nothing lost yet
+    assert any("not downloaded" in w.value for w in at.sidebar.warning)
+    assert at.selectbox(key="preset").value == "retail_bank"
+    at.button(key="preset_keep").click().run()
+    assert at.session_state["scenario"].name == "My bank" and not at.sidebar.warning
+    at.selectbox(key="preset").select("telecom").run()
+    at.button(key="preset_switch").click().run()
+    assert at.session_state["scenario"].name != "My bank"
+    assert at.selectbox(key="preset").value == "telecom"
+    at.selectbox(key="preset").select("trainer").run()  # no edits since: no question
+    assert at.selectbox(key="preset").value == "trainer" and not at.sidebar.warning
+
+
 def simulated_trainer(replications: int) -> AppTest:
     """The app after simulating the trainer preset on the Simulate page."""
     at = start()
