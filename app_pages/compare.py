@@ -1,5 +1,7 @@
 """Compare page: 2-4 variants of the current scenario side by side, paired differences, and a cost/SL frontier."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -113,7 +115,11 @@ sw_reps = st.number_input("Replications per point", min_value=2, max_value=100, 
 if hi <= lo:
     st.error("'to' must be larger than 'from'.")
     st.stop()
-deltas = list(range(int(lo), int(hi) + 1, int(step)))
+# a grid anchored at 0, so the scenario's own staffing is always one of the points
+deltas = [k * int(step) for k in range(math.ceil(int(lo) / int(step)), math.floor(int(hi) / int(step)) + 1)]
+if not deltas:
+    st.error(f"No multiple of the step {int(step)} lies between {int(lo)} and {int(hi)}.")
+    st.stop()
 sw_key = common.scenario_key(sc, grp, deltas, sw_reps)
 if len(deltas) > 100:
     st.error(f"{len(deltas)} points: at most 100 in one sweep (widen the step).")
@@ -129,8 +135,21 @@ if common.has_result("sweep", sw_key):
     res = common.result("sweep", sw_key)
     fr = frontier(res, "variant")
     fr["value"] = fr["variant"].str.split(" ").str[-1]
+    fr["label"] = [f"{grp} {v}" if v not in ("+0", "0") else f"{grp} current" for v in fr["value"]]
     st.pyplot(charts.frontier_figure(fr, {s: sc.sl_target(s) for s in sc.segment_names}, f"{grp} agents ±",
                                      sc.currency), width="stretch")
     best = fr[fr["best"]]["variant"].iloc[0]
     st.success(f"Highest total profit at **{common.esc(best)}** agents per interval.")
-    st.dataframe(fr, hide_index=True, width="stretch")
+    money = st.column_config.NumberColumn
+    st.dataframe(fr[["label", "segment", "agent_cost", "service_level", "service_level_ci_low",
+                     "service_level_ci_high", "abandon_rate", "asa_s", "profit", "best"]], hide_index=True,
+                 width="stretch", column_config={
+                     "label": "staffing", "segment": "segment",
+                     "agent_cost": money(f"agent cost ({sc.currency})", format="%.0f"),
+                     "service_level": money("service level", format="percent"),
+                     "service_level_ci_low": money("SL 95% CI low", format="percent"),
+                     "service_level_ci_high": money("SL 95% CI high", format="percent"),
+                     "abandon_rate": money("abandonment", format="percent"),
+                     "asa_s": money("ASA (s)", format="%.1f"),
+                     "profit": money(f"profit ({sc.currency})", format="%.0f"),
+                     "best": st.column_config.CheckboxColumn("highest profit")})

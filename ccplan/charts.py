@@ -60,6 +60,8 @@ def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: s
     ax = fig.add_subplot()
     segs = [s for s in dict.fromkeys(frontier["segment"]) if s != "total"]
     colors = {s: f"C{i}" for i, s in enumerate(segs)}
+    labels: list[tuple[float, float, str]] = []
+    points: list[tuple[float, float]] = []
     for s in segs:
         d = frontier[frontier["segment"] == s].sort_values("agent_cost")
         ax.plot(d["agent_cost"], 100 * d["service_level"], "o-", color=colors[s], label=s, ms=4)
@@ -70,9 +72,16 @@ def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: s
             ax.plot(b["agent_cost"], 100 * b["service_level"], marker="*", ms=16, color=colors[s], mec="black",
                     ls="none")
         short = varied.rsplit(".", 1)[-1]
-        for _, r in d.iloc[[0, -1]].iterrows():
-            ax.annotate(f"{short}={r['value']}", (r["agent_cost"], 100 * r["service_level"]), fontsize=7,
-                        textcoords="offset points", xytext=(4, -10), color="0.3")
+        # the two ends and the current point (label "... current"), placed later where they overlap nothing
+        picks = [0, len(d) - 1]
+        if "label" in d.columns:
+            cur = np.flatnonzero(d["label"].astype(str).str.endswith("current").to_numpy())
+            picks += [int(i) for i in cur[:1]]
+        for i in dict.fromkeys(picks):
+            r = d.iloc[i]
+            text = str(r["label"]) if "label" in d.columns else f"{short}={r['value']}"
+            labels.append((r["agent_cost"], 100 * r["service_level"], text))
+        points += list(zip(d["agent_cost"], 100 * d["service_level"]))
     # one dashed line per distinct target, labelled with the segments it applies to
     by_target: dict[float, list[str]] = {}
     for s in segs:
@@ -84,12 +93,48 @@ def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: s
         ax.annotate(f"target {tgt:.0%} ({', '.join(names)})", (0.01, 100 * tgt), xycoords=("axes fraction", "data"),
                     fontsize=8, color=col, va="bottom")
     ax.plot([], [], marker="*", ms=12, color="0.5", mec="black", ls="none", label="highest total profit")
+    ax.legend(loc="lower right", frameon=False)
+    _place_labels(ax, labels, points)
     ax.set_xlabel(metric_label("agent_cost", currency) + " allocated to the segment, per day")
     ax.set_ylabel("service level (% answered within target time)")
     ax.set_title(f"Cost vs service level per segment, varying {varied}")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", frameon=False)
     return fig
+
+
+def _place_labels(ax, labels: list[tuple[float, float, str]], points: list[tuple[float, float]],
+                  fontsize: float = 8) -> None:
+    """Annotate data points so that no label covers a data point, another label or the legend: for each label,
+    the first of a few offsets around its point whose box is clear; a label with no clear place is left out."""
+    fig = ax.figure
+    fig.draw_without_rendering()  # final layout, so data -> pixel transforms hold
+    to_px = ax.transData.transform
+    pts = to_px(np.array(points, float)) if points else np.zeros((0, 2))
+    taken = []
+    leg = ax.get_legend()
+    if leg is not None:
+        bb = leg.get_window_extent()
+        taken.append((bb.x0, bb.y0, bb.x1, bb.y1))
+    ax_bb = ax.get_window_extent()
+    char_w, line_h = fontsize * 0.62 * fig.dpi / 72, fontsize * 1.5 * fig.dpi / 72
+    pt = fig.dpi / 72
+    for x, y, text in labels:
+        px, py = to_px((x, y))
+        w = char_w * len(text)
+        for dx, dy, ha in ((7, 5, "left"), (7, -5 - line_h / pt, "left"), (-7, 5, "right"),
+                           (-7, -5 - line_h / pt, "right"), (0, 9, "center"), (0, -9 - line_h / pt, "center")):
+            x0 = px + dx * pt - (w if ha == "right" else w / 2 if ha == "center" else 0)
+            y0 = py + dy * pt
+            box = (x0 - 2, y0 - 2, x0 + w + 2, y0 + line_h + 2)
+            inside = ax_bb.x0 <= box[0] and box[2] <= ax_bb.x1 and ax_bb.y0 <= box[1] and box[3] <= ax_bb.y1
+            covers = ((pts[:, 0] >= box[0] - 3) & (pts[:, 0] <= box[2] + 3) & (pts[:, 1] >= box[1] - 3)
+                      & (pts[:, 1] <= box[3] + 3)).any() if len(pts) else False
+            clash = any(not (box[2] < t[0] or t[2] < box[0] or box[3] < t[1] or t[3] < box[1]) for t in taken)
+            if inside and not covers and not clash:
+                taken.append(box)
+                ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, va="bottom",
+                            fontsize=fontsize, color="0.25")
+                break
 
 
 def wait_distribution_figure(call_log: pd.DataFrame, thresholds: dict[str, float] | None = None,

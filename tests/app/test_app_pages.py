@@ -231,6 +231,21 @@ def test_switching_preset_with_unsaved_edits_asks_first():
     assert at.selectbox(key="preset").value == "trainer" and not at.sidebar.warning
 
 
+def test_sweep_always_includes_the_current_staffing_and_labels_points_readably():
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    at.switch_page("app_pages/compare.py").run()
+    at.number_input(key="sw_lo").set_value(-3)
+    at.number_input(key="sw_hi").set_value(3)
+    at.number_input(key="sw_step").set_value(2)
+    at.number_input(key="sw_reps").set_value(2).run()
+    at.button(key="sw_run").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert list(dict.fromkeys(table["label"])) == ["team -2", "team current", "team +2"]
+    assert not [c for c in table.columns if c in ("variant", "value", "profit_ci_low")]  # no internal columns
+
+
 def simulated_trainer(replications: int) -> AppTest:
     """The app after simulating the trainer preset on the Simulate page."""
     at = start()
