@@ -6,17 +6,23 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare
+from ccplan.report import trainer_story
 from ccplan.scenario import from_dict, load, presets, to_dict
 from sim.runner import InlineExecutor
 
 st.title("Trainer: who waits when the queue is full?")
+with st.sidebar:
+    st.info("The Trainer page works on its own classroom scenario (the trainer preset: 50 agents, gold and silver "
+            "callers, 5-minute calls), set by the sliders on the page, not on the scenario being edited.",
+            icon=":material/school:")
 st.caption("The same callers, three routing rules. Gold and silver customers need the same handling; only the "
            "routing decides who waits.")
 
 base = load(presets()["trainer"])
 c = st.columns(3)
-occupancy = c[0].slider("Load (offered Erlangs per agent)", 0.70, 0.98, 0.90, 0.01, key="tr_load",
-                        help="90% means 45 Erlangs offered to 50 agents")
+occupancy = c[0].slider("Load (offered Erlangs per agent)", 0.70, 1.20, 0.90, 0.01, key="tr_load",
+                        help="0.90 means 45 Erlangs offered to 50 agents; above 1.0 more work arrives than the agents "
+                             "can do, and only callers hanging up (mean patience 10 minutes) keep the queue finite")
 gold_share = c[1].slider("Gold share of calls", 0.1, 0.7, 0.4, 0.05, key="tr_share")
 reps = c[2].select_slider("Replications", [4, 8, 12], value=8, key="tr_reps")
 
@@ -51,9 +57,6 @@ c1, c2 = st.columns([3, 2])
 c1.pyplot(charts.comparison_figure(table, "mean_wait_s", title="Mean wait per segment (95% CI)"), width="stretch")
 
 w = table.set_index(["variant", "segment"])
-fifo_g, fifo_s = w.loc[("fifo", "gold"), "mean_wait_s"], w.loc[("fifo", "silver"), "mean_wait_s"]
-pr_g, pr_s = w.loc[("priority", "gold"), "mean_wait_s"], w.loc[("priority", "silver"), "mean_wait_s"]
-ag_g, ag_s = w.loc[("aging", "gold"), "mean_wait_s"], w.loc[("aging", "silver"), "mean_wait_s"]
 
 
 def pooled(v: str) -> float:
@@ -61,16 +64,10 @@ def pooled(v: str) -> float:
     return float((sub["mean_wait_s"] * sub["offered"]).sum() / sub["offered"].sum())
 
 
+abandon = {name: float((res.summary["segments"]["abandon_rate"] * res.summary["segments"]["offered"]).sum()
+                       / res.summary["segments"]["offered"].sum()) for name, res, _ in cmp.variants}
 with c2:
     st.markdown("#### What you see")
-    st.markdown(
-        f"- **FIFO** (first come, first served): gold and silver wait about the same — {fifo_g:.0f} s and "
-        f"{fifo_s:.0f} s on average.\n"
-        f"- **Strict priority** serves gold first: gold's wait drops to **{pr_g:.0f} s**, silver's rises to "
-        f"**{pr_s:.0f} s**.\n"
-        f"- **Aging** lets a waiting silver call climb one step every {sc.routing.aging_s:g} s: gold waits "
-        f"{ag_g:.0f} s and silver {ag_s:.0f} s — in between, and no silver call waits for ever.\n"
-        f"- Over all callers the average wait hardly moves ({pooled('fifo'):.0f} s FIFO, {pooled('priority'):.0f} s "
-        f"priority, {pooled('aging'):.0f} s aging): **priorities move waiting time between segments; only more "
-        f"agents or shorter calls remove it.**\n"
-        f"- Push the load slider up: near 100% the queue explodes, and silver pays for it under priority.")
+    st.markdown("\n".join(f"- {line}" for line in trainer_story(
+        {(v, s_): float(w.loc[(v, s_), "mean_wait_s"]) for v in ("fifo", "priority", "aging") for s_ in ("gold", "silver")},
+        {v: pooled(v) for v in ("fifo", "priority", "aging")}, abandon, occupancy, sc.routing.aging_s)))

@@ -51,3 +51,66 @@ def below_load_note(plan) -> str | None:
             f"{int(w['required_agents'])} agents for {w['traffic_erlangs']:.1f} Erlangs. Erlang A allows it because "
             f"callers abandon ({abandon} of calls a day). Give the segments a maximum abandonment, or cap occupancy, "
             "to staff at or above the load.")
+
+
+def _same(a: float, b: float) -> bool:
+    """Two mean waits a class would call 'about the same' (within 2 s or 15%)."""
+    return abs(a - b) <= max(2.0, 0.15 * max(abs(a), abs(b)))
+
+
+def _between(x: float, a: float, b: float) -> bool:
+    lo, hi = min(a, b), max(a, b)
+    return lo - 1.0 < x < hi + 1.0 and not _same(x, a) and not _same(x, b)
+
+
+def trainer_story(wait_s: dict[tuple[str, str], float], pooled_s: dict[str, float], abandon: dict[str, float],
+                  load: float, aging_s: float) -> list[str]:
+    """The Trainer page's sentences, each one true of these results: ``wait_s[(policy, segment)]`` mean waits
+    (s) for policies fifo / priority / aging and segments gold / silver, ``pooled_s`` each policy's mean wait over
+    all callers, ``abandon`` each policy's abandonment rate, ``load`` offered Erlangs per agent."""
+    fg, fs = wait_s[("fifo", "gold")], wait_s[("fifo", "silver")]
+    pg, ps = wait_s[("priority", "gold")], wait_s[("priority", "silver")]
+    ag, as_ = wait_s[("aging", "gold")], wait_s[("aging", "silver")]
+    out = []
+    if _same(fg, fs):
+        out.append(f"**FIFO** (first come, first served): gold and silver wait about the same — {fg:.0f} s and "
+                   f"{fs:.0f} s on average.")
+    else:
+        out.append(f"**FIFO** (first come, first served): gold waits {fg:.0f} s and silver {fs:.0f} s on average.")
+    if pg < fg and not _same(pg, fg):
+        gold = f"gold's wait drops to **{pg:.0f} s**"
+    else:
+        gold = f"gold waits {pg:.0f} s (about as under FIFO)"
+    silver = f"silver's rises to **{ps:.0f} s**" if ps > fs and not _same(ps, fs) else f"silver waits {ps:.0f} s"
+    out.append(f"**Strict priority** serves gold first: {gold}, {silver}.")
+    aging = f"**Aging** lets a waiting silver call climb one step every {aging_s:g} s: gold waits {ag:.0f} s and " \
+            f"silver {as_:.0f} s"
+    if _between(ag, fg, pg) and _between(as_, fs, ps):
+        aging += " — in between FIFO and priority."
+    elif _same(ag, pg) and _same(as_, ps):
+        aging += " — at this load much like strict priority: few silver calls wait long enough to climb."
+    elif _same(ag, fg) and _same(as_, fs):
+        aging += " — at this load much like FIFO: silver calls climb before gold gains much."
+    else:
+        aging += "."
+    out.append(aging)
+    lo, hi = min(pooled_s.values()), max(pooled_s.values())
+    waits = f"{pooled_s['fifo']:.0f} s FIFO, {pooled_s['priority']:.0f} s priority, {pooled_s['aging']:.0f} s aging"
+    if _same(lo, hi):
+        out.append(f"Over all callers the average wait hardly moves ({waits}): **priorities move waiting time between "
+                   "segments; only more agents or shorter calls remove it.**")
+    else:
+        out.append(f"Over all callers the average wait moves ({waits}): with callers hanging up, the routing also "
+                   "changes who gives up, and so how much waiting is left.")
+    ab = max(abandon.values())
+    if load >= 1.0:
+        out.append(f"The load is {load:.2f} Erlangs per agent: more work arrives than the agents can do, and only "
+                   f"callers hanging up keep the queue finite ({ab:.0%} abandon under "
+                   f"{max(abandon, key=abandon.get)}).")
+    elif ab >= 0.02:
+        out.append(f"At {load:.2f} Erlangs per agent {ab:.1%} of callers already hang up under "
+                   f"{max(abandon, key=abandon.get)}; push the load higher and watch silver under priority.")
+    else:
+        out.append(f"At {load:.2f} Erlangs per agent almost nobody hangs up ({ab:.1%}); push the load towards and past "
+                   "1.0 to see the queue grow and silver pay for it under priority.")
+    return out
