@@ -2,10 +2,12 @@
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare
+from ccplan.replay import replay_data, replay_html
 from ccplan.report import trainer_story
 from ccplan.scenario import from_dict, load, presets, to_dict
 from sim.runner import InlineExecutor
@@ -44,6 +46,19 @@ def run():
 cmp = common.cached("trainer", key, run)
 logs = {name: res.call_log for name, res, _ in cmp.variants}
 st.pyplot(charts.trainer_figure(logs, {s: sc.answer_within_s(s) for s in sc.segment_names}), width="stretch")
+
+st.subheader("Replay one hour")
+st.caption("The same callers under each rule: dots are callers waiting in their segment's queue (the head at the "
+           "top), squares are the 50 agents coloured by the call in hand, a dot flies to the agent that answers it, "
+           "and a cross falls out when a caller hangs up. Play, pause, change the speed or drag the time.")
+day_h = sc.n_intervals * sc.interval_s / 3600
+starts = [h * 0.5 for h in range(int((day_h - 1) * 2) + 1)]
+hour = st.select_slider("Hour to replay, starting", starts, value=starts[len(starts) // 2], key="tr_hour",
+                        format_func=lambda h: sc.interval_labels()[int(h * 3600 // sc.interval_s)])
+t0 = hour * 3600
+panels = {name: replay_data(res.call_log, t0, t0 + 3600) for name, res, _ in cmp.variants}
+open_min = int(sc.open_time[:2]) * 60 + int(sc.open_time[3:5])
+components.html(replay_html(panels, t0, t0 + 3600, open_minutes=open_min, height_px=300), height=360)
 
 rows = []
 for name, res, _ in cmp.variants:

@@ -303,3 +303,26 @@ def test_forecast_from_an_uploaded_history(server, page):
     page.wait_for_timeout(800)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "forecast.png"), full_page=True)
+
+
+def test_trainer_replay_plays_pauses_and_seeks(server, page):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{server}/trainer")
+    page.get_by_text("Replay one hour").first.wait_for()
+    wait_idle(page)
+    frame = page.frame_locator("iframe").first
+    clock = frame.locator("#clock")
+    clock.wait_for(timeout=60_000)
+    start = clock.inner_text()
+    frame.locator("#play").click()
+    page.wait_for_timeout(2500)
+    frame.locator("#play").click()  # pause
+    paused = clock.inner_text()
+    assert paused > start  # the clock ran (hh:mm:ss compares as text)
+    page.wait_for_timeout(1200)
+    assert clock.inner_text() == paused  # and stopped
+    frame.locator("#time").fill("500")  # seek to the middle of the hour
+    assert clock.inner_text() > paused
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    shot(page, "trainer_replay")
