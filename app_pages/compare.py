@@ -8,20 +8,19 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare, frontier
-from ccplan.report import sl_caption
+from ccplan.report import delta_text, sl_caption
 from ccplan.scenario import ScenarioError
 
-FORMATS = {"service_level": ("{:+.1%}", 1.0), "abandon_rate": ("{:+.2%}", 1.0), "asa_s": ("{:+.1f} s", 1.0)}
-
-
 def difference_table(diffs: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """Readable differences: one row per variant, segment and metric."""
+    """Readable differences: one row per variant, segment and metric; differences of rates in percentage points."""
     rows = []
     for _, r in diffs[diffs["metric"].isin(["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"])].iterrows():
-        fmt = FORMATS.get(r["metric"], ("{:+,.0f} " + currency, 1.0))[0]
+        money = r["metric"] in ("agent_cost", "profit")
 
-        def f(x: float) -> str:
-            return "—" if pd.isna(x) else fmt.format(x)
+        def f(x: float, metric: str = r["metric"], money: bool = money) -> str:
+            if pd.isna(x):
+                return "—"
+            return delta_text(x, metric) + (f" {currency}" if money else "")
 
         rows.append({"variant": r["variant"], "segment": r["segment"], "metric": charts.metric_label(r["metric"]),
                      "difference": f(r["diff"]), "paired 95% CI": f"{f(r['ci_low'])} … {f(r['ci_high'])}",

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
-from ccplan.scenario import SL_DEFINITIONS, ScenarioError, dumps, loads, rebucket, to_dict
+from ccplan.scenario import SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, dumps, edit_staffing, loads, rebucket, to_dict
 from ccplan.volumes import apply_volumes, read_volumes
 
 SEG_COLS = {
@@ -240,6 +240,31 @@ def _on_interval_choice(choice: str) -> None:
             return
         st.session_state["interval_note"] = "Re-bucketed: " + "; ".join(notes) + "."
     common.set_base(data, st.session_state.get("source", "edited"))
+
+
+def _on_bulk(n: int, labels: list[str]) -> None:
+    """Apply the bulk staffing edit chosen in the form to the base dict (one re-validation, not one per cell)."""
+    ss = st.session_state
+    base = copy.deepcopy(ss["base"])
+    groups = base.get("agent_groups", [])
+    gi = int(ss["bulk_group"])
+    if gi >= len(groups):
+        return
+    first, last = (labels.index(x) for x in ss["bulk_range"])
+    op = ss["bulk_op"]
+    amount = labels.index(ss["bulk_dest"]) if op == "copy to" else float(ss["bulk_amount"] or 0)
+    g = groups[gi]
+    current = [int(x) if isinstance(x, (int, float)) else 0 for x in _group_agents(g, n)]
+    try:
+        g["agents_per_interval"] = edit_staffing(current, op, amount, first, last)
+    except ValueError as exc:
+        ss["bulk_note"] = f"Not applied: {exc}"
+        return
+    g.pop("agents", None)
+    changed = sum(a != b for a, b in zip(current, g["agents_per_interval"]))
+    ss["bulk_note"] = (f"{g.get('name')}: {op} {'' if op == 'copy to' else f'{amount:g} '}on {labels[first]}–"
+                       f"{labels[last]}: {changed} interval(s) changed.")
+    common.commit(base)
 
 
 def _on_lines(key: str) -> None:
@@ -474,6 +499,21 @@ st.data_editor(staff, key=staff_key, on_change=_on_per_interval, args=(staff_key
                column_config={c: st.column_config.NumberColumn(c, min_value=0, step=1) for c in grp_names},
                height=min(38 + 35 * n, 320))
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" in p.split(".")[-1]], base)
+if base.get("agent_groups") and n > 1:
+    with st.expander("Change many intervals at once"):
+        b = st.columns([2, 2, 1, 3])
+        b[0].selectbox("Group", range(len(grp_names)), format_func=lambda i: grp_names[i], key="bulk_group")
+        op = b[1].selectbox("Edit", STAFFING_EDITS, key="bulk_op",
+                            help="set to N; add N (negative removes); scale by N% (+10 = 10% more); copy the range "
+                                 "to start at another interval")
+        if op == "copy to":
+            b[2].selectbox("Start at", labels, key="bulk_dest")
+        else:
+            b[2].number_input("N", value=0.0 if op != "set to" else 10.0, step=1.0, key="bulk_amount")
+        b[3].select_slider("Intervals", labels, value=(labels[0], labels[-1]), key="bulk_range")
+        st.button("Apply to the staffing", key="bulk_apply", on_click=_on_bulk, args=(n, labels))
+    if st.session_state.get("bulk_note"):
+        st.info(common.esc(st.session_state.pop("bulk_note")), icon=":material/edit:")
 
 sc = common.scenario()
 st.subheader("Offered load")

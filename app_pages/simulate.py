@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.economics import price_simulation
+from ccplan.report import delta_text
 from sim.runner import simulate
 
 sc = common.scenario()
@@ -37,6 +38,14 @@ res = common.result("sim", key)
 eco = common.cached("eco", key, lambda: price_simulation(res))
 summ = eco.summary.set_index("segment")
 
+# the runs of this session, newest last: the one before this one is shown beside it
+history: list = st.session_state.setdefault("sim_history", [])
+if not history or history[-1]["key"] != key:
+    history[:] = [h for h in history if h["key"] != key][-4:]
+    hours = sum(float(sc.agents_per_interval(g).sum()) * sc.interval_s / 3600 for g in sc.agent_groups)
+    history.append({"key": key, "label": f"run {len(history) + 1}: {sc.name}, {hours:,.0f} agent hours, "
+                                         f"{int(reps)} replications", "summary": eco.summary.copy(), "hours": hours})
+
 st.subheader("Per segment")
 for seg in sc.segment_names:
     r = summ.loc[seg]
@@ -54,6 +63,30 @@ for seg in sc.segment_names:
                     help="Cost to serve: (agent cost + telephony) / answered calls")
         k[4].metric("Profit contribution", f"{r['profit']:,.0f} {sc.currency}",
                     help=f"95% CI {r['profit_ci_low']:,.0f} – {r['profit_ci_high']:,.0f}")
+
+prev = history[-2] if len(history) > 1 and history[-1]["key"] == key else None
+if prev is not None:
+    st.subheader("Before and after")
+    st.caption(f"This run against the previous one ({common.esc(prev['label'])}). Differences of rates in "
+               "percentage points; each run has its own confidence intervals in its KPI table.")
+    before = prev["summary"].set_index("segment")
+    rows = []
+    for seg in summ.index:
+        if seg not in before.index:
+            continue
+        b, a = before.loc[seg], summ.loc[seg]
+        rows.append({"segment": seg,
+                     "service level": f"{b['service_level']:.1%} → {a['service_level']:.1%} "
+                                      f"({delta_text(a['service_level'] - b['service_level'], 'service_level')})",
+                     "ASA": f"{b['asa_s']:.1f} → {a['asa_s']:.1f} s ({delta_text(a['asa_s'] - b['asa_s'], 'asa_s')})",
+                     "abandonment": f"{b['abandon_rate']:.1%} → {a['abandon_rate']:.1%} "
+                                    f"({delta_text(a['abandon_rate'] - b['abandon_rate'], 'abandon_rate')})",
+                     f"agent cost ({sc.currency})": f"{b['agent_cost']:,.0f} → {a['agent_cost']:,.0f} "
+                                                    f"({delta_text(a['agent_cost'] - b['agent_cost'], 'agent_cost')})",
+                     f"profit ({sc.currency})": f"{b['profit']:,.0f} → {a['profit']:,.0f} "
+                                                f"({delta_text(a['profit'] - b['profit'], 'profit')})"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="sim_before_after")
+    st.caption(f"Agent hours {prev['hours']:,.0f} → {history[-1]['hours']:,.0f}.")
 
 st.subheader("KPI table (mean ± half-width of the 95% CI)")
 rows = []

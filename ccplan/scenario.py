@@ -644,6 +644,40 @@ def rebucket(data: dict, minutes: int) -> tuple[dict, list[str]]:
     return out, notes
 
 
+STAFFING_EDITS = ("set to", "add", "scale by %", "copy to")
+
+
+def edit_staffing(agents: list[int], op: str, amount: float, first: int, last: int) -> list[int]:
+    """A bulk edit of one group's scheduled agents per interval, on intervals ``first`` .. ``last`` (inclusive):
+    ``set to`` amount, ``add`` amount (may be negative), ``scale by %`` (100 + amount)% rounded to whole agents,
+    or ``copy to`` (the range's values copied to start at interval ``amount``, cut at the end of the day).
+    Never below 0 agents. Raises ValueError for an unknown edit or a range outside the day."""
+    n = len(agents)
+    if not 0 <= first <= last < n:
+        raise ValueError(f"intervals {first}..{last} are not within the day's {n} intervals")
+    out = [int(x) for x in agents]
+    if op == "set to":
+        for i in range(first, last + 1):
+            out[i] = int(round(amount))
+    elif op == "add":
+        for i in range(first, last + 1):
+            out[i] = out[i] + int(round(amount))
+    elif op == "scale by %":
+        for i in range(first, last + 1):
+            out[i] = int(round(out[i] * (100.0 + amount) / 100.0))
+    elif op == "copy to":
+        dest = int(amount)
+        if not 0 <= dest < n:
+            raise ValueError(f"copy to interval {dest}: not within the day's {n} intervals")
+        src = [int(x) for x in agents[first:last + 1]]
+        for j, v in enumerate(src):
+            if dest + j < n:
+                out[dest + j] = v
+    else:
+        raise ValueError(f"unknown staffing edit {op!r}; one of {', '.join(STAFFING_EDITS)}")
+    return [max(0, x) for x in out]
+
+
 def cross_field_problems(data: dict) -> list[tuple[str, str]]:
     """Problems that involve several fields (lengths, names, skills); tolerant of bad types."""
     problems: list[tuple[str, str]] = []

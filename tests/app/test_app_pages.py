@@ -246,6 +246,45 @@ def test_sweep_always_includes_the_current_staffing_and_labels_points_readably()
     assert not [c for c in table.columns if c in ("variant", "value", "profit_ci_low")]  # no internal columns
 
 
+def test_bulk_staffing_edit_changes_a_group_across_a_range_in_one_step():
+    at = start()  # retail_bank
+    sc = at.session_state["scenario"]
+    g = sc.agent_groups[0]
+    before = list(sc.agents_per_interval(g))
+    labels = sc.interval_labels()
+    at.selectbox(key="bulk_group").select(0)
+    at.selectbox(key="bulk_op").select("add").run()
+    at.number_input(key="bulk_amount").set_value(2.0)
+    at.select_slider(key="bulk_range").set_value((labels[2], labels[5])).run()
+    at.button(key="bulk_apply").click().run()
+    assert not at.exception
+    after = list(at.session_state["scenario"].agents_per_interval(g.name))
+    assert after == [b + (2 if 2 <= i <= 5 else 0) for i, b in enumerate(before)]
+    assert any("4 interval(s) changed" in i.value for i in at.info)
+    at.selectbox(key="bulk_op").select("scale by %").run()
+    at.number_input(key="bulk_amount").set_value(-50.0)
+    at.select_slider(key="bulk_range").set_value((labels[0], labels[-1])).run()
+    at.button(key="bulk_apply").click().run()
+    assert list(at.session_state["scenario"].agents_per_interval(g.name)) == [round(x / 2) for x in after]
+
+
+def test_simulate_keeps_the_previous_run_beside_the_new_one():
+    at = simulated_trainer(2)
+    assert not any("Before and after" in h.value for h in at.subheader)  # nothing to compare yet
+    at.switch_page("app_pages/scenario.py").run()
+    at.selectbox(key="bulk_op").select("add").run()
+    at.number_input(key="bulk_amount").set_value(5.0).run()
+    at.button(key="bulk_apply").click().run()
+    at.switch_page("app_pages/simulate.py").run()
+    at.button(key="sim_run").click().run()
+    assert not at.exception
+    assert any("Before and after" in h.value for h in at.subheader)
+    table = next(d.value for d in at.dataframe if "→" in str(d.value.iloc[0].get("service level", "")))
+    assert list(table["segment"]) == ["gold", "silver", "total"]
+    assert all("→" in v and "pts)" in v for v in table["service level"])
+    assert any("Agent hours 200 → 220" in c.value for c in at.caption)
+
+
 def simulated_trainer(replications: int) -> AppTest:
     """The app after simulating the trainer preset on the Simulate page."""
     at = start()

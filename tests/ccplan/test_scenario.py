@@ -353,3 +353,19 @@ def test_rebucketing_refuses_a_day_that_does_not_divide():
     data["agent_groups"][0]["agents_per_interval"] = [5, 6, 7]
     with pytest.raises(ScenarioError, match="does not divide"):
         rebucket(data, 60)
+
+
+def test_bulk_staffing_edits_set_add_scale_and_copy_a_range_never_below_zero():
+    from ccplan.scenario import edit_staffing
+
+    a = [10, 12, 14, 16]
+    assert edit_staffing(a, "set to", 20, 0, 3) == [20, 20, 20, 20]
+    assert edit_staffing(a, "add", -11, 1, 2) == [10, 1, 3, 16]
+    assert edit_staffing(a, "add", -20, 0, 3) == [0, 0, 0, 0]
+    assert edit_staffing(a, "scale by %", 10, 0, 3) == [11, 13, 15, 18]
+    assert edit_staffing(a, "copy to", 2, 0, 2) == [10, 12, 10, 12]  # cut at the end of the day
+    assert a == [10, 12, 14, 16]
+    with pytest.raises(ValueError, match="unknown"):
+        edit_staffing(a, "double", 0, 0, 3)
+    with pytest.raises(ValueError, match="within the day"):
+        edit_staffing(a, "add", 1, 2, 9)
