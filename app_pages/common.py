@@ -40,6 +40,8 @@ def set_base(data: dict, source: str, saved: bool = False) -> None:
     st.session_state["version"] = st.session_state.get("version", 0) + 1
     if saved:
         st.session_state["saved"] = copy.deepcopy(data)
+    for stale in ("toml_error", "volume_error"):
+        st.session_state.pop(stale, None)
     _validate(data)
 
 
@@ -54,8 +56,13 @@ def mark_saved() -> None:
 
 
 def commit(data: dict) -> None:
-    """Store the user's edited dict (valid or not) and validate it; the last valid scenario stays runnable."""
+    """Store the user's edited dict (valid or not) and validate it; the last valid scenario stays runnable.
+    Editors are keyed by the edit count, so each shows the committed data afresh (no replayed row edits);
+    errors of earlier TOML or import attempts are dropped: they no longer describe what is on the page."""
     st.session_state["base"] = data
+    st.session_state["edits"] = st.session_state.get("edits", 0) + 1
+    for stale in ("toml_error", "volume_error"):
+        st.session_state.pop(stale, None)
     _validate(data)
 
 

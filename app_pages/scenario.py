@@ -12,7 +12,10 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
-from ccplan.scenario import SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, dumps, edit_staffing, loads, rebucket, to_dict
+from ccplan.scenario import (
+    SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, dumps, edit_staffing, loads, rebucket, rename_group,
+    rename_segment, to_dict,
+)
 from ccplan.volumes import apply_volumes, read_volumes
 
 SEG_COLS = {
@@ -132,25 +135,65 @@ def _edits(key: str) -> dict:
     return st.session_state.get(key, {}).get("edited_rows", {})
 
 
-def _on_segments(key: str) -> None:
+def _new_name(existing: list, stem: str) -> str:
+    k = len(existing) + 1
+    while f"{stem} {k}" in existing:
+        k += 1
+    return f"{stem} {k}"
+
+
+def _table_changes(key: str) -> tuple[dict, list[dict], list[int]]:
+    state = st.session_state.get(key, {})
+    return state.get("edited_rows", {}), state.get("added_rows", []), state.get("deleted_rows", [])
+
+
+def _on_segments(key: str, n: int) -> None:
     base = copy.deepcopy(st.session_state["base"])
-    for row, changes in _edits(key).items():
-        seg = base["segments"][int(row)]
+    edited, added, deleted = _table_changes(key)
+    segs = base.setdefault("segments", [])
+    notes = []
+    for row, changes in edited.items():
+        seg = segs[int(row)]
         for col, val in changes.items():
             val = _clean(val)
             if col == "groups":
                 val = [x.strip() for x in str(val or "").split(",") if x.strip()] or None
+            if col == "name" and isinstance(seg.get("name"), str) and isinstance(val, str) and val.strip() \
+                    and val != seg["name"]:
+                rename_segment(base, seg["name"], val)
+                notes.append(f"segment {seg['name']!r} renamed to {val!r} in the groups' skills too")
             if val is None:
                 seg.pop(col, None)
             else:
                 seg[col] = val
+    for row in sorted(deleted, reverse=True):
+        if int(row) < len(segs):
+            gone = segs.pop(int(row))
+            if isinstance(gone.get("name"), str):
+                rename_segment(base, gone["name"], None)
+                notes.append(f"segment {gone['name']!r} removed, and from the groups' skills")
+    for row in added:
+        seg = {k: _clean(v) for k, v in row.items() if _clean(v) is not None}
+        seg.setdefault("name", _new_name([x.get("name") for x in segs], "segment"))
+        seg.setdefault("aht_s", 300.0)
+        seg["calls_per_interval"] = [0.0] * n
+        if isinstance(seg.get("groups"), str):
+            seg["groups"] = [x.strip() for x in seg["groups"].split(",") if x.strip()] or None
+        segs.append({k: v for k, v in seg.items() if v is not None})
+        notes.append(f"segment {seg['name']!r} added with no calls yet: enter its volumes below and add it to a "
+                     "group's skills")
+    if notes:
+        st.session_state["table_note"] = "; ".join(notes) + "."
     common.commit(base)
 
 
 def _on_groups(key: str) -> None:
     base = copy.deepcopy(st.session_state["base"])
-    for row, changes in _edits(key).items():
-        g = base["agent_groups"][int(row)]
+    edited, added, deleted = _table_changes(key)
+    groups = base.setdefault("agent_groups", [])
+    notes = []
+    for row, changes in edited.items():
+        g = groups[int(row)]
         for col, val in changes.items():
             val = _clean(val)
             if col == "handle_time_factor":
@@ -165,10 +208,32 @@ def _on_groups(key: str) -> None:
                 if col in ("reserve_for", "serves") and not val:
                     g.pop(col, None)
                     continue
+            if col == "name" and isinstance(g.get("name"), str) and isinstance(val, str) and val.strip() \
+                    and val != g["name"]:
+                rename_group(base, g["name"], val)
+                notes.append(f"group {g['name']!r} renamed to {val!r} in the segments' group orders too")
             if val is None:
                 g.pop(col, None)
             else:
                 g[col] = val
+    for row in sorted(deleted, reverse=True):
+        if int(row) < len(groups):
+            gone = groups.pop(int(row))
+            if isinstance(gone.get("name"), str):
+                rename_group(base, gone["name"], None)
+                notes.append(f"group {gone['name']!r} removed")
+    for row in added:
+        g = {k: _clean(v) for k, v in row.items() if _clean(v) is not None}
+        g.setdefault("name", _new_name([x.get("name") for x in groups], "group"))
+        for col in ("skills", "reserve_for", "serves"):
+            if isinstance(g.get(col), str):
+                g[col] = [x.strip() for x in g[col].split(",") if x.strip()]
+        g.setdefault("skills", [])
+        g.setdefault("agents", 0)
+        groups.append(g)
+        notes.append(f"group {g['name']!r} added with 0 agents: give it skills and staffing")
+    if notes:
+        st.session_state["table_note"] = "; ".join(notes) + "."
     common.commit(base)
 
 
@@ -286,6 +351,47 @@ def _on_toml_apply() -> None:
         return
     st.session_state.pop("toml_error", None)
     common.set_base(to_dict(sc), st.session_state.get("source", "edited"))
+    st.session_state["toml_source"] = None  # the applied text is regenerated from the scenario it made
+
+
+def _toml_of(base: dict, sc, problems: list) -> str:
+    """The scenario being edited as TOML: the validated scenario when valid, else the edited dict as it is."""
+    if not problems:
+        return dumps(sc)
+    import tomli_w
+
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items() if v is not None}
+        if isinstance(x, list):
+            return [clean(v) for v in x if v is not None]
+        return x
+
+    try:
+        return tomli_w.dumps(clean(base))
+    except (TypeError, ValueError):
+        return dumps(sc)
+
+
+def _on_toml_reload(text: str) -> None:
+    st.session_state["toml_text"] = st.session_state["toml_made"] = text
+    st.session_state["toml_source"] = copy.deepcopy(st.session_state["base"])
+
+
+def _error_line(err: ScenarioError) -> int | None:
+    """The line a TOML syntax error points at (1-based), if it says."""
+    for _, reason in err.problems:
+        m = re.search(r"at line (\d+)", reason)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _numbered(text: str, line: int, around: int = 3) -> str:
+    """The lines around ``line`` with their numbers, the faulty one marked."""
+    lines = text.splitlines()
+    lo, hi = max(1, line - around), min(len(lines), line + around)
+    return "\n".join(f"{'>>' if i == line else '  '} {i:>4} | {lines[i - 1]}" for i in range(lo, hi + 1))
 
 
 def _on_volume_upload() -> None:
@@ -448,9 +554,13 @@ with st.expander("Day, targets, routing and costs", expanded=False):
 
 st.subheader("Customer segments")
 seg_rows = [{k: _seg_cell(s, k) for k in SEG_COLS} for s in base.get("segments", [])]
-seg_key = f"seg_editor_{ver}_{len(seg_rows)}"
+seg_key = f"seg_editor_{ver}_{st.session_state.get('edits', 0)}"
 st.data_editor(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), column_config=SEG_COLS, hide_index=True,
-               key=seg_key, on_change=_on_segments, args=(seg_key,), width="stretch")
+               key=seg_key, on_change=_on_segments, args=(seg_key, n), width="stretch", num_rows="dynamic")
+st.caption("Add a segment in the empty last row, remove one by selecting its row and pressing Delete; renaming a "
+           "segment renames it in the groups' skills.")
+if st.session_state.get("table_note"):
+    st.info(common.esc(st.session_state.pop("table_note")), icon=":material/edit:")
 _show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" not in p], base)
 
 st.subheader("Offered calls per interval")
@@ -484,9 +594,9 @@ for g in base.get("agent_groups", []):
     hf = g.get("handle_time_factor")
     row["handle_time_factor"] = ", ".join(f"{k}={v:g}" for k, v in hf.items()) if isinstance(hf, dict) else hf
     grp_rows.append(row)
-grp_key = f"grp_editor_{ver}_{len(grp_rows)}"
+grp_key = f"grp_editor_{ver}_{st.session_state.get('edits', 0)}"
 st.data_editor(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), column_config=GRP_COLS, hide_index=True,
-               key=grp_key, on_change=_on_groups, args=(grp_key,), width="stretch")
+               key=grp_key, on_change=_on_groups, args=(grp_key,), width="stretch", num_rows="dynamic")
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not in p.split(".")[-1]], base)
 
 st.subheader("Scheduled agents per interval")
@@ -524,13 +634,27 @@ c1, c2 = st.columns(2)
 c1.download_button("Download scenario (TOML)", dumps(sc), file_name=f"{re.sub(r'[^A-Za-z0-9]+', '_', sc.name).strip('_').lower()}.toml",
                    mime="application/toml", disabled=bool(problems), on_click=common.mark_saved,
                    help="Fix the problems above first" if problems else "The scenario as a file you can keep and edit")
-with st.expander("Edit as TOML (add or remove segments and groups here)"):
-    if "toml_text" not in st.session_state or st.session_state.get("toml_version") != ver:
-        st.session_state["toml_text"] = dumps(sc) if not problems else st.session_state.get("toml_text", dumps(sc))
-        st.session_state["toml_version"] = ver
+with st.expander("Edit as TOML", expanded=st.session_state.get("toml_error") is not None):
+    # the text follows the scenario: regenerated whenever the scenario changed, unless the user is typing in it
+    current = _toml_of(base, sc, problems)
+    if "toml_text" not in st.session_state or st.session_state.get("toml_source") is None:
+        st.session_state["toml_text"] = st.session_state["toml_made"] = current
+        st.session_state["toml_source"] = copy.deepcopy(base)
+    elif st.session_state["toml_source"] != base:
+        if st.session_state["toml_text"] == st.session_state.get("toml_made"):
+            st.session_state["toml_text"] = st.session_state["toml_made"] = current
+            st.session_state["toml_source"] = copy.deepcopy(base)
+        else:
+            st.warning("The scenario changed (in the tables above) since you started editing this text: applying it "
+                       "would undo those changes.", icon=":material/warning:")
+            st.button("Reload the text from the scenario", key="toml_reload", on_click=_on_toml_reload,
+                      args=(current,))
     st.text_area("Scenario TOML", key="toml_text", height=400)
     st.button("Apply TOML", on_click=_on_toml_apply, key="toml_apply")
     if st.session_state.get("toml_error") is not None:
         err = st.session_state["toml_error"]
         st.error("The TOML was not applied; your text is kept so you can fix it:\n\n"
                  + "\n".join(f"- **{common.esc(p or 'file')}**: {common.esc(r)}" for p, r in err.problems))
+        line = _error_line(err)
+        if line is not None:
+            st.code(_numbered(st.session_state.get("toml_text", ""), line), language=None)

@@ -644,6 +644,34 @@ def rebucket(data: dict, minutes: int) -> tuple[dict, list[str]]:
     return out, notes
 
 
+def rename_segment(base: dict, old: str, new: str | None) -> None:
+    """A segment renamed (``new``) or removed (None) in a scenario dict, in place: every group's skills,
+    reserve_for, serves and handle-time factors follow (the segment entry itself is the caller's)."""
+    for g in base.get("agent_groups", []):
+        if not isinstance(g, dict):
+            continue
+        for key in ("skills", "reserve_for", "serves"):
+            if isinstance(g.get(key), list):
+                g[key] = [new if x == old else x for x in g[key] if not (x == old and new is None)]
+        hf = g.get("handle_time_factor")
+        if isinstance(hf, dict) and old in hf:
+            v = hf.pop(old)
+            if new is not None:
+                hf[new] = v
+
+
+def rename_group(base: dict, old: str, new: str | None) -> None:
+    """A group renamed or removed in a scenario dict, in place: every segment's ``groups`` order follows, and
+    shifts' ``groups`` lists."""
+    for seg in base.get("segments", []):
+        if isinstance(seg, dict) and isinstance(seg.get("groups"), list):
+            # an emptied list stays empty (validation then says the segment has no group), never "every group"
+            seg["groups"] = [new if x == old else x for x in seg["groups"] if not (x == old and new is None)]
+    for sh in base.get("shifts", []) or []:
+        if isinstance(sh, dict) and isinstance(sh.get("groups"), list):
+            sh["groups"] = [new if x == old else x for x in sh["groups"] if not (x == old and new is None)]
+
+
 STAFFING_EDITS = ("set to", "add", "scale by %", "copy to")
 
 

@@ -66,6 +66,35 @@ def test_an_invalid_toml_edit_shows_errors_and_keeps_the_text():
     assert any("Retail bank, weekday" in s.value for s in at.success)  # the last valid scenario is untouched
 
 
+def test_the_toml_editor_follows_table_edits_and_warns_before_undoing_them():
+    at = start()
+    ver = at.session_state["version"]
+    at.text_input(key=f"set_name_{ver}").set_value("Renamed in the form").run()
+    assert 'name = "Renamed in the form"' in at.text_area(key="toml_text").value  # not the stale text
+    typed = at.text_area(key="toml_text").value + "\n# my note\n"
+    at.text_area(key="toml_text").set_value(typed).run()
+    at.text_input(key=f"set_name_{ver}").set_value("Renamed again").run()
+    assert at.text_area(key="toml_text").value == typed  # the user's typing is not thrown away...
+    assert any("would undo those changes" in w.value for w in at.warning)  # ...but applying it is flagged
+    at.button(key="toml_reload").click().run()
+    assert 'name = "Renamed again"' in at.text_area(key="toml_text").value
+    assert not any("would undo those changes" in w.value for w in at.warning)
+
+
+def test_a_toml_syntax_error_shows_the_numbered_line_and_clears_after_a_good_edit():
+    at = start()
+    lines = at.text_area(key="toml_text").value.splitlines()
+    lines[4] = lines[4] + ' "unclosed'
+    at.text_area(key="toml_text").set_value("\n".join(lines))
+    at.button(key="toml_apply").click().run()
+    assert any("line 5" in plain(e.value) for e in at.error)
+    snippet = at.code[-1].value
+    assert ">>    5 | " in snippet and "    4 | " in snippet
+    ver = at.session_state["version"]
+    at.text_input(key=f"set_name_{ver}").set_value("Fixed elsewhere").run()
+    assert not any("was not applied" in e.value for e in at.error)  # the stale error is gone
+
+
 def test_a_valid_toml_edit_becomes_the_scenario():
     at = start()
     text = at.text_area(key="toml_text").value.replace('name = "Retail bank, weekday"', 'name = "Edited bank"')

@@ -369,3 +369,24 @@ def test_bulk_staffing_edits_set_add_scale_and_copy_a_range_never_below_zero():
         edit_staffing(a, "double", 0, 0, 3)
     with pytest.raises(ValueError, match="within the day"):
         edit_staffing(a, "add", 1, 2, 9)
+
+
+def test_renaming_or_removing_a_segment_or_group_follows_everywhere_it_is_named():
+    from ccplan.scenario import rename_group, rename_segment, to_dict
+
+    data = to_dict(load(presets()["retail_bank"]))
+    seg = data["segments"][0]["name"]
+    old_group = data["agent_groups"][0]["name"]
+    data["agent_groups"][0]["handle_time_factor"] = {seg: 1.2}
+    data["segments"][0]["groups"] = [old_group]
+    rename_segment(data, seg, "vip")
+    data["segments"][0]["name"] = "vip"
+    rename_group(data, old_group, "front")
+    data["agent_groups"][0]["name"] = "front"
+    sc = from_dict(data)
+    assert "vip" in sc.agent_groups[0].skills and sc.agent_groups[0].handle_time_factor == {"vip": 1.2}
+    assert sc.segments[0].groups == ("front",)
+    rename_group(data, "front", None)
+    assert data["segments"][0]["groups"] == []  # not silently "every group"
+    rename_segment(data, "vip", None)
+    assert all("vip" not in g.get("skills", []) for g in data["agent_groups"])
