@@ -575,8 +575,10 @@ st.data_editor(vol, key=vol_key, on_change=_on_per_interval, args=(vol_key, "vol
 _show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" in p or "profile" in p], base)
 c1, c2 = st.columns([2, 3])
 c1.file_uploader("Import interval volumes (CSV)", type=["csv", "txt"], key="volume_csv", on_change=_on_volume_upload,
-                 help="One row per interval and one column per segment, or long format with columns "
-                      "interval, segment, calls (as exported by most phone systems).")
+                 help="Wide: one row per interval, one column per segment (and a time column). Long, as phone "
+                      "systems export it: date (one day), interval_start, segment, offered (also accepted: "
+                      "interval/time for the label, calls/volume for the count). 15-minute rows are summed into "
+                      "30-minute intervals; rows are placed by their time, never by position.")
 if st.session_state.get("volume_error") is not None:
     err = st.session_state["volume_error"]
     c2.error("The volumes were not imported; nothing was changed:\n\n"

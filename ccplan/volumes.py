@@ -3,7 +3,8 @@
 Two layouts are read:
 - wide: one row per interval, one column per segment (an optional first column
   ``interval`` or ``time`` labels the rows);
-- long: columns ``interval`` (or ``time``), ``segment``, ``calls``.
+- long: columns ``interval`` (or ``interval_start``, ``time``, ...), ``segment``, ``calls`` (or ``offered``, ...),
+  as ACDs export it (``date, interval_start, segment, offered``: one date at a time).
 Problems (missing or unknown segments, a wrong number of intervals, non-numeric
 or negative cells) are reported together, each naming the row and column.
 """
@@ -19,7 +20,10 @@ import pandas as pd
 
 from ccplan.scenario import Scenario, ScenarioError, clock_label, clock_minutes, from_dict, to_dict
 
-_LABEL_COLS = ("interval", "time", "period", "start")
+_LABEL_COLS = ("interval", "interval_start", "time", "period", "start")
+_CALLS_COLS = ("calls", "offered", "calls_offered", "offered_calls", "volume")
+_HINT = (f"accepted columns: wide, one column per segment and optionally a label ({', '.join(_LABEL_COLS)}); long, "
+         f"segment, a label and the calls ({', '.join(_CALLS_COLS)}), and optionally date (one day)")
 
 
 def _read_csv(source: str | Path | bytes, name: str) -> pd.DataFrame:
@@ -43,7 +47,7 @@ def _read_csv(source: str | Path | bytes, name: str) -> pd.DataFrame:
         check_fields(text, sep, name)
         df = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, sep=sep, keep_default_na=False,
                          index_col=False)
-        label = [c for c in df.columns if str(c).strip().lower() in _LABEL_COLS + ("segment",)]
+        label = [c for c in df.columns if str(c).strip().lower() in _LABEL_COLS + ("segment", "date")]
         df.attrs["decimal"] = decimal_mark_of(df.drop(columns=label), sep, name)
     except HistoryError as exc:  # the same number-format rules as histories, said about this file
         raise ScenarioError(exc.problems, name, what="volumes file") from None
@@ -140,8 +144,20 @@ def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "vo
     label = next((lower[c] for c in _LABEL_COLS if c in lower), None)
     volumes: dict[str, list[float]] = {}
     rolled = False
-    if {"segment", "calls"} <= set(lower):
-        seg_col, calls_col = lower["segment"], lower["calls"]
+    date_col = lower.get("date")
+    if date_col is not None:
+        dates = [d for d in dict.fromkeys(df[date_col].astype(str).str.strip()) if d]
+        if len(dates) > 1:
+            raise ScenarioError([(f"column {date_col!r}", f"rows of {len(dates)} dates ({dates[0]} … {dates[-1]}): a "
+                                                         "volumes file is one day; import a history of several days on "
+                                                         "the Forecast page (ccplan forecast)")], name,
+                                what="volumes file")
+        df = df.drop(columns=[date_col])
+    calls_name = next((c for c in _CALLS_COLS if c in lower), None)
+    if "segment" in lower and calls_name is None:
+        raise ScenarioError([("", "a 'segment' column but no calls column; " + _HINT)], name, what="volumes file")
+    if "segment" in lower:
+        seg_col, calls_col = lower["segment"], lower[calls_name]
         for seg, sub in df.groupby(seg_col, sort=False):
             seg = str(seg).strip()
             if seg not in scenario.segment_names:
@@ -160,6 +176,10 @@ def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "vo
                                  "interval,segment,calls"))
         slots = _slots(df[label], scenario, label, problems) if label is not None else None
         rolled = slots is not None and slots[1] > 1
+        unknown = [c for c in data_cols if c not in scenario.segment_names]
+        if unknown and len(unknown) == len(data_cols):
+            problems.append(("", f"no column is a segment of the scenario ({', '.join(scenario.segment_names)}) or "
+                                 f"a known name; {_HINT}"))
         for c in data_cols:
             if c not in scenario.segment_names:
                 problems.append((f"column {c!r}", f"is not a segment of the scenario ({', '.join(scenario.segment_names)})"))

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccplan.history import HistoryError, read_history, synthetic_history
+from ccplan.scenario import ScenarioError, load, presets
 
 BANK = Path(__file__).resolve().parents[2] / "examples" / "data" / "bank_calls_2003_mar_may.csv"
 
@@ -161,3 +162,30 @@ def test_volume_import_refuses_what_it_could_misread(text, words):
 
     with pytest.raises(ScenarioError, match=words):
         _volumes(text)
+
+
+def test_an_acd_export_with_date_interval_start_and_offered_imports_and_rolls_15_minutes_up():
+    from ccplan.volumes import read_volumes
+
+    sc = load(presets()["retail_bank"])
+    rows = ["date,interval_start,segment,offered"]
+    for i in range(2 * sc.n_intervals):
+        h, m = divmod(8 * 60 + 15 * i, 60)
+        for s in sc.segment_names:
+            rows.append(f"2026-11-02,{h:02d}:{m:02d},{s},{10 + i}")
+    notes: list[str] = []
+    vols = read_volumes("\n".join(rows).encode(), sc, "acd.csv", notes=notes)
+    assert vols["premium"][:2] == [10 + 11, 12 + 13] and len(vols["basic"]) == sc.n_intervals
+    assert any("summed" in n for n in notes)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("day,slot,queue,calls_in\n2026-11-02,08:00,premium,5\n", "accepted columns"),
+    ("interval,segment,n\n08:00,premium,4\n", "no calls column"),
+    ("date,interval_start,segment,offered\n2026-11-02,08:00,premium,5\n2026-11-03,08:00,premium,5\n", "2 dates"),
+])
+def test_volume_files_that_do_not_match_say_which_columns_are_accepted(text, says):
+    from ccplan.volumes import read_volumes
+
+    with pytest.raises(ScenarioError, match=says):
+        read_volumes(text.encode(), load(presets()["retail_bank"]), "x.csv")
