@@ -227,3 +227,32 @@ def confirm_work(scenarios: list, replications: int, key: str) -> bool:
         return True
     st.warning(f"A large job: {work.describe()}.", icon=":material/hourglass:")
     return st.checkbox("Yes, run it", key=f"confirm_{key}")
+
+
+def table(df: pd.DataFrame, currency: str = "", hide: tuple[str, ...] = ("group_index",), **kwargs: Any) -> None:
+    """A data table as people read it: every known column labelled and formatted once (:data:`ccplan.report.COLUMNS`),
+    rates as percentages, money rounded, no internal names, no raw floats; infinite values (an ASA with no call
+    answered) shown blank, and said under the table."""
+    import numpy as np
+
+    from ccplan.report import COLUMNS, column_label
+
+    df = df.drop(columns=[c for c in hide if c in df.columns])
+    fmt = {"percent": "percent", "seconds": "%.1f", "money": "%.0f", "money2": "%.2f", "count": "%d",
+           "number": "%.1f", "hours": "%.1f"}
+    config: dict[str, Any] = {}
+    infinite = []
+    for c in df.columns:
+        kind = COLUMNS.get(c, ("", "number"))[1]
+        label = column_label(c, currency)
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
+            if np.isinf(df[c].to_numpy(dtype=float, na_value=np.nan)).any():
+                infinite.append(label)
+                df = df.assign(**{c: df[c].replace([np.inf, -np.inf], np.nan)})
+            config[c] = st.column_config.NumberColumn(label, format=fmt.get(kind, "%.2f"))
+        else:
+            config[c] = st.column_config.Column(label)
+    config.update(kwargs.pop("column_config", {}))
+    st.dataframe(df, hide_index=True, width="stretch", column_config=config, **kwargs)
+    if infinite:
+        st.caption(f"Blank in {', '.join(infinite)}: no value (no call was answered there).")

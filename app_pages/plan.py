@@ -40,7 +40,7 @@ if bought:
     k[0].caption("a saving bought with abandonment: "
                  + ", ".join(f"{common.esc(r.segment)} {r.abandon_rate:.1%}"
                              for r in segments.sort_values("abandon_rate", ascending=False).head(2).itertuples()))
-k[1].metric("Planned agent cost", f"{groups['cost'].sum():,.0f} {sc.currency}")
+k[1].metric(f"Planned agent cost ({sc.currency})", f"{groups['cost'].sum():,.0f}")
 k[2].metric("Peak scheduled agents", f"{int(df.groupby('interval')['scheduled_agents'].sum().max())}")
 k[3].metric("Intervals", f"{sc.n_intervals} × {sc.interval_minutes} min")
 
@@ -50,36 +50,23 @@ st.subheader("Predicted service per segment (whole day)")
 st.caption(common.esc(sl_caption(sc)))
 show = segments.copy()
 show["target"] = [target_text(sc, s) for s in show["segment"]]
-st.dataframe(show, hide_index=True, width="stretch", column_config={
-    "service_level": st.column_config.NumberColumn("SL at plan", format="percent"),
-    "service_level_current": st.column_config.NumberColumn("SL at scenario staffing", format="percent"),
-    "abandon_rate": st.column_config.NumberColumn("abandonment", format="percent"),
-    "block_rate": st.column_config.NumberColumn("blocked (lines)", format="percent"),
-    "asa_s": st.column_config.NumberColumn("ASA (s)", format="%.1f"),
-    "calls": st.column_config.NumberColumn("calls", format="%.0f"),
-})
+common.table(show, sc.currency, column_config={
+    "service_level": st.column_config.NumberColumn("SL at plan", format="percent")})
 st.subheader("Per group (whole day)")
-st.dataframe(groups.round(1), hide_index=True, width="stretch", column_config={
-    "cost": st.column_config.NumberColumn(f"cost ({sc.currency})", format="%.0f")})
+common.table(groups, sc.currency)
 st.subheader("Economics of the plan (analytic)")
 st.caption("Agent cost allocated to segments by predicted agent time; margin and lost customer value from predicted "
            "abandonment. Simulate for confidence intervals, retries and escalations in full.")
-eco = price_plan(pl)
-money = {c: st.column_config.NumberColumn(c.replace("_", " "), format="%.0f")
-         for c in ("calls", "answered", "abandoned", "agent_cost", "telephony_cost", "margin", "lost_value", "profit")}
-st.dataframe(eco, hide_index=True, width="stretch", column_config={
-    **money, "service_level": st.column_config.NumberColumn("service level", format="percent"),
-    "cost_per_answered": st.column_config.NumberColumn("cost per answered", format="%.2f"),
-    "cost_per_sl_point": st.column_config.NumberColumn("cost per SL point", format="%.1f")})
+common.table(price_plan(pl), sc.currency)
 
 st.subheader("Per interval")
 cols = ["time", "group", "traffic_erlangs", "required_agents", "scheduled_agents", "current_scheduled",
         "cost_optimal_scheduled", "occupancy", "cost", "marginal_value"]
-st.dataframe(df[cols].round(2), hide_index=True, width="stretch", height=320, column_config={
-    "traffic_erlangs": st.column_config.NumberColumn("load (Erl)", format="%.1f"),
-    "occupancy": st.column_config.NumberColumn("occupancy", format="percent"),
-    "marginal_value": st.column_config.NumberColumn("value of +1 agent", format="%.2f",
-                                                    help="profit change in the interval from one more agent")})
+common.table(df[cols], sc.currency, height=320, column_config={
+    "marginal_value": st.column_config.NumberColumn(
+        f"value of +1 agent ({sc.currency})", format="%.2f",
+        help="profit change in the interval from one more agent on the phones, priced at cost per hour / "
+             "(1 - shrinkage)")})
 st.download_button("Download plan (CSV)", pl.wide().to_csv(index=False), file_name="staffing_plan.csv", mime="text/csv")
 
 # ---------------------------------------------------------------------------
@@ -133,16 +120,10 @@ if ver is not None:
     seg = ver.segments.copy()
     seg["target"] = [target_text(sc, k) for k in seg["segment"]]
     st.caption(common.esc(sl_caption(sc)))
-    st.dataframe(seg, hide_index=True, width="stretch", column_config={
-        "service_level": st.column_config.NumberColumn("SL (whole day, simulated)", format="percent"),
-        "service_level_ci_low": st.column_config.NumberColumn("CI low", format="percent"),
-        "service_level_ci_high": st.column_config.NumberColumn("CI high", format="percent"),
-        "target": st.column_config.TextColumn("target"),
-        "worst_interval": st.column_config.TextColumn("worst interval"),
-        "worst_interval_service_level": st.column_config.NumberColumn("SL there", format="percent"),
-    })
+    common.table(seg, sc.currency, column_config={
+        "service_level": st.column_config.NumberColumn("SL (whole day, simulated)", format="percent")})
     with st.expander("Per interval and group: planned and verified agents"):
-        st.dataframe(ver.groups, hide_index=True, width="stretch", column_config={
+        common.table(ver.groups, sc.currency, column_config={
             "occupancy": st.column_config.NumberColumn("occupancy (simulated)", format="percent")})
 
 

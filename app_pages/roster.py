@@ -249,17 +249,12 @@ st.pyplot(charts.roster_gantt_figure(r.shifts, sc.open_time, sc.n_intervals * sc
           width="stretch")
 st.subheader("Shifts")
 show = r.shifts.assign(breaks=r.shifts["breaks"].map(", ".join)).drop(columns=["break_minutes"])
-st.dataframe(show, hide_index=True, width="stretch", column_config={
-    "paid_hours": st.column_config.NumberColumn("paid hours each", format="%.2f"),
-    "cost": st.column_config.NumberColumn(f"cost ({sc.currency})", format="%.0f")})
+common.table(show, sc.currency, column_config={
+    "paid_hours": st.column_config.NumberColumn("paid hours each", format="%.2f")})
 st.subheader("Per group")
-st.dataframe(r.groups, hide_index=True, width="stretch", column_config={
-    "efficiency": st.column_config.NumberColumn("efficiency", format="percent"),
-    "paid_hours": st.column_config.NumberColumn("paid hours", format="%.1f"),
-    "required_hours": st.column_config.NumberColumn("required hours", format="%.1f"),
-    "cost": st.column_config.NumberColumn(f"cost ({sc.currency})", format="%.0f")})
+common.table(r.groups, sc.currency)
 with st.expander("Coverage per interval and group"):
-    st.dataframe(r.coverage, hide_index=True, width="stretch")
+    common.table(r.coverage, sc.currency)
 c = st.columns(3)
 c[0].download_button("Download shifts (CSV)", show.to_csv(index=False), file_name="roster_shifts.csv", mime="text/csv")
 c[1].download_button("Download coverage (CSV)", r.coverage.to_csv(index=False), file_name="roster_coverage.csv",

@@ -411,6 +411,18 @@ def _on_volume_upload() -> None:
     common.set_base(to_dict(new), st.session_state.get("source", "edited"))
 
 
+def _numeric(df: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Number columns as numbers: a column of empty cells would otherwise show "None". A column holding text that
+    the user typed (kept so that validation can name it) stays as it is."""
+    for c, cfg in config.items():
+        if c in df.columns and getattr(cfg, "get", lambda _k: None)("type_config", {}).get("type") == "number":
+            vals = df[c]
+            if any(v is None for v in vals) and all(
+                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in vals):
+                df[c] = pd.to_numeric(vals, errors="coerce").astype(float)
+    return df
+
+
 def _seg_cell(seg: dict, key: str):
     """A segment's value as its editor cell: lists of names joined; a per-interval AHT or patience shown as its
     mean (editing the cell replaces the list by one value; the TOML editor keeps lists)."""
@@ -555,7 +567,7 @@ with st.expander("Day, targets, routing and costs", expanded=False):
 st.subheader("Customer segments")
 seg_rows = [{k: _seg_cell(s, k) for k in SEG_COLS} for s in base.get("segments", [])]
 seg_key = f"seg_editor_{ver}_{st.session_state.get('edits', 0)}"
-st.data_editor(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), column_config=SEG_COLS, hide_index=True,
+st.data_editor(_numeric(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), SEG_COLS), column_config=SEG_COLS, hide_index=True,
                key=seg_key, on_change=_on_segments, args=(seg_key, n), width="stretch", num_rows="dynamic")
 st.caption("Add a segment in the empty last row, remove one by selecting its row and pressing Delete; renaming a "
            "segment renames it in the groups' skills.")
@@ -597,7 +609,7 @@ for g in base.get("agent_groups", []):
     row["handle_time_factor"] = ", ".join(f"{k}={v:g}" for k, v in hf.items()) if isinstance(hf, dict) else hf
     grp_rows.append(row)
 grp_key = f"grp_editor_{ver}_{st.session_state.get('edits', 0)}"
-st.data_editor(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), column_config=GRP_COLS, hide_index=True,
+st.data_editor(_numeric(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), GRP_COLS), column_config=GRP_COLS, hide_index=True,
                key=grp_key, on_change=_on_groups, args=(grp_key,), width="stretch", num_rows="dynamic")
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not in p.split(".")[-1]], base)
 

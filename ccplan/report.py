@@ -114,3 +114,43 @@ def trainer_story(wait_s: dict[tuple[str, str], float], pooled_s: dict[str, floa
         out.append(f"At {load:.2f} Erlangs per agent almost nobody hangs up ({ab:.1%}); push the load towards and past "
                    "1.0 to see the queue grow and silver pay for it under priority.")
     return out
+
+
+# How a column is shown in a table: (label, kind), kind one of "percent", "seconds", "money", "count", "number",
+# "hours", "text". One list for every page, so a column reads the same wherever it appears.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "time": ("time", "text"), "interval": ("interval #", "count"), "group": ("group", "text"),
+    "segment": ("segment", "text"), "calls": ("calls", "number"), "offered": ("offered calls", "number"),
+    "answered": ("answered", "number"), "abandoned": ("abandoned", "number"), "blocked": ("blocked", "number"),
+    "traffic_erlangs": ("load (Erlangs)", "number"), "required_agents": ("agents needed (on the phones)", "count"),
+    "scheduled_agents": ("agents to schedule", "count"), "current_scheduled": ("scheduled now", "count"),
+    "cost_optimal_agents": ("profit-best agents (on the phones)", "count"),
+    "cost_optimal_scheduled": ("profit-best to schedule", "count"),
+    "marginal_value": ("value of +1 agent", "money"), "occupancy": ("occupancy", "percent"),
+    "agent_hours": ("agent hours", "hours"), "current_agent_hours": ("agent hours now", "hours"),
+    "peak_required": ("peak agents needed", "count"), "peak_scheduled": ("peak agents to schedule", "count"),
+    "cost": ("cost", "money"), "agent_cost": ("agent cost", "money"), "telephony_cost": ("telephony", "money"),
+    "margin": ("margin", "money"), "lost_value": ("lost customer value", "money"), "profit": ("profit", "money"),
+    "cost_per_answered": ("cost per answered call", "money2"), "cost_per_sl_point": ("cost per SL point", "money"),
+    "service_level": ("service level", "percent"), "service_level_current": ("SL at scenario staffing", "percent"),
+    "service_level_ci_low": ("SL 95% CI low", "percent"), "service_level_ci_high": ("SL 95% CI high", "percent"),
+    "service_level_planned": ("SL at the analytic plan (simulated)", "percent"),
+    "abandon_rate": ("abandonment", "percent"), "block_rate": ("blocked (lines)", "percent"),
+    "asa_s": ("ASA (s)", "seconds"), "target": ("target", "text"), "judged": ("enough calls to judge", "text"),
+    "meets": ("meets target", "text"), "worst_interval": ("worst interval", "text"),
+    "worst_interval_service_level": ("SL there", "percent"),
+    "agents_planned": ("agents planned", "count"), "agents_verified": ("agents verified", "count"),
+    "available_planned": ("on the phones, planned", "count"), "available_verified": ("on the phones, verified",
+                                                                                    "count"),
+    "paid_hours": ("paid hours", "hours"), "required_hours": ("required hours", "hours"),
+    "efficiency": ("efficiency", "percent"), "shortfall": ("shortfall", "count"), "surplus": ("surplus", "count"),
+    "required": ("required", "count"), "scheduled": ("scheduled", "count"), "covered": ("covered", "count"),
+    "headcount": ("headcount", "count"), "shift": ("shift", "text"), "start": ("start", "text"),
+    "end": ("end", "text"), "breaks": ("breaks", "text"),
+}
+
+
+def column_label(name: str, currency: str = "") -> str:
+    """A column's label as people read it (money columns carry the currency); unknown names lose underscores."""
+    label, kind = COLUMNS.get(name, (name.replace("_", " "), "number"))
+    return f"{label} ({currency})" if kind.startswith("money") and currency else label
