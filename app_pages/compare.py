@@ -92,7 +92,9 @@ if common.has_result("cmp", key):
               width="stretch")
     metric = st.radio("Bars", ["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"], horizontal=True,
                       key="cmp_metric", format_func=lambda m: charts.metric_label(m, sc.currency))
-    st.pyplot(charts.comparison_figure(cmp.table, metric, sc.currency), width="stretch")
+    st.pyplot(charts.comparison_figure(cmp.table, metric, sc.currency,
+                                       targets={s: sc.sl_target(s) for s in sc.segment_names}
+                                       if metric == "service_level" else None), width="stretch")
     st.subheader(f"Differences to '{common.esc(names[0])}' (paired 95% CI; unpaired for comparison)")
     st.dataframe(difference_table(cmp.differences, sc.currency), hide_index=True, width="stretch",
                  key="cmp_diff_table")

@@ -53,16 +53,18 @@ for seg in sc.segment_names:
     with st.container(border=True):
         st.markdown(f"**{common.esc(seg)}** — target {target:.0%} within {sc.answer_within_s(seg):g} s")
         k = st.columns(5)
-        k[0].metric("Service level", f"{r['service_level']:.1%}", f"{(r['service_level'] - target) * 100:+.1f} pts vs target",
-                    help=f"{sc.sl_label(seg)}; 95% CI {r['service_level_ci_low']:.1%} – {r['service_level_ci_high']:.1%}")
+        k[0].metric("Service level", f"{r['service_level']:.1%}", delta_text(r["service_level"] - target, "service_level"),
+                    help=f"{sc.sl_label(seg)}; against the target {target:.0%}; 95% CI {r['service_level_ci_low']:.1%} – "
+                         f"{r['service_level_ci_high']:.1%}")
         k[0].caption(sc.sl_label(seg))
         k[1].metric("ASA", f"{r['asa_s']:.1f} s", help=f"95% CI {r['asa_s_ci_low']:.1f} – {r['asa_s_ci_high']:.1f} s")
         k[2].metric("Abandonment", f"{r['abandon_rate']:.2%}",
                     help=f"95% CI {r['abandon_rate_ci_low']:.2%} – {r['abandon_rate_ci_high']:.2%}")
-        k[3].metric("Cost per answered call", f"{r['cost_per_answered']:.2f} {sc.currency}",
+        k[3].metric(f"Cost per answered ({sc.currency})", f"{r['cost_per_answered']:.2f}",
                     help="Cost to serve: (agent cost + telephony) / answered calls")
-        k[4].metric("Profit contribution", f"{r['profit']:,.0f} {sc.currency}",
-                    help=f"95% CI {r['profit_ci_low']:,.0f} – {r['profit_ci_high']:,.0f}")
+        k[4].metric(f"Profit ({sc.currency})", f"{r['profit']:,.0f}",
+                    help=f"profit contribution of the segment; 95% CI {r['profit_ci_low']:,.0f} – "
+                         f"{r['profit_ci_high']:,.0f}")
 
 prev = history[-2] if len(history) > 1 and history[-1]["key"] == key else None
 if prev is not None:
@@ -119,7 +121,9 @@ elif chart == "Queue and occupancy over the day":
     fig = charts.day_figure(res.summary["intervals"], res.summary["group_intervals"])
 else:
     table = eco.summary.assign(variant=sc.name)
-    fig = charts.comparison_figure(table, "profit" if chart.startswith("Profit") else "service_level", sc.currency)
+    metric = "profit" if chart.startswith("Profit") else "service_level"
+    fig = charts.comparison_figure(table, metric, sc.currency, targets={s: sc.sl_target(s) for s in sc.segment_names}
+                                   if metric == "service_level" else None)
 st.pyplot(fig, width="stretch")
 
 st.subheader("Downloads")

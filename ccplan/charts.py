@@ -209,8 +209,9 @@ def day_figure(intervals: pd.DataFrame, group_intervals: pd.DataFrame, title: st
 
 
 def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
-                      title: str | None = None) -> Figure:
-    """Bars per segment and variant for one metric, with 95% CI whiskers.
+                      title: str | None = None, targets: dict[str, float] | None = None) -> Figure:
+    """Bars per segment and variant for one metric, with 95% CI whiskers; with ``targets`` (per segment, same
+    unit as the metric) a target mark across each segment's bars.
 
     ``table`` has columns variant, segment, METRIC, METRIC_ci_low, METRIC_ci_high
     (:attr:`ccplan.compare.Comparison.table`)."""
@@ -229,13 +230,23 @@ def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
         ax.bar(xs, y, width * 0.95, label=v, color=f"C{i}")
         ax.errorbar(xs, y, yerr=[np.nan_to_num(y - lo), np.nan_to_num(hi - y)], fmt="none", ecolor="black",
                     capsize=3, lw=1)
+    if targets:
+        marked = False
+        for j, sname in enumerate(segs):
+            if sname in targets:
+                ax.hlines(scale * targets[sname], j - 0.45, j + 0.45, colors="black", linestyles="--", lw=1.6,
+                          label=None if marked else "target")
+                marked = True
     ax.set_xticks(np.arange(len(segs)), segs)
     ax.set_xlabel("customer segment (bars: variants; whiskers: 95% confidence interval)")
     ax.set_ylabel(metric_label(metric, currency))
     ax.set_title(title or f"{metric_label(metric, currency)} per segment (95% CI)")
     ax.axhline(0, color="black", lw=0.6)
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(frameon=False, fontsize=8)
+    top = ax.get_ylim()[1]  # room above the bars for the legend, so it never covers them
+    if top > 0:
+        ax.set_ylim(top=min(top, 100.0) * 1.2 if metric == "service_level" else top * 1.2)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=min(len(variants) + 1, 5))
     return fig
 
 

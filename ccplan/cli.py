@@ -847,8 +847,11 @@ def compare(
         with staged_dir(out, list(scenarios)) as tmp:
             cmp.table.to_csv(tmp / "comparison.csv", index=False)
             cmp.differences.to_csv(tmp / "differences.csv", index=False)
+            first = cmp.variants[0][1].scenario
             for metric in ("service_level", "asa_s", "abandon_rate", "agent_cost", "profit"):
-                _save(charts.comparison_figure(cmp.table, metric, currency), tmp / f"compare_{metric}.png")
+                targets = {k: first.sl_target(k) for k in first.segment_names} if metric == "service_level" else None
+                _save(charts.comparison_figure(cmp.table, metric, currency, targets=targets),
+                      tmp / f"compare_{metric}.png")
     if as_json:
         _print_json(cmp.to_json())
         return
