@@ -20,5 +20,6 @@ PAGES = [
     st.Page("app_pages/simulate.py", title="Simulate", icon=":material/play_circle:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/trainer.py", title="Trainer: priorities", icon=":material/school:"),
+    st.Page("app_pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
 ]
 st.navigation(PAGES).run()

@@ -154,3 +154,23 @@ def column_label(name: str, currency: str = "") -> str:
     """A column's label as people read it (money columns carry the currency); unknown names lose underscores."""
     label, kind = COLUMNS.get(name, (name.replace("_", " "), "number"))
     return f"{label} ({currency})" if kind.startswith("money") and currency else label
+
+
+def glossary(readme: "str | None" = None) -> list[tuple[str, str]]:
+    """The README's glossary as (term, explanation) pairs: one text for the README and the app. ``readme``: the
+    README's text (default: the README.md of this checkout; empty when there is none)."""
+    import re
+    from pathlib import Path
+
+    if readme is None:
+        path = Path(__file__).resolve().parents[1] / "README.md"
+        readme = path.read_text(encoding="utf-8") if path.exists() else ""
+    m = re.search(r"^## Glossary\n(.*?)(?=^## )", readme, flags=re.S | re.M)
+    if not m:
+        return []
+    out = []
+    for item in re.split(r"\n(?=- \*\*)", m.group(1).strip()):
+        hit = re.match(r"- \*\*(.+?)\*\*\s*—\s*(.*)", item.strip(), flags=re.S)
+        if hit:
+            out.append((hit.group(1).strip(), " ".join(hit.group(2).split())))
+    return out

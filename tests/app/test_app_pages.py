@@ -12,7 +12,7 @@ from ccplan.scenario import presets
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = ["app_pages/scenario.py", "app_pages/forecast.py", "app_pages/erlang.py", "app_pages/plan.py", "app_pages/roster.py",
          "app_pages/simulate.py",
-         "app_pages/compare.py", "app_pages/trainer.py"]
+         "app_pages/compare.py", "app_pages/trainer.py", "app_pages/glossary.py"]
 
 
 def plain(markdown: str) -> str:
@@ -312,6 +312,21 @@ def test_simulate_keeps_the_previous_run_beside_the_new_one():
     assert list(table["segment"]) == ["gold", "silver", "total"]
     assert all("→" in v and "pts)" in v for v in table["service level"])
     assert any("Agent hours 200 → 220" in c.value for c in at.caption)
+
+
+def test_the_glossary_page_shows_the_readmes_glossary():
+    from ccplan.report import glossary
+
+    terms = glossary()
+    assert {"ASA", "Shrinkage", "Occupancy", "Erlang B / C / A", "Common random numbers (CRN)",
+            "Confidence interval (CI)"} <= {t for t, _ in terms}
+    at = start()
+    at.switch_page("app_pages/glossary.py").run()
+    shown = " ".join(m.value for m in at.main.markdown)
+    assert all(f"**{t}**" in shown for t, _ in terms)
+    at.text_input(key="gl_find").set_value("abandon").run()
+    shown = [m.value for m in at.main.markdown]
+    assert shown and all("abandon" in v.lower() for v in shown)
 
 
 def simulated_trainer(replications: int) -> AppTest:
