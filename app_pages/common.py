@@ -189,9 +189,10 @@ def progress_callback(label: str) -> Callable[[int, int], None]:
 
 
 def fmt_ci(mean: float, lo: float, hi: float, fmt: str) -> str:
-    if pd.isna(lo) or pd.isna(hi):
-        return format(mean, fmt)
-    return f"{format(mean, fmt)} ± {format((hi - lo) / 2, fmt)}"
+    """mean ± half-width (:func:`ccplan.report.mean_ci`)."""
+    from ccplan.report import mean_ci
+
+    return mean_ci(mean, lo, hi, fmt)
 
 
 def parse_factors(text: Any) -> dict | str | None:

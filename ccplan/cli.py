@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ccplan.outputs import OutputError, ParquetLog, check_dir, check_file, staged_dir, staged_file
-from ccplan.report import below_load_note, delta_text, sl_caption, target_text
+from ccplan.report import below_load_note, delta_text, finite, row_ci, sl_caption, target_text
 from ccplan.scenario import SL_DEFINITIONS, Scenario, ScenarioError, load, sl_label
 
 app = typer.Typer(
@@ -151,14 +151,6 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
         console.print("  " + "   ".join(cells[i : i + per_row]))
 
 
-def _finite(x: float) -> float | None:
-    """JSON has no inf/NaN: such values become null."""
-    import math
-
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 @app.command()
 def erlang(
     calls: Annotated[float, typer.Option("--calls", min=0, help="Offered calls in the interval.")],
@@ -201,14 +193,14 @@ def erlang(
         "agents": n,
         "scheduled_agents": int(scheduled_agents(n, shrinkage)),
         "traffic_erlangs": a,
-        "service_level": _finite(m.service_level),
+        "service_level": finite(m.service_level),
         "service_level_definition": sl_definition,
-        "asa_s": _finite(m.asa_s),
-        "p_wait": _finite(m.p_wait),
-        "occupancy": _finite(m.occupancy),
+        "asa_s": finite(m.asa_s),
+        "p_wait": finite(m.p_wait),
+        "occupancy": finite(m.occupancy),
     }
     if patience_s is not None:
-        out["abandon_rate"] = _finite(m.abandon_rate)
+        out["abandon_rate"] = finite(m.abandon_rate)
     if a <= 0:  # no load: the measures are undefined, not 0% service / 100% occupancy
         out.update({k: None for k in ("service_level", "asa_s", "p_wait", "occupancy", "abandon_rate") if k in out})
         out["note"] = "no calls: nothing to staff; service level, waiting and occupancy are undefined"
@@ -301,7 +293,7 @@ def staff(
             dump(ver.verified_scenario, tmp)
     if as_json:
         def records(frame):
-            return [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+            return [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
                     for r in frame.to_dict(orient="records")]
         obj = {"scenario": s.name, "currency": s.currency, "intervals": records(wide),
                "groups": records(groups), "segments": records(segments)}
@@ -413,19 +405,17 @@ def _print_verified(s: Scenario, ver) -> None:
             if not r["judged"]:
                 cells.append(f"[dim]{r['offered']:.0f} calls: too few[/dim]")
                 continue
-            half = (r["service_level_ci_high"] - r["service_level_ci_low"]) / 2
             mark = "[green]✓[/green]" if r["meets"] else "[red]✗[/red]"
-            cells.append(f"{r['service_level']:.1%} ±{half:.1%} {mark}")
+            cells.append(f"{row_ci(r, 'service_level', '.1%', ' ±')} {mark}")
         t.add_row(time, *cells)
     console.print(t)
     st_ = Table(title="Simulated service per segment at the verified staffing (whole day)", title_justify="left")
     for col in ("segment", "service level ±95% CI", "target", "worst interval", "SL there"):
         st_.add_column(col, justify="left" if col == "segment" else "right")
     for _, r in ver.segments.iterrows():
-        half = (r["service_level_ci_high"] - r["service_level_ci_low"]) / 2
         mark = "[green]✓[/green]" if r["meets"] else "[red]✗[/red]"
         worst = "-" if r["worst_interval"] is None else r["worst_interval"]
-        st_.add_row(_safe(r["segment"]), f"{r['service_level']:.1%} ±{half:.1%} {mark}",
+        st_.add_row(_safe(r["segment"]), f"{row_ci(r, 'service_level', '.1%', ' ±')} {mark}",
                     _safe(target_text(s, r["segment"])), worst,
                     "-" if pd_isna(r["worst_interval_service_level"]) else f"{r['worst_interval_service_level']:.1%}")
     console.print(st_)
@@ -604,7 +594,7 @@ def _safe(text: str) -> str:
 
 
 def _ci(row, col: str) -> list[float | None]:
-    return [_finite(row[f"{col}_ci_low"]), _finite(row[f"{col}_ci_high"])]
+    return [finite(row[f"{col}_ci_low"]), finite(row[f"{col}_ci_high"])]
 
 
 @contextmanager
@@ -668,17 +658,17 @@ def simulate(
         _print_json({
             "segments": {
                 r["segment"]: {
-                    "offered": _finite(r["offered"]), "answered": _finite(r["answered"]),
-                    "abandoned": _finite(r["abandoned"]), "service_level": _finite(r["service_level"]),
-                    "service_level_ci": _ci(r, "service_level"), "asa_s": _finite(r["asa_s"]),
-                    "abandon_rate": _finite(r["abandon_rate"]), "wait_p90_s": _finite(r["wait_p90_s"]),
-                    "blocked": _finite(r["blocked"]), "disconnected": _finite(r["disconnected"]),
-                    "retries": _finite(r["offered_retry"]),
+                    "offered": finite(r["offered"]), "answered": finite(r["answered"]),
+                    "abandoned": finite(r["abandoned"]), "service_level": finite(r["service_level"]),
+                    "service_level_ci": _ci(r, "service_level"), "asa_s": finite(r["asa_s"]),
+                    "abandon_rate": finite(r["abandon_rate"]), "wait_p90_s": finite(r["wait_p90_s"]),
+                    "blocked": finite(r["blocked"]), "disconnected": finite(r["disconnected"]),
+                    "retries": finite(r["offered_retry"]),
                     "service_level_definition": s.sl_definition(r["segment"]),
                 }
                 for _, r in seg.iterrows()
             },
-            "groups": {r["group"]: {"occupancy": _finite(r["occupancy"])} for _, r in grp.iterrows()},
+            "groups": {r["group"]: {"occupancy": finite(r["occupancy"])} for _, r in grp.iterrows()},
         })
         return
     console.print(f"[bold]{_safe(s.name)}[/bold] — {res.replications} replications, seed {res.seed}, routing {s.routing.policy}")
@@ -690,11 +680,7 @@ def simulate(
         t.add_column(col, justify="left" if col == "segment" else "right")
 
     def ci(r, col: str, fmt: str) -> str:
-        """mean ± half-width of the 95% CI."""
-        lo, hi = r[f"{col}_ci_low"], r[f"{col}_ci_high"]
-        if pd_isna(lo):
-            return format(r[col], fmt)
-        return f"{format(r[col], fmt)} ±{format((hi - lo) / 2, fmt)}"
+        return row_ci(r, col, fmt, " ±")
 
     for _, r in seg.iterrows():
         sl_ok = r["service_level"] >= s.sl_target(r["segment"])
@@ -765,8 +751,7 @@ def _compare_tables(cmp, currency: str) -> None:
                     cells.append("[dim]no such segment[/dim]")
                     continue
                 r = rows.iloc[0]
-                cell = f"{format(r[metric], fmt)} ±{format((r[metric + '_ci_high'] - r[metric + '_ci_low']) / 2, fmt)}" \
-                    if not pd_isna(r[metric + "_ci_low"]) else format(r[metric], fmt)
+                cell = row_ci(r, metric, fmt, " ±")
                 diff = cmp.differences[(cmp.differences["variant"] == name) & (cmp.differences["segment"] == seg)
                                        & (cmp.differences["metric"] == metric)] if k > 0 else None
                 if diff is not None and len(diff):
@@ -900,7 +885,7 @@ def sweep(
             _save(charts.frontier_figure(fr, {k: sc.sl_target(k) for k in sc.segment_names}, path, sc.currency),
                   tmp / "frontier.png")
     if as_json:
-        recs = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()} for r in fr.to_dict("records")]
+        recs = [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()} for r in fr.to_dict("records")]
         _print_json({"path": path, "frontier": recs})
         return
     t = Table(title=f"Frontier: {path} — service level and allocated agent cost per segment; ★ = highest total profit",
@@ -1014,11 +999,11 @@ def forecast(
                         "days": len(h.dates), "first": str(h.dates[0]), "last": str(h.dates[-1]),
                         "missing_days": {s.segment: [str(d) for d in s.missing] for s in hist}},
             "method": method, "chosen": bt.best, "quantile": quantile, "interval_minutes": interval_minutes,
-            "backtest": [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+            "backtest": [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
                          for r in bt.table.to_dict(orient="records")],
-            "forecast": [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+            "forecast": [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
                          for r in table.to_dict(orient="records")],
-            "days": [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+            "days": [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
                      for r in per_day.to_dict(orient="records")],
             "scenarios": written, "notes": notes})
         return

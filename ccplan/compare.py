@@ -127,9 +127,7 @@ class Comparison:
 
     def to_json(self) -> dict:
         """The ``ccplan compare --json`` object."""
-        def fin(x: Any) -> Any:
-            x = float(x)
-            return x if np.isfinite(x) else None
+        from ccplan.report import finite as fin
 
         out: dict[str, Any] = {"variants": [], "differences": []}
         for name, _, _ in self.variants:

@@ -174,3 +174,27 @@ def glossary(readme: "str | None" = None) -> list[tuple[str, str]]:
         if hit:
             out.append((hit.group(1).strip(), " ".join(hit.group(2).split())))
     return out
+
+
+def finite(x) -> float | None:
+    """A number for JSON, which has no inf or NaN: such values become null (None)."""
+    import math
+
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def mean_ci(mean: float, lo: float, hi: float, fmt: str, sep: str = " ± ") -> str:
+    """"mean ± half-width" of a confidence interval in ``fmt`` ("0.934 ± 0.012" as ".1%" -> "93.4% ± 1.2%");
+    the mean alone when the interval is unknown (one replication)."""
+    import math
+
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)) or (isinstance(hi, float)
+                                                                                and math.isnan(hi)):
+        return format(mean, fmt)
+    return f"{format(mean, fmt)}{sep}{format((hi - lo) / 2, fmt)}"
+
+
+def row_ci(row, col: str, fmt: str, sep: str = " ± ") -> str:
+    """:func:`mean_ci` of ``col`` in a row holding ``col``, ``col_ci_low`` and ``col_ci_high``."""
+    return mean_ci(row[col], row.get(f"{col}_ci_low"), row.get(f"{col}_ci_high"), fmt, sep)

@@ -187,9 +187,7 @@ class VerifyResult:
 
     def to_json(self) -> dict:
         """The ``"verified"`` object of ``ccplan staff --json``."""
-        def num(x):
-            x = float(x)
-            return x if np.isfinite(x) else None
+        from ccplan.report import finite as num
 
         segs = {}
         for _, r in self.segments.iterrows():

@@ -175,8 +175,9 @@ class Roster:
 
 
 def _finite(x: float) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
+    from ccplan.report import finite
+
+    return finite(x)
 
 
 def _weights(scenario: Scenario) -> np.ndarray:

@@ -131,7 +131,9 @@ def test_erlang_a_with_endless_patience_approaches_erlang_c():
 def test_erlang_a_service_level_rises_and_abandonment_falls_with_agents(a, aht, pat, t, extra):
     n = max(1, int(a) + extra)
     r1, r2 = erlang_a(n, a, aht, pat, t), erlang_a(n + 1, a, aht, pat, t)
-    assert float(r2.service_level) >= float(r1.service_level) - 1e-12
+    # absolute rounding of a service level computed from terms near 1 is a few 1e-12 (hypothesis found 3.6e-12
+    # against 9e-14 at 89 and 90 agents for 99 Erlangs, t = 1 s): monotone beyond that
+    assert float(r2.service_level) >= float(r1.service_level) - 1e-10
     assert float(r2.p_abandon) <= float(r1.p_abandon) + 1e-12
     assert float(r2.asa_s) <= float(r1.asa_s) * (1 + 1e-9) + 1e-12
 
