@@ -9,7 +9,7 @@ from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare, frontier
 from ccplan.report import delta_text, sl_caption
-from ccplan.scenario import ScenarioError
+from ccplan.scenario import OPTIONS, ScenarioError
 
 def difference_table(diffs: pd.DataFrame, currency: str) -> pd.DataFrame:
     """Readable differences: one row per variant, segment and metric; differences of rates in percentage points."""
@@ -39,7 +39,7 @@ reps = st.number_input("Replications per variant", min_value=2, max_value=200,
                        value=min(int(sc.simulation.replications), 10), key="cmp_reps")
 cols = st.columns(n_var)
 variants = []
-policies = ["fifo", "priority", "aging"]
+policies = list(OPTIONS["routing.policy"])
 for i, col in enumerate(cols):
     with col.container(border=True):
         name = st.text_input("Name", "baseline" if i == 0 else f"variant {i}", key=f"cmp_name_{i}")

@@ -13,8 +13,8 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.scenario import (
-    SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, dumps, edit_staffing, loads, rebucket, rename_group,
-    rename_segment, to_dict,
+    OPTIONS, SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, clock_labels, dumps, edit_staffing, group_agents,
+    interval_count, loads, rebucket, rename_group, rename_segment, segment_calls, to_dict,
 )
 from ccplan.volumes import apply_volumes, read_volumes
 
@@ -23,7 +23,7 @@ SEG_COLS = {
     "priority": st.column_config.NumberColumn("priority", min_value=1, step=1, help="1 is served first"),
     "aht_s": st.column_config.NumberColumn("AHT (s)", min_value=0.0, help="mean handle time, seconds"),
     "handle_time": st.column_config.SelectboxColumn(
-        "handle time", options=["exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"]),
+        "handle time", options=list(OPTIONS["handle_time"])),
     "handle_time_file": st.column_config.TextColumn(
         "handle-time file", help="with 'empirical': a CSV with one column of seconds, on the machine running "
                                  "ccplan (a path relative to the working directory)"),
@@ -31,7 +31,7 @@ SEG_COLS = {
     "patience_s": st.column_config.NumberColumn("patience (s)", min_value=0.0, help="empty: callers never abandon"),
     "retrial_probability": st.column_config.NumberColumn("retry prob.", min_value=0.0, max_value=1.0),
     "retrial_delay_s": st.column_config.NumberColumn("retry delay (s)", min_value=0.0),
-    "retrial_delay": st.column_config.SelectboxColumn("retry delay is", options=["exponential", "fixed"],
+    "retrial_delay": st.column_config.SelectboxColumn("retry delay is", options=list(OPTIONS["retrial_delay"]),
                                                       help="exponential with that mean, or exactly that long"),
     "retrial_same_caller": st.column_config.CheckboxColumn("retry keeps patience & need"),
     "groups": st.column_config.TextColumn("groups (order)", help="agent groups that may take this segment, in "
@@ -79,43 +79,6 @@ def _clean(v):
     if isinstance(v, (np.floating,)):
         return float(v)
     return v
-
-
-def _n_intervals(base: dict) -> int:
-    for s in base.get("segments", []):
-        for k in ("calls_per_interval", "profile"):
-            if isinstance(s.get(k), list) and s[k]:
-                return len(s[k])
-    for g in base.get("agent_groups", []):
-        if isinstance(g.get("agents_per_interval"), list) and g["agents_per_interval"]:
-            return len(g["agents_per_interval"])
-    return 1
-
-
-def _labels(base: dict, n: int) -> list[str]:
-    try:
-        h, m = (int(x) for x in str(base.get("open_time", "08:00")).split(":"))
-        step = int(base.get("interval_minutes", 30))
-        return [f"{((h * 60 + m + i * step) // 60) % 24:02d}:{(h * 60 + m + i * step) % 60:02d}" for i in range(n)]
-    except (ValueError, TypeError):
-        return [str(i) for i in range(n)]
-
-
-def _segment_calls(seg: dict, n: int) -> list:
-    if isinstance(seg.get("calls_per_interval"), list):
-        return list(seg["calls_per_interval"]) + [None] * (n - len(seg["calls_per_interval"]))
-    prof = seg.get("profile") if isinstance(seg.get("profile"), list) else [1.0] * n
-    try:
-        w = np.asarray(prof, float)
-        return list(float(seg.get("daily_calls", 0)) * w / w.sum())
-    except (TypeError, ValueError, ZeroDivisionError):
-        return [None] * n
-
-
-def _group_agents(g: dict, n: int) -> list:
-    if isinstance(g.get("agents_per_interval"), list):
-        return list(g["agents_per_interval"]) + [None] * (n - len(g["agents_per_interval"]))
-    return [g.get("agents")] * n
 
 
 def _column_names(names: list, what: str) -> list[str]:
@@ -239,9 +202,9 @@ def _on_groups(key: str) -> None:
 
 # per-interval tables: (list in base, list key, what it replaces, how to rebuild it, how to store a cell)
 _PER_INTERVAL = {
-    "volumes": ("segments", "calls_per_interval", ("daily_calls", "profile"), lambda it, n: _segment_calls(it, n),
+    "volumes": ("segments", "calls_per_interval", ("daily_calls", "profile"), lambda it, n: segment_calls(it, n),
                 lambda v: float(v) if isinstance(v, (int, float)) else 0.0),
-    "staffing": ("agent_groups", "agents_per_interval", ("agents",), lambda it, n: _group_agents(it, n),
+    "staffing": ("agent_groups", "agents_per_interval", ("agents",), lambda it, n: group_agents(it, n),
                  lambda v: int(v) if isinstance(v, (int, float)) else 0),
 }
 
@@ -319,7 +282,7 @@ def _on_bulk(n: int, labels: list[str]) -> None:
     op = ss["bulk_op"]
     amount = labels.index(ss["bulk_dest"]) if op == "copy to" else float(ss["bulk_amount"] or 0)
     g = groups[gi]
-    current = [int(x) if isinstance(x, (int, float)) else 0 for x in _group_agents(g, n)]
+    current = [int(x) if isinstance(x, (int, float)) else 0 for x in group_agents(g, n)]
     try:
         g["agents_per_interval"] = edit_staffing(current, op, amount, first, last)
     except ValueError as exc:
@@ -472,13 +435,13 @@ if problems:
 else:
     st.success(f"**{common.esc(common.scenario().name)}** is valid and ready to plan and simulate.")
 
-n = _n_intervals(base)
-labels = _labels(base, n)
+n = interval_count(base)
+labels = clock_labels(base, n)
 
 if st.session_state.get("interval_offer"):
     new_min = st.session_state["interval_offer"]
     old_min = int(base.get("interval_minutes", 30) or 30)
-    day = f"{labels[0]}–{_labels(base, n + 1)[-1]}" if labels else ""
+    day = f"{labels[0]}–{clock_labels(base, n + 1)[-1]}" if labels else ""
     with st.container(border=True):
         st.warning(f"**Interval length {old_min} → {new_min} minutes.** The volumes and staffing are per interval. "
                    f"Re-bucket them to keep the day ({day}) and the totals: calls are "
@@ -499,8 +462,9 @@ with st.expander("Day, targets, routing and costs", expanded=False):
     c = st.columns(4)
     c[0].text_input("Name", base.get("name", ""), key=f"set_name_{ver}", on_change=_on_setting,
                     args=("name", f"set_name_{ver}"))
-    c[1].selectbox("Interval (minutes)", [15, 30, 60], index=[15, 30, 60].index(base.get("interval_minutes", 30))
-                   if base.get("interval_minutes", 30) in (15, 30, 60) else 1, key=f"set_int_{ver}",
+    c[1].selectbox("Interval (minutes)", OPTIONS["interval_minutes"],
+                   index=OPTIONS["interval_minutes"].index(base.get("interval_minutes", 30))
+                   if base.get("interval_minutes", 30) in OPTIONS["interval_minutes"] else 1, key=f"set_int_{ver}",
                    on_change=_on_interval, args=(f"set_int_{ver}",),
                    help="changing it offers to split or merge the volumes and staffing so that the day and the "
                         "totals stay the same")
@@ -516,7 +480,7 @@ with st.expander("Day, targets, routing and costs", expanded=False):
                       value=float(sl.get("target", 0.8)), key=f"set_tgt_{ver}", on_change=_on_setting,
                       args=("service_level.target", f"set_tgt_{ver}"))
     rt = base.get("routing", {})
-    pols = ["fifo", "priority", "aging"]
+    pols = list(OPTIONS["routing.policy"])
     c[2].selectbox("Routing policy", pols, index=pols.index(rt.get("policy", "priority")) if rt.get("policy", "priority")
                    in pols else 1, key=f"set_pol_{ver}", on_change=_on_setting, args=("routing.policy", f"set_pol_{ver}"),
                    help="fifo: longest wait first; priority: lowest priority number first; aging: priority improves "
@@ -540,13 +504,13 @@ with st.expander("Day, targets, routing and costs", expanded=False):
                            "forecast's p10-p90 band is this uncertainty: a band of about +-13% around the day total "
                            "is a CV near 0.1. The planner's formulas stay at the mean.")
     c = st.columns(4)
-    choices = ["preference", "longest_idle", "random"]
+    choices = list(OPTIONS["routing.agent_choice"])
     c[0].selectbox("Agent choice", choices, index=choices.index(rt.get("agent_choice", "preference"))
                    if rt.get("agent_choice", "preference") in choices else 0, key=f"set_choice_{ver}",
                    on_change=_on_setting, args=("routing.agent_choice", f"set_choice_{ver}"),
                    help="which group takes an arriving call when several have free agents: the first in the "
                         "segment's order, the longest idle, or at random in proportion to free agents")
-    closes = ["serve", "disconnect"]
+    closes = list(OPTIONS["simulation.at_close"])
     c[1].selectbox("At closing", closes, index=closes.index(sim.get("at_close", "serve"))
                    if sim.get("at_close", "serve") in closes else 0, key=f"set_close_{ver}", on_change=_on_setting,
                    args=("simulation.at_close", f"set_close_{ver}"),
@@ -577,7 +541,7 @@ _show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_inter
 
 st.subheader("Offered calls per interval")
 seg_names = _column_names([s.get("name") for s in base.get("segments", [])], "segment")
-vol = pd.DataFrame({name: _segment_calls(s, n) for name, s in zip(seg_names, base.get("segments", []))},
+vol = pd.DataFrame({name: segment_calls(s, n) for name, s in zip(seg_names, base.get("segments", []))},
                    index=pd.Index(labels, name="interval"))
 vol_key = f"vol_editor_{ver}"
 st.data_editor(vol, key=vol_key, on_change=_on_per_interval, args=(vol_key, "volumes", seg_names, n), width="stretch",
@@ -615,7 +579,7 @@ _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not
 
 st.subheader("Scheduled agents per interval")
 grp_names = _column_names([g.get("name") for g in base.get("agent_groups", [])], "group")
-staff = pd.DataFrame({name: _group_agents(g, n) for name, g in zip(grp_names, base.get("agent_groups", []))},
+staff = pd.DataFrame({name: group_agents(g, n) for name, g in zip(grp_names, base.get("agent_groups", []))},
                      index=pd.Index(labels, name="interval"))
 staff_key = f"staff_editor_{ver}"
 st.data_editor(staff, key=staff_key, on_change=_on_per_interval, args=(staff_key, "staffing", grp_names, n),

@@ -18,7 +18,7 @@ import re
 import tomllib
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -505,12 +505,7 @@ class Scenario(_Model):
 
     def interval_labels(self) -> list[str]:
         """Clock time (HH:MM) at the start of each interval."""
-        h, m = (int(x) for x in self.open_time.split(":"))
-        start = h * 60 + m
-        return [
-            f"{((start + i * self.interval_minutes) // 60) % 24:02d}:{(start + i * self.interval_minutes) % 60:02d}"
-            for i in range(self.n_intervals)
-        ]
+        return clock_labels({"open_time": self.open_time, "interval_minutes": self.interval_minutes}, self.n_intervals)
 
     def offered_load(self) -> pd.DataFrame:
         """Offered load per interval and segment.
@@ -670,6 +665,52 @@ def rename_group(base: dict, old: str, new: str | None) -> None:
     for sh in base.get("shifts", []) or []:
         if isinstance(sh, dict) and isinstance(sh.get("groups"), list):
             sh["groups"] = [new if x == old else x for x in sh["groups"] if not (x == old and new is None)]
+
+
+# the choices of each enumerated key, for editors (from the schema's own types: one list)
+OPTIONS: dict[str, tuple] = {
+    "handle_time": get_args(HandleTimeDist), "patience": get_args(PatienceDist),
+    "routing.policy": get_args(RoutingPolicy), "routing.agent_choice": get_args(AgentChoice),
+    "retrial_delay": get_args(RetrialDelay), "simulation.at_close": get_args(AtClose),
+    "definition": get_args(SLDefinition), "interval_minutes": (15, 30, 60),
+}
+
+
+def interval_count(data: dict) -> int:
+    """The number of intervals a scenario dict (valid or not) describes: the length of its first per-interval list
+    (calls, profile, staffing); 1 when it has none."""
+    return _n_intervals(data) or 1
+
+
+def clock_labels(data: dict, n: int) -> list[str]:
+    """Clock labels ("08:30") of ``n`` intervals from a scenario dict's open_time and interval_minutes; interval
+    numbers when those are not readable (the user is still typing)."""
+    try:
+        h, m = (int(x) for x in str(data.get("open_time", "08:00")).split(":"))
+        step = int(data.get("interval_minutes", 30))
+        return [f"{((h * 60 + m + i * step) // 60) % 24:02d}:{(h * 60 + m + i * step) % 60:02d}" for i in range(n)]
+    except (ValueError, TypeError):
+        return [str(i) for i in range(n)]
+
+
+def segment_calls(seg: dict, n: int) -> list:
+    """A segment dict's calls per interval, padded to ``n``: its calls_per_interval, else daily_calls spread by its
+    profile (flat without one); None where a value cannot be read."""
+    if isinstance(seg.get("calls_per_interval"), list):
+        return list(seg["calls_per_interval"]) + [None] * (n - len(seg["calls_per_interval"]))
+    prof = seg.get("profile") if isinstance(seg.get("profile"), list) else [1.0] * n
+    try:
+        w = np.asarray(prof, float)
+        return list(float(seg.get("daily_calls", 0)) * w / w.sum())
+    except (TypeError, ValueError, ZeroDivisionError):
+        return [None] * n
+
+
+def group_agents(g: dict, n: int) -> list:
+    """A group dict's scheduled agents per interval, padded to ``n`` (its ``agents`` repeated without a list)."""
+    if isinstance(g.get("agents_per_interval"), list):
+        return list(g["agents_per_interval"]) + [None] * (n - len(g["agents_per_interval"]))
+    return [g.get("agents")] * n
 
 
 STAFFING_EDITS = ("set to", "add", "scale by %", "copy to")
