@@ -71,8 +71,8 @@ GRP_COLS = {
 
 
 def _clean(v):
-    """Editor cell -> TOML value (None/NaN drop the key)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    """Editor cell -> TOML value (None, NaN and an emptied text cell drop the key)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
         return None
     if isinstance(v, (np.integer,)):
         return int(v)
@@ -376,8 +376,10 @@ def _on_volume_upload() -> None:
 
 def _numeric(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     """Number columns as numbers: a column of empty cells would otherwise show "None". A column holding text that
-    the user typed (kept so that validation can name it) stays as it is."""
+    the user typed (kept so that validation can name it) stays as it is. Empty text cells are blank."""
     for c, cfg in config.items():
+        if c in df.columns and cfg.get("type_config", {}).get("type") == "text":
+            df[c] = [("" if v is None else v) for v in df[c]]
         if c in df.columns and getattr(cfg, "get", lambda _k: None)("type_config", {}).get("type") == "number":
             vals = df[c]
             if any(v is None for v in vals) and all(

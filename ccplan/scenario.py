@@ -632,7 +632,7 @@ def rebucket(data: dict, minutes: int) -> tuple[dict, list[str]]:
             before += sum(v) * old / 60
             after += sum(g["agents_per_interval"]) * minutes / 60
             changed.add("scheduled agents repeated" if minutes < old else "scheduled agents averaged")
-    notes = [f"intervals of {old} -> {minutes} minutes: {n} -> {day_min // minutes} intervals, the same day"]
+    notes = [f"intervals of {old} → {minutes} minutes: {n} → {day_min // minutes} intervals, the same day"]
     notes += sorted(changed)
     if after > before + 1e-9:
         notes.append(f"averaged staffing rounded up: {after - before:+,.1f} agent hours")

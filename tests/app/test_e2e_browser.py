@@ -326,3 +326,88 @@ def test_trainer_replay_plays_pauses_and_seeks(server, page):
     page.locator("iframe").first.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     shot(page, "trainer_replay")
+
+
+def test_changing_the_interval_length_rebuckets_the_day(server, page):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    wait_idle(page)
+    page.get_by_text("Day, targets, routing and costs").click()
+    page.get_by_role("combobox", name="Interval (minutes)").click()
+    page.get_by_role("option", name="15", exact=True).click()
+    page.get_by_text("Interval length 30 → 15 minutes").wait_for()
+    wait_idle(page)
+    shot(page, "scenario_interval_offer")
+    page.get_by_role("button", name="Re-bucket (keep the day and totals)").click()
+    page.get_by_text("24 → 48 intervals, the same day").wait_for()
+    wait_idle(page)
+    page.get_by_text("is valid").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_bulk_staffing_edit_in_the_browser(server, page):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    wait_idle(page)
+    page.get_by_text("Change many intervals at once").click()
+    page.get_by_role("combobox", name="Edit", exact=True).click()
+    page.get_by_role("option", name="add", exact=True).click()
+    wait_idle(page)
+    n = page.get_by_label("N", exact=True)
+    n.fill("2")
+    n.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Apply to the staffing").click()
+    page.get_by_text("generalists: add 2 on 08:00–19:30: 24 interval(s) changed.").wait_for()
+    wait_idle(page)
+    shot(page, "scenario_bulk_edit")
+
+
+def test_adding_and_removing_a_segment_in_the_table(server, page):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.hover()
+    grid.locator('button[aria-label="Add row"]').click()
+    page.wait_for_timeout(800)
+    box = grid.bounding_box()
+    page.mouse.dblclick(box["x"] + 80, box["y"] + 35 + 3 * 35 + 17)  # the new (fourth) row's name cell
+    page.wait_for_timeout(500)
+    page.keyboard.type("vip")
+    page.keyboard.press("Enter")
+    page.get_by_text("segment 'vip' added").wait_for()
+    wait_idle(page)
+    page.get_by_text("no agent group has the skill 'vip'").first.wait_for(timeout=60_000)  # said, not silent
+    shot(page, "scenario_segment_added")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    page.wait_for_timeout(1000)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 3 * 35 + 17)  # the row marker of 'vip'
+    page.wait_for_timeout(500)
+    page.keyboard.press("Delete")
+    page.get_by_text("segment 'vip' removed").wait_for()
+    wait_idle(page)
+    page.get_by_text("is valid").first.wait_for(timeout=60_000)
+
+
+def test_switching_preset_with_edits_asks_first_in_the_browser(server, page):
+    page.goto(server)
+    page.get_by_text("is valid").first.wait_for()
+    wait_idle(page)
+    page.get_by_text("Day, targets, routing and costs").click()
+    name = page.get_by_label("Name", exact=True)
+    name.fill("My bank")
+    name.press("Enter")
+    page.get_by_text("My bank").first.wait_for()
+    wait_idle(page)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="telecom").click()
+    page.get_by_text("has edits that are not downloaded").wait_for()
+    wait_idle(page)
+    shot(page, "preset_switch_asks")
+    page.get_by_role("button", name="Switch", exact=True).click()
+    page.get_by_text("(telecom.toml)").first.wait_for()
+    wait_idle(page)
+    assert "My bank" not in page.locator('[data-testid="stSidebar"]').inner_text()
