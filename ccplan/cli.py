@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ccplan.outputs import OutputError, ParquetLog, check_dir, check_file, staged_dir, staged_file
-from ccplan.report import below_load_note, delta_text, finite, row_ci, sl_caption, target_text
+from ccplan.report import below_load_note, delta_text, finite, records, row_ci, sl_caption, target_text
 from ccplan.scenario import SL_DEFINITIONS, Scenario, ScenarioError, load, sl_label
 
 app = typer.Typer(
@@ -292,9 +292,6 @@ def staff(
         with staged_file(to, [scenario]) as tmp:
             dump(ver.verified_scenario, tmp)
     if as_json:
-        def records(frame):
-            return [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
-                    for r in frame.to_dict(orient="records")]
         obj = {"scenario": s.name, "currency": s.currency, "intervals": records(wide),
                "groups": records(groups), "segments": records(segments)}
         for r in obj["segments"]:
@@ -885,7 +882,7 @@ def sweep(
             _save(charts.frontier_figure(fr, {k: sc.sl_target(k) for k in sc.segment_names}, path, sc.currency),
                   tmp / "frontier.png")
     if as_json:
-        recs = [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()} for r in fr.to_dict("records")]
+        recs = records(fr)
         _print_json({"path": path, "frontier": recs})
         return
     t = Table(title=f"Frontier: {path} — service level and allocated agent cost per segment; ★ = highest total profit",
@@ -999,14 +996,18 @@ def forecast(
                         "days": len(h.dates), "first": str(h.dates[0]), "last": str(h.dates[-1]),
                         "missing_days": {s.segment: [str(d) for d in s.missing] for s in hist}},
             "method": method, "chosen": bt.best, "quantile": quantile, "interval_minutes": interval_minutes,
-            "backtest": [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
-                         for r in bt.table.to_dict(orient="records")],
-            "forecast": [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
-                         for r in table.to_dict(orient="records")],
-            "days": [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
-                     for r in per_day.to_dict(orient="records")],
+            "backtest": records(bt.table), "forecast": records(table), "days": records(per_day),
             "scenarios": written, "notes": notes})
         return
+    _print_forecast(history, h, hist, bt, per_day, result, method, quantile, days, interval_minutes, out, notes,
+                    written, to_dir)
+
+
+def _print_forecast(history, h, hist, bt, per_day, result, method: str, quantile: float, days: int,
+                    interval_minutes: int, out, notes: list[str], written: list[str], to_dir) -> None:
+    """The forecast command's tables and notes on the terminal."""
+    import datetime as dt
+
     console.print(f"[bold]{_safe(history)}[/bold]: {len(h.data):,} rows of {h.bucket_minutes}-minute buckets, "
                   f"{len(h.dates)} days with data ({h.dates[0]} to {h.dates[-1]}), segments: "
                   f"{_safe(', '.join(h.segments))}")

@@ -198,3 +198,9 @@ def mean_ci(mean: float, lo: float, hi: float, fmt: str, sep: str = " ± ") -> s
 def row_ci(row, col: str, fmt: str, sep: str = " ± ") -> str:
     """:func:`mean_ci` of ``col`` in a row holding ``col``, ``col_ci_low`` and ``col_ci_high``."""
     return mean_ci(row[col], row.get(f"{col}_ci_low"), row.get(f"{col}_ci_high"), fmt, sep)
+
+
+def records(frame) -> list[dict]:
+    """A table's rows as JSON-ready dicts: floats through :func:`finite` (inf and NaN become null)."""
+    return [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+            for r in frame.to_dict(orient="records")]

@@ -95,7 +95,7 @@ def test_every_page_opens_without_an_error(server, page):
     for path, text in [("", "is valid"), ("erlang", "Offered load"), ("plan", "Predicted service per segment"),
                        ("roster", "Shift rules"), ("forecast", "Upload a history"),
                        ("simulate", "Run simulation"), ("compare", "Run comparison"),
-                       ("trainer", "What you see")]:
+                       ("trainer", "What you see"), ("glossary", "Find a term")]:
         page.goto(f"{server}/{path}")
         page.get_by_text(text).first.wait_for()
         wait_idle(page)
