@@ -384,9 +384,10 @@ def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str
     seg_handles = [ax.plot([], [], color=f"C{i}", lw=6)[0] for i in range(len(segs))]
     var_handles = [ax.plot([], [], marker=_MARKERS[j % len(_MARKERS)], color="0.3", ls="none", ms=8)[0]
                    for j in range(len(variants))]
-    leg = ax.legend(seg_handles, segs, title="segment (dashed: target)", loc="lower left", frameon=False, fontsize=8)
-    ax.add_artist(leg)
-    ax.legend(var_handles, variants, title="variant", loc="lower right", frameon=False, fontsize=8)
+    # both legends outside the axes, on the right, so they never cover a point or a target line
+    fig.legend(seg_handles, segs, title="segment (dashed: target)", loc="outside right upper", frameon=False,
+               fontsize=8)
+    fig.legend(var_handles, variants, title="variant", loc="outside right lower", frameon=False, fontsize=8)
     ax.set_xlabel(metric_label("agent_cost", currency) + " allocated to the segment, per day")
     ax.set_ylabel("service level (% answered within target time)")
     ax.set_title("Service level against cost per segment (95% CI)")

@@ -29,6 +29,11 @@ def delta_text(value: float, metric: str, sign: bool = True) -> str:
     """A difference as people read it: rates in percentage points ("+6.1 pts"), seconds with "s", money plain."""
     if value != value:
         return "-"
+    digits = 1 if metric in RATE_METRICS or metric.endswith("_s") else 0
+    value = round(value * (100 if metric in RATE_METRICS else 1), digits) / (100 if metric in RATE_METRICS else 1)
+    value = value + 0.0  # no "-0": a difference that rounds to nothing has no sign
+    if value == 0:
+        value = 0.0
     plus = "+" if sign else ""
     if metric in RATE_METRICS:
         return f"{value * 100:{plus}.1f} pts" if sign else f"{value * 100:.1f}"
@@ -120,8 +125,8 @@ def trainer_story(wait_s: dict[tuple[str, str], float], pooled_s: dict[str, floa
 # "hours", "text". One list for every page, so a column reads the same wherever it appears.
 COLUMNS: dict[str, tuple[str, str]] = {
     "time": ("time", "text"), "interval": ("interval #", "count"), "group": ("group", "text"),
-    "segment": ("segment", "text"), "calls": ("calls", "number"), "offered": ("offered calls", "number"),
-    "answered": ("answered", "number"), "abandoned": ("abandoned", "number"), "blocked": ("blocked", "number"),
+    "segment": ("segment", "text"), "calls": ("calls", "count"), "offered": ("offered calls", "count"),
+    "answered": ("answered", "count"), "abandoned": ("abandoned", "count"), "blocked": ("blocked", "count"),
     "traffic_erlangs": ("load (Erlangs)", "number"), "required_agents": ("agents needed (on the phones)", "count"),
     "scheduled_agents": ("agents to schedule", "count"), "current_scheduled": ("scheduled now", "count"),
     "cost_optimal_agents": ("profit-best agents (on the phones)", "count"),

@@ -27,3 +27,12 @@ def test_trainer_story_does_not_claim_the_queue_explodes_below_full_load_and_exp
                                   {"fifo": 0.17, "priority": 0.15, "aging": 0.16}, 1.2, 120))
     assert "more work arrives than the agents can do" in over and "17% abandon under fifo" in over
     assert "hardly moves" not in over and "changes who gives up" in over
+
+
+def test_differences_that_round_to_nothing_have_no_minus_sign():
+    from ccplan.report import delta_text
+
+    assert delta_text(-0.3, "agent_cost") == "+0"
+    assert delta_text(-0.0004, "service_level") == "+0.0 pts"
+    assert delta_text(-0.061, "service_level") == "-6.1 pts"
+    assert delta_text(-0.04, "asa_s") == "+0.0 s"
