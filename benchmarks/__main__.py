@@ -1,9 +1,9 @@
-"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [forecast] [scale] [--quick]``."""
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [roster] [forecast] [scale] [percall] [--quick]``."""
 
 import importlib
 import sys
 
-BENCHMARKS = ("erlang", "sim", "verify", "roster", "forecast", "scale")  # each is benchmarks/<name>_bench.py
+BENCHMARKS = ("erlang", "sim", "verify", "roster", "forecast", "scale", "percall")  # each is benchmarks/<name>_bench.py
 
 
 def main(argv: list[str]) -> None:

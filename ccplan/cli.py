@@ -274,14 +274,7 @@ def staff(
             ver = _run_verify(s, replications, seed, max_iterations, group, max_occupancy, ex)
     elif scheduler:
         raise UserError("--scheduler only goes with --verify (the analytic plan needs no simulation)")
-    wide = pl.wide()
-    if ver is not None:
-        wide = wide.merge(ver.groups[["interval", "group", "agents_verified"]], on=["interval", "group"])
-        for k in s.segment_names:
-            sim = ver.intervals[ver.intervals["segment"] == k].set_index("interval")
-            wide[f"simulated_service_level:{k}"] = wide["interval"].map(sim["service_level"])
-            wide[f"simulated_service_level_ci_low:{k}"] = wide["interval"].map(sim["service_level_ci_low"])
-            wide[f"simulated_service_level_ci_high:{k}"] = wide["interval"].map(sim["service_level_ci_high"])
+    wide = _plan_table(s, pl, ver)
     groups, segments = pl.daily_groups(), pl.daily_segments()
     if out is not None:
         with staged_file(out, [scenario]) as tmp:
@@ -292,19 +285,7 @@ def staff(
         with staged_file(to, [scenario]) as tmp:
             dump(ver.verified_scenario, tmp)
     if as_json:
-        obj = {"scenario": s.name, "currency": s.currency, "intervals": records(wide),
-               "groups": records(groups), "segments": records(segments)}
-        for r in obj["segments"]:
-            r["service_level_definition"] = s.sl_definition(r["segment"])
-        reasons = pl.approximate_reasons()
-        if reasons:
-            obj["approximate"] = reasons
-        below = below_load_note(pl)
-        if below:
-            obj["below_load"] = below
-        if ver is not None:
-            obj["verified"] = ver.to_json()
-        _print_json(obj)
+        _print_json(_staff_json(s, pl, ver, wide, groups, segments))
         return
     _print_plan(s, pl, groups, segments)
     reasons = pl.approximate_reasons()
@@ -320,6 +301,36 @@ def staff(
         console.print(f"plan written to {out}")
     if to is not None:
         console.print(f"verified scenario written to {to} (check it with: ccplan simulate {to})")
+
+
+def _plan_table(s: Scenario, pl, ver):
+    """The plan as one row per interval x group (the --out CSV and the JSON intervals), with the verified agents and
+    the simulated service level per segment when verified."""
+    wide = pl.wide()
+    if ver is not None:
+        wide = wide.merge(ver.groups[["interval", "group", "agents_verified"]], on=["interval", "group"])
+        for k in s.segment_names:
+            sim = ver.intervals[ver.intervals["segment"] == k].set_index("interval")
+            for col in ("service_level", "service_level_ci_low", "service_level_ci_high"):
+                wide[f"simulated_{col}:{k}"] = wide["interval"].map(sim[col])
+    return wide
+
+
+def _staff_json(s: Scenario, pl, ver, wide, groups, segments) -> dict:
+    """The ``staff --json`` object."""
+    obj = {"scenario": s.name, "currency": s.currency, "intervals": records(wide),
+           "groups": records(groups), "segments": records(segments)}
+    for r in obj["segments"]:
+        r["service_level_definition"] = s.sl_definition(r["segment"])
+    reasons = pl.approximate_reasons()
+    if reasons:
+        obj["approximate"] = reasons
+    below = below_load_note(pl)
+    if below:
+        obj["below_load"] = below
+    if ver is not None:
+        obj["verified"] = ver.to_json()
+    return obj
 
 
 def _run_verify(s: Scenario, replications, seed, max_iterations, group, max_occupancy, executor=None):

@@ -33,31 +33,54 @@ def _overlap_by_interval(start: np.ndarray, end: np.ndarray, key: np.ndarray, n_
 
     The last column collects time after closing.
     """
-    out = np.zeros((n_keys, n_intervals + 1))
-    ok = np.isfinite(start) & np.isfinite(end) & (end > start)
-    start, end, key = start[ok], end[ok], key[ok]
-    if len(start) == 0:
-        return out
-    i0 = np.floor(start / interval_s).astype(int)
-    i1 = np.floor(end / interval_s).astype(int)
-    for k in range(int((i1 - i0).max()) + 1):
-        i = i0 + k
-        live = i <= i1
-        lo = np.maximum(start[live], i[live] * interval_s)
-        hi = np.minimum(end[live], (i[live] + 1) * interval_s)
-        np.add.at(out, (key[live], np.minimum(i[live], n_intervals)), np.maximum(hi - lo, 0.0))
-    return out
+    width = n_intervals + 1
+    flat = np.zeros(n_keys * width)
+    for c0 in range(0, len(start), _CHUNK):  # in chunks: the temporaries stay small on a day of millions of calls
+        s_, e_, k_ = start[c0:c0 + _CHUNK], end[c0:c0 + _CHUNK], key[c0:c0 + _CHUNK]
+        ok = np.isfinite(s_) & np.isfinite(e_) & (e_ > s_)
+        if not ok.any():
+            continue
+        s_, e_, k_ = s_[ok], e_[ok], k_[ok].astype(np.int64)
+        i0 = np.floor(s_ / interval_s).astype(np.int64)
+        i1 = np.floor(e_ / interval_s).astype(np.int64)
+        for k in range(int((i1 - i0).max()) + 1):
+            i = i0 + k
+            live = i <= i1
+            lo = np.maximum(s_[live], i[live] * interval_s)
+            hi = np.minimum(e_[live], (i[live] + 1) * interval_s)
+            flat += np.bincount(k_[live] * width + np.minimum(i[live], n_intervals), weights=np.maximum(hi - lo, 0.0),
+                                minlength=n_keys * width)
+    return flat.reshape(n_keys, width)
+
+
+Columns = dict[str, np.ndarray]
+_CHUNK = 1 << 18  # calls per chunk in the grouped reductions
 
 
 def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime_s: dict[str, float],
                         replication: int, finishing_s: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
-    """Metrics of one replication.
+    """Metrics of one replication as DataFrames (see :func:`replication_columns`)."""
+    return {name: pd.DataFrame(cols) for name, cols in
+            replication_columns(log, scenario, overtime_s, replication, finishing_s).items()}
 
-    Returns DataFrames ``segments`` (one row per segment), ``intervals`` (interval x segment),
-    ``groups`` (one row per group), ``group_intervals`` (interval x group), ``segment_groups``
-    (agent seconds each segment consumed in each group) and ``day`` (one row).
+
+def frames(per_replication: list[dict[str, Columns]]) -> dict[str, pd.DataFrame]:
+    """The tables of many replications (:func:`replication_columns`, in order), each built once as a DataFrame."""
+    first = per_replication[0]
+    return {name: pd.DataFrame({col: np.concatenate([r[name][col] for r in per_replication]) for col in first[name]})
+            for name in first}
+
+
+def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime_s: dict[str, float],
+                        replication: int, finishing_s: dict[str, float] | None = None) -> dict[str, Columns]:
+    """Metrics of one replication, as numpy columns (no pandas: workers send these back, and the tables of all
+    replications are built once, by :func:`frames`).
+
+    Tables ``segments`` (one row per segment), ``intervals`` (interval x segment), ``groups`` (one row per
+    group), ``group_intervals`` (interval x group), ``segment_groups`` (agent seconds each segment consumed in
+    each group) and ``day`` (one row).
     """
-    seg = log["segment"].astype(int)
+    seg = log["segment"].astype(np.int32)
     n_seg = len(scenario.segments)
     n_int = scenario.n_intervals
     isec = scenario.interval_s
@@ -71,18 +94,21 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     within = answered & (wait <= thr[seg] + 1e-9)
     short_ab = abandoned & (wait <= thr[seg] + 1e-9)  # abandoned within the threshold ("short abandons")
     defs = [scenario.sl_definition(s) for s in scenario.segments]
-    interval = np.minimum((log["arrival_s"] // isec).astype(int), n_int - 1)
+    interval = np.minimum((log["arrival_s"] // isec).astype(np.int32), n_int - 1)
     # callers whose final attempt abandoned (no later success on retry)
     caller = log["caller"]
-    last_attempt = np.zeros(len(caller), bool)
-    if len(caller):
-        order = np.lexsort((log["arrival_s"], caller))
-        last = np.ones(len(order), bool)
-        last[:-1] = caller[order][1:] != caller[order][:-1]
-        last_attempt[order] = last
+    last_attempt = np.ones(len(caller), bool)
+    if len(caller) and log["retry"].any():
+        # an attempt is made after the one it retries (a later row, a later arrival): a caller's last attempt is
+        # its highest row
+        last_row = np.full(int(caller.max()) + 1, -1, np.int64)
+        np.maximum.at(last_row, caller, np.arange(len(caller)))
+        last_attempt = last_row[caller] == np.arange(len(caller))
     lost = (abandoned | blocked | disconnected) & last_attempt  # callers who never got through
     esc = log["escalated"]
-    esc_handle = np.where(np.isfinite(log["escalation_end_s"]), log["escalation_end_s"] - log["escalation_answer_s"], 0.0)
+    any_esc = bool(esc.any())
+    esc_handle = np.where(np.isfinite(log["escalation_end_s"]), log["escalation_end_s"] - log["escalation_answer_s"],
+                          0.0) if any_esc else None
     handle_done = np.where(answered, log["end_s"] - log["answer_s"], 0.0)
 
     rows = []
@@ -114,13 +140,14 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "escalated": int((m & esc).sum()),
             "wait_s_total": float(np.nansum(wait[m])),
             "handle_s_total": float(handle_done[m].sum()),
-            "escalation_handle_s_total": float(esc_handle[m].sum()),
-            "escalation_wait_s_total": float(np.nansum(log["escalation_wait_s"][m])),
+            "escalation_handle_s_total": float(esc_handle[m].sum()) if any_esc else 0.0,
+            "escalation_wait_s_total": float(np.nansum(log["escalation_wait_s"][m])) if any_esc else 0.0,
         })
-    segments = pd.DataFrame(rows)
+    segments = _columns(rows)
 
     # interval x segment, by arrival interval; queue length is time-weighted within each clock interval
-    key = seg * n_int + interval
+    key = seg.astype(np.int64) * n_int + interval
+    del interval
     size = n_seg * n_int
     offered_i = np.bincount(key, minlength=size)
     ans_i = np.bincount(key, weights=answered, minlength=size)
@@ -130,14 +157,16 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     blocked_i = np.bincount(key, weights=blocked, minlength=size)
     sl_num_i, sl_den_i = _by_definition(defs, n_int, within_i, offered_i, ans_i, short_i)
     wait_ans_i = np.bincount(key, weights=np.where(answered, wait, 0.0), minlength=size)
+    del key
     wait_end = log["arrival_s"] + np.nan_to_num(wait, nan=0.0)
     queue_time = _overlap_by_interval(log["arrival_s"], wait_end, seg, n_seg, isec, n_int)[:, :n_int] / isec
+    del wait_end
     with np.errstate(invalid="ignore", divide="ignore"):
-        intervals = pd.DataFrame({
-            "replication": replication,
+        intervals = {
+            "replication": np.full(size, replication),
             "interval": np.tile(np.arange(n_int), n_seg),
-            "time": np.tile(scenario.interval_labels(), n_seg),
-            "segment": np.repeat(scenario.segment_names, n_int),
+            "time": np.tile(np.array(scenario.interval_labels(), dtype=object), n_seg),
+            "segment": np.repeat(np.array(scenario.segment_names, dtype=object), n_int),
             "offered": offered_i, "answered": ans_i.astype(int), "abandoned": ab_i.astype(int),
             "blocked": blocked_i.astype(int),
             "answered_within": within_i.astype(int), "abandoned_within": short_i.astype(int),
@@ -145,15 +174,16 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "asa_s": wait_ans_i / ans_i,
             "abandon_rate": ab_i / offered_i,
             "queue_length": queue_time.ravel(),
-        })
+        }
 
     # groups: busy time (both legs) against available time (schedule + overtime)
     n_grp = len(scenario.agent_groups)
-    g0 = log["group"].astype(int)
-    g1 = log["escalation_group"].astype(int)
+    g0 = log["group"].astype(np.int32)
+    g1 = log["escalation_group"].astype(np.int32)
     busy = _overlap_by_interval(log["answer_s"], log["end_s"], np.maximum(g0, 0), n_grp, isec, n_int)
-    busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"], np.maximum(g1, 0), n_grp, isec,
-                                 n_int)
+    if any_esc:
+        busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"], np.maximum(g1, 0), n_grp,
+                                     isec, n_int)
     g_rows, gi_rows = [], []
     for gi, g in enumerate(scenario.agent_groups):
         avail = scenario.available_per_interval(g)
@@ -172,29 +202,32 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
         })
         with np.errstate(invalid="ignore", divide="ignore"):
             occ_i = np.where(avail_s > 0, busy[gi, :n_int] / avail_s, np.nan)
-        gi_rows.append(pd.DataFrame({
-            "replication": replication, "interval": np.arange(n_int), "time": scenario.interval_labels(),
-            "group": g.name, "available_agents": avail, "busy_agents": busy[gi, :n_int] / isec,
-            "occupancy": np.minimum(occ_i, 1.0),
-        }))
-    groups = pd.DataFrame(g_rows)
-    group_intervals = pd.concat(gi_rows, ignore_index=True)
+        gi_rows.append({
+            "replication": np.full(n_int, replication), "interval": np.arange(n_int),
+            "time": np.array(scenario.interval_labels(), dtype=object),
+            "group": np.full(n_int, g.name, dtype=object), "available_agents": avail,
+            "busy_agents": busy[gi, :n_int] / isec, "occupancy": np.minimum(occ_i, 1.0),
+        })
+    groups = _columns(g_rows)
+    group_intervals = {c: np.concatenate([r[c] for r in gi_rows]) for c in gi_rows[0]}
 
     # agent time each segment consumed in each group (first leg and escalation leg), seconds
-    leg0 = np.where(answered & (g0 >= 0), handle_done, 0.0)
-    sg = np.zeros((n_seg, n_grp))
-    np.add.at(sg, (seg[g0 >= 0], g0[g0 >= 0]), leg0[g0 >= 0])
-    e_ok = g1 >= 0
-    np.add.at(sg, (seg[e_ok], g1[e_ok]), esc_handle[e_ok])
-    segment_groups = pd.DataFrame({
-        "replication": replication,
-        "segment": np.repeat(scenario.segment_names, n_grp),
-        "group": np.tile(scenario.group_names, n_seg),
+    took = answered & (g0 >= 0)
+    sg = np.bincount(seg[took].astype(np.int64) * n_grp + g0[took], weights=handle_done[took],
+                     minlength=n_seg * n_grp).reshape(n_seg, n_grp)
+    if any_esc:
+        e_ok = g1 >= 0
+        sg += np.bincount(seg[e_ok].astype(np.int64) * n_grp + g1[e_ok], weights=esc_handle[e_ok],
+                          minlength=n_seg * n_grp).reshape(n_seg, n_grp)
+    segment_groups = {
+        "replication": np.full(n_seg * n_grp, replication),
+        "segment": np.repeat(np.array(scenario.segment_names, dtype=object), n_grp),
+        "group": np.tile(np.array(scenario.group_names, dtype=object), n_seg),
         "busy_s": sg.ravel(),
-    })
+    }
 
     offered_all = len(seg)
-    day = pd.DataFrame([{
+    day = _columns([{
         "replication": replication, "offered": offered_all, "answered": int(answered.sum()),
         "abandoned": int(abandoned.sum()), "blocked": int(blocked.sum()), "disconnected": int(disconnected.sum()),
         "waiting_at_end": int(still_waiting.sum()),
@@ -206,6 +239,15 @@ def replication_metrics(log: dict[str, np.ndarray], scenario: Scenario, overtime
     }])
     return {"segments": segments, "intervals": intervals, "groups": groups, "group_intervals": group_intervals,
             "segment_groups": segment_groups, "day": day}
+
+
+def _columns(rows: list[dict]) -> Columns:
+    """Rows (dicts with the same keys) as one numpy array per key; text as object arrays (as pandas holds it)."""
+    out = {}
+    for k in rows[0]:
+        vals = [r[k] for r in rows]
+        out[k] = np.array(vals, dtype=object) if isinstance(vals[0], str) else np.array(vals)
+    return out
 
 
 def _by_definition(defs: list[str], n_int: int, within, offered, answered, short_ab) -> tuple[np.ndarray, np.ndarray]:

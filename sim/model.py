@@ -46,6 +46,7 @@ Times in seconds from the start of the first interval.
 
 from __future__ import annotations
 
+import gc
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -73,6 +74,27 @@ def _scaled(draws: np.ndarray, scale: np.ndarray | None, where: np.ndarray) -> n
     """Unit-mean draws times each call's arrival-interval value; draws unchanged for a single value."""
     return draws if scale is None else draws * scale[where]
 
+
+
+class _Absent:
+    """A per-call column a scenario never uses (escalation without escalation groups): appends are dropped, and
+    it reads back as a constant array of the calls' length (no memory per call)."""
+
+    def __init__(self, typecode: str, fill: float) -> None:
+        self.typecode = typecode
+        self.fill = fill
+
+    def append(self, _value) -> None:
+        pass
+
+    def __getitem__(self, _index):
+        return self.fill
+
+    def __len__(self) -> int:
+        return 0
+
+
+_DTYPES = {"d": np.float64, "i": np.int32, "b": np.int8, "h": np.int16}
 
 
 class _Due(Timeout):
@@ -233,8 +255,10 @@ class CallCenterModel:
         self.c_arrival = col("d", t_all[order])
         self.c_handle = col("d", np.concatenate(handle)[order])
         self.c_patience = col("d", np.concatenate(patience)[order])
-        self.c_esc_u = col("d", np.concatenate(esc_u)[order])
-        self.c_esc_handle = col("d", np.concatenate(esc_handle)[order])
+        has_esc = self.esc_q >= 0
+        # without escalation groups the escalation columns are never read or written: no memory for them
+        self.c_esc_u = col("d", np.concatenate(esc_u)[order]) if has_esc else _Absent("d", 0.0)
+        self.c_esc_handle = col("d", np.concatenate(esc_handle)[order]) if has_esc else _Absent("d", 0.0)
         self.c_caller = col("i", np.arange(n))  # the original caller of each attempt
         self.c_attempt = array("h", [0]) * n  # retries before this attempt (bounded by max_retrials)
         nan_d = array("d", [np.nan])
@@ -245,12 +269,16 @@ class CallCenterModel:
         self.c_abandon = nan_d * n
         self.c_group = array("i", [-1]) * n
         self.c_agent = array("i", [-1]) * n
-        self.c_esc = array("b", [0]) * n
-        self.c_esc_enq = nan_d * n
-        self.c_esc_answer = nan_d * n
-        self.c_esc_end = nan_d * n
-        self.c_esc_group = array("i", [-1]) * n
-        self.c_esc_agent = array("i", [-1]) * n
+        if has_esc:
+            self.c_esc = array("b", [0]) * n
+            self.c_esc_enq = nan_d * n
+            self.c_esc_answer = nan_d * n
+            self.c_esc_end = nan_d * n
+            self.c_esc_group = array("i", [-1]) * n
+            self.c_esc_agent = array("i", [-1]) * n
+        else:
+            self.c_esc, self.c_esc_group, self.c_esc_agent = _Absent("b", 0), _Absent("i", -1), _Absent("i", -1)
+            self.c_esc_enq, self.c_esc_answer, self.c_esc_end = (_Absent("d", np.nan) for _ in range(3))
 
     # ------------------------------------------------------------------ scheduling
     def _at(self, delay: float, fn, *args) -> None:
@@ -263,9 +291,19 @@ class CallCenterModel:
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
 
     def run(self) -> "CallCenterModel":
-        """Simulate the whole day, overtime included."""
+        """Simulate the whole day, overtime included.
+
+        Python's cyclic garbage collector is off during the run: the events and calls are freed by reference
+        counting as they finish, and the collector's passes over the growing heap of live objects cost up to
+        40% on a day of millions of calls (``python -m benchmarks percall``)."""
         self.start()
-        self.env.run()
+        was_on = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run()
+        finally:
+            if was_on:
+                gc.enable()
         return self
 
     def start(self) -> None:
@@ -580,18 +618,28 @@ class CallCenterModel:
                 "c_agent", "c_handle", "c_esc", "c_esc_enq", "c_esc_answer", "c_esc_end", "c_esc_group",
                 "c_esc_agent")
 
-    def raw_columns(self) -> dict[str, np.ndarray]:
-        """The per-call columns as numpy arrays (copies), keyed by attribute name."""
+    def raw_columns(self, copy: bool = True) -> dict[str, np.ndarray]:
+        """The per-call columns as numpy arrays keyed by attribute name: copies, or (``copy=False``, for a model
+        that will not run on) read-only views of the model's own buffers, which cost no memory. A column the
+        scenario never uses is a constant of the calls' length."""
         out = {}
+        n = len(self.c_seg)
         for name in self._COLUMNS:
             a = getattr(self, name)
-            dtype = {"d": np.float64, "i": np.int32, "b": np.int8, "h": np.int16}[a.typecode]
-            out[name] = np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype)
+            dtype = _DTYPES[a.typecode]
+            if isinstance(a, _Absent):
+                out[name] = np.broadcast_to(np.array(a.fill, dtype), (n,))
+            elif not len(a):
+                out[name] = np.zeros(0, dtype)
+            else:
+                view = np.frombuffer(a, dtype=dtype)
+                out[name] = view.copy() if copy else view
         return out
 
     def log_arrays(self) -> dict[str, np.ndarray]:
-        """The call log as columns (one row per call attempt)."""
-        return log_from_columns(self.raw_columns())
+        """The call log as columns (one row per call attempt); the time columns are views of the model's buffers,
+        so call it when the model has finished running."""
+        return log_from_columns(self.raw_columns(copy=False))
 
     # ------------------------------------------------------------------ coupling (exact shortcuts for copies)
     def can_couple(self) -> bool:
@@ -666,6 +714,7 @@ def log_from_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     arrival, answer, abandon = cols["c_arrival"], cols["c_answer"], cols["c_abandon"]
     state = cols["c_state"].astype(np.int8)
     esc_enq, esc_answer = cols["c_esc_enq"], cols["c_esc_answer"]
+    no_esc = esc_answer.strides == (0,) and len(esc_answer) > 0  # a constant column: no escalation in this scenario
     wait = np.where(state == ANSWERED, answer - arrival, np.where(state == ABANDONED, abandon - arrival, np.nan))
     return {
         "segment": cols["c_seg"].astype(np.int16),
@@ -684,7 +733,7 @@ def log_from_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "agent": cols["c_agent"].astype(np.int32),
         "handle_s": cols["c_handle"],
         "escalated": cols["c_esc"].astype(bool),
-        "escalation_wait_s": esc_answer - esc_enq,
+        "escalation_wait_s": esc_answer if no_esc else esc_answer - esc_enq,
         "escalation_answer_s": esc_answer,
         "escalation_end_s": cols["c_esc_end"],
         "escalation_group": cols["c_esc_group"].astype(np.int16),

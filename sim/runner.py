@@ -23,7 +23,7 @@ from typing import Callable
 import pandas as pd
 
 from ccplan.scenario import Scenario
-from sim.metrics import interval_counts, log_frame, replication_metrics, summarise, window_upper_bounds
+from sim.metrics import frames, interval_counts, log_frame, replication_columns, summarise, window_upper_bounds
 from sim.model import CallCenterModel, log_from_columns, merge_coupled
 
 TABLES = ("segments", "intervals", "groups", "group_intervals", "segment_groups", "day")
@@ -52,10 +52,10 @@ class SimulationResult:
 
 def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: bool = False,
                     check_invariants: bool = False) -> dict:
-    """Simulate one replication; return its metric tables (and its call log when asked)."""
+    """Simulate one replication; return its metric tables as numpy columns (and its call log when asked)."""
     model = CallCenterModel(scenario, replication=replication, seed=seed, check_invariants=check_invariants).run()
     log = model.log_arrays()
-    out = replication_metrics(log, scenario, model.overtime_s(), replication, model.finishing_s())
+    out: dict = replication_columns(log, scenario, model.overtime_s(), replication, model.finishing_s())
     out["violations"] = model.violations
     if keep_log:
         out["call_log"] = log_frame(log, scenario, replication)
@@ -235,7 +235,7 @@ def simulate_many(
     out = []
     for i, sc in enumerate(scenarios):
         ordered = [results[(i, r)] for r in range(reps)]
-        per_rep = {name: pd.concat([o[name] for o in ordered], ignore_index=True) for name in TABLES}
+        per_rep = frames([{name: o[name] for name in TABLES} for o in ordered])
         summary = {name: summarise(per_rep[name], _KEYS[name]) for name in TABLES}
         log = pd.concat([o["call_log"] for o in ordered], ignore_index=True) if keep_log and log_sink is None \
             else None
