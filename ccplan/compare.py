@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ccplan.economics import TOTAL, Economics, price_simulation
+from sim.metrics import t_quantile
 from ccplan.scenario import Scenario, ScenarioError
 from sim.runner import SimulationResult, simulate_many
 
@@ -166,14 +166,14 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tupl
     mean = float(d.mean())
     if n < 2:
         return (mean, np.nan, np.nan, np.nan, np.nan)
-    t = stats.t.ppf(0.5 + level / 2, n - 1)
+    t = t_quantile(0.5 + level / 2, n - 1)
     half = float(t * d.std(ddof=1) / np.sqrt(n))
     # independent samples (Welch) for comparison
     va, vb = a.var(ddof=1) / n, b.var(ddof=1) / n
     se = np.sqrt(va + vb)
     if se > 0:
         dof = (va + vb) ** 2 / (va**2 / (n - 1) + vb**2 / (n - 1))
-        half_u = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+        half_u = float(t_quantile(0.5 + level / 2, dof) * se)
     else:
         half_u = 0.0
     return mean, mean - half, mean + half, mean - half_u, mean + half_u

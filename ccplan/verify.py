@@ -60,8 +60,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.metrics import t_quantile
 from ccplan.scenario import Scenario, available_agents, from_dict, to_dict
 from planner.staffing import Plan, plan as analytic_plan, scheduled_agents
 from sim.runner import InlineExecutor, process_pool, run_counts, run_counts_removals
@@ -138,7 +138,7 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95, upper: float
         est = np.where(tot > 0, num.sum(axis=0) / tot, np.nan)
         resid = num - est[None] * den
         s = np.sqrt((resid ** 2).sum(axis=0) / max(r_n - 1, 1))
-        half = stats.t.ppf(0.5 + level / 2, max(r_n - 1, 1)) * s / (tot / r_n) / np.sqrt(r_n)
+        half = t_quantile(0.5 + level / 2, max(r_n - 1, 1)) * s / (tot / r_n) / np.sqrt(r_n)
     if r_n < 2:
         half = np.full_like(est, np.nan)
     lo = np.maximum(est - half, 0.0)
@@ -794,7 +794,7 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
         vals = day_sl[:, k]
         vals = vals[np.isfinite(vals)]
         m = float(vals.mean()) if len(vals) else np.nan
-        half = float(stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 \
+        half = float(t_quantile(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 \
             else np.nan
         jk = judged[k]
         worst = int(np.flatnonzero(jk)[np.nanargmin(sl[k, jk])]) if jk.any() else None
