@@ -110,6 +110,16 @@ def _table_changes(key: str) -> tuple[dict, list[dict], list[int]]:
     return state.get("edited_rows", {}), state.get("added_rows", []), state.get("deleted_rows", [])
 
 
+def _delete_rows(base: dict, items: list, deleted: list[int], forget, note: str, notes: list[str]) -> None:
+    """Remove the table's deleted rows from ``items``; each removed name is forgotten wherever it is named."""
+    for row in sorted(deleted, reverse=True):
+        if int(row) < len(items):
+            gone = items.pop(int(row))
+            if isinstance(gone.get("name"), str):
+                forget(base, gone["name"], None)
+                notes.append(note.format(gone["name"]))
+
+
 def _on_segments(key: str, n: int) -> None:
     base = copy.deepcopy(st.session_state["base"])
     edited, added, deleted = _table_changes(key)
@@ -129,12 +139,7 @@ def _on_segments(key: str, n: int) -> None:
                 seg.pop(col, None)
             else:
                 seg[col] = val
-    for row in sorted(deleted, reverse=True):
-        if int(row) < len(segs):
-            gone = segs.pop(int(row))
-            if isinstance(gone.get("name"), str):
-                rename_segment(base, gone["name"], None)
-                notes.append(f"segment {gone['name']!r} removed, and from the groups' skills")
+    _delete_rows(base, segs, deleted, rename_segment, "segment {!r} removed, and from the groups' skills", notes)
     for row in added:
         seg = {k: _clean(v) for k, v in row.items() if _clean(v) is not None}
         seg.setdefault("name", _new_name([x.get("name") for x in segs], "segment"))
@@ -179,12 +184,7 @@ def _on_groups(key: str) -> None:
                 g.pop(col, None)
             else:
                 g[col] = val
-    for row in sorted(deleted, reverse=True):
-        if int(row) < len(groups):
-            gone = groups.pop(int(row))
-            if isinstance(gone.get("name"), str):
-                rename_group(base, gone["name"], None)
-                notes.append(f"group {gone['name']!r} removed")
+    _delete_rows(base, groups, deleted, rename_group, "group {!r} removed", notes)
     for row in added:
         g = {k: _clean(v) for k, v in row.items() if _clean(v) is not None}
         g.setdefault("name", _new_name([x.get("name") for x in groups], "group"))
