@@ -57,10 +57,8 @@ def mark_saved() -> None:
 
 def commit(data: dict) -> None:
     """Store the user's edited dict (valid or not) and validate it; the last valid scenario stays runnable.
-    Editors are keyed by the edit count, so each shows the committed data afresh (no replayed row edits);
-    errors of earlier TOML or import attempts are dropped: they no longer describe what is on the page."""
+    Errors of earlier TOML or import attempts are dropped: they no longer describe what is on the page."""
     st.session_state["base"] = data
-    st.session_state["edits"] = st.session_state.get("edits", 0) + 1
     for stale in ("toml_error", "volume_error"):
         st.session_state.pop(stale, None)
     _validate(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -108,6 +109,13 @@ def _new_name(existing: list, stem: str) -> str:
 def _table_changes(key: str) -> tuple[dict, list[dict], list[int]]:
     state = st.session_state.get(key, {})
     return state.get("edited_rows", {}), state.get("added_rows", []), state.get("deleted_rows", [])
+
+
+def _rows_key(items: list) -> str:
+    """Part of a table editor's key that changes when rows are added, removed or renamed, so that the editor starts
+    afresh then (its added and deleted rows are not applied twice) and keeps its place otherwise."""
+    names = "\x1f".join(str(it.get("name")) if isinstance(it, dict) else "?" for it in items)
+    return f"{len(items)}_{zlib.crc32(names.encode()):08x}"
 
 
 def _delete_rows(base: dict, items: list, deleted: list[int], forget, note: str, notes: list[str]) -> None:
@@ -532,7 +540,7 @@ with st.expander("Day, targets, routing and costs", expanded=False):
 
 st.subheader("Customer segments")
 seg_rows = [{k: _seg_cell(s, k) for k in SEG_COLS} for s in base.get("segments", [])]
-seg_key = f"seg_editor_{ver}_{st.session_state.get('edits', 0)}"
+seg_key = f"seg_editor_{ver}_{_rows_key(base.get('segments', []))}"
 st.data_editor(_numeric(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), SEG_COLS), column_config=SEG_COLS, hide_index=True,
                key=seg_key, on_change=_on_segments, args=(seg_key, n), width="stretch", num_rows="dynamic")
 st.caption("Add a segment in the empty last row, remove one by selecting its row and pressing Delete; renaming a "
@@ -574,7 +582,7 @@ for g in base.get("agent_groups", []):
     hf = g.get("handle_time_factor")
     row["handle_time_factor"] = ", ".join(f"{k}={v:g}" for k, v in hf.items()) if isinstance(hf, dict) else hf
     grp_rows.append(row)
-grp_key = f"grp_editor_{ver}_{st.session_state.get('edits', 0)}"
+grp_key = f"grp_editor_{ver}_{_rows_key(base.get('agent_groups', []))}"
 st.data_editor(_numeric(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), GRP_COLS), column_config=GRP_COLS, hide_index=True,
                key=grp_key, on_change=_on_groups, args=(grp_key,), width="stretch", num_rows="dynamic")
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not in p.split(".")[-1]], base)
