@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from ccplan.report import finite as _finite
 from ccplan.scenario import Scenario, Shift, clock_label, clock_minutes
 
 
@@ -174,10 +175,6 @@ class Roster:
         }
 
 
-def _finite(x: float) -> float | None:
-    from ccplan.report import finite
-
-    return finite(x)
 
 
 def _weights(scenario: Scenario) -> np.ndarray:
