@@ -91,6 +91,22 @@ def wait_idle(page) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=180_000)
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``: open it (again, if a redraw closed it) until the option
+    shows, then click it."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.wait_for()
+    item = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            item.wait_for(timeout=5_000)
+            break
+        except Exception:  # the list closed under a redraw: open it again
+            page.keyboard.press("Escape")
+    item.click()
+
+
 def test_every_page_opens_without_an_error(server, page):
     for path, text in [("", "is valid"), ("erlang", "Offered load"), ("plan", "Predicted service per segment"),
                        ("roster", "Shift rules"), ("forecast", "Upload a history"),
@@ -234,8 +250,7 @@ def test_verify_the_plan_by_simulation_and_apply_it(server, page):
     page.goto(f"{server}/plan")
     page.get_by_text("Verify by simulation").first.wait_for()
     wait_idle(page)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-    page.get_by_role("option", name="trainer").click()
+    choose(page, "Preset", "trainer")
     page.get_by_text("Trainer: priorities").first.wait_for()
     wait_idle(page)
     reps = page.get_by_label("Replications")
@@ -333,8 +348,7 @@ def test_changing_the_interval_length_rebuckets_the_day(server, page):
     page.get_by_text("is valid").first.wait_for()
     wait_idle(page)
     page.get_by_text("Day, targets, routing and costs").click()
-    page.get_by_role("combobox", name="Interval (minutes)").click()
-    page.get_by_role("option", name="15", exact=True).click()
+    choose(page, "Interval (minutes)", "15")
     page.get_by_text("Interval length 30 → 15 minutes").wait_for()
     wait_idle(page)
     shot(page, "scenario_interval_offer")
@@ -350,8 +364,7 @@ def test_bulk_staffing_edit_in_the_browser(server, page):
     page.get_by_text("is valid").first.wait_for()
     wait_idle(page)
     page.get_by_text("Change many intervals at once").click()
-    page.get_by_role("combobox", name="Edit", exact=True).click()
-    page.get_by_role("option", name="add", exact=True).click()
+    choose(page, "Edit", "add")
     wait_idle(page)
     n = page.get_by_label("N", exact=True)
     n.fill("2")
@@ -403,8 +416,7 @@ def test_switching_preset_with_edits_asks_first_in_the_browser(server, page):
     name.press("Enter")
     page.get_by_text("My bank").first.wait_for()
     wait_idle(page)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-    page.get_by_role("option", name="telecom").click()
+    choose(page, "Preset", "telecom")
     page.get_by_text("has edits that are not downloaded").wait_for()
     wait_idle(page)
     shot(page, "preset_switch_asks")
