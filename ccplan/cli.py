@@ -502,17 +502,8 @@ def roster(
     except RosterError as exc:
         raise UserError(str(exc)) from None
     if r.ok and out is not None:
-        from ccplan.charts import roster_coverage_figure, roster_gantt_figure
-
         with staged_dir(out, [scenario]) as tmp:
-            r.shifts.assign(breaks=r.shifts["breaks"].map(" ".join),
-                            break_minutes=r.shifts["break_minutes"].map(lambda v: " ".join(map(str, v)))).to_csv(
-                tmp / "shifts.csv", index=False)
-            r.coverage.to_csv(tmp / "coverage.csv", index=False)
-            r.groups.to_csv(tmp / "groups.csv", index=False)
-            _save(roster_coverage_figure(r.coverage), tmp / "coverage.png")
-            _save(roster_gantt_figure(r.shifts, s.open_time, s.n_intervals * s.interval_minutes / 60.0),
-                  tmp / "shifts.png")
+            _write_roster(s, r, tmp)
     if r.ok and to is not None:
         from ccplan.scenario import dump
 
@@ -533,6 +524,20 @@ def roster(
         if not as_json:
             raise UserError(f"no roster: {r.message}")
         sys.exit(1)
+
+
+def _write_roster(s: Scenario, r, folder: Path) -> None:
+    """roster --out: shifts, coverage and groups as CSV, the coverage and shift charts as PNG."""
+    from ccplan.charts import roster_coverage_figure, roster_gantt_figure
+
+    r.shifts.assign(breaks=r.shifts["breaks"].map(" ".join),
+                    break_minutes=r.shifts["break_minutes"].map(lambda v: " ".join(map(str, v)))).to_csv(
+        folder / "shifts.csv", index=False)
+    r.coverage.to_csv(folder / "coverage.csv", index=False)
+    r.groups.to_csv(folder / "groups.csv", index=False)
+    _save(roster_coverage_figure(r.coverage), folder / "coverage.png")
+    _save(roster_gantt_figure(r.shifts, s.open_time, s.n_intervals * s.interval_minutes / 60.0),
+          folder / "shifts.png")
 
 
 def _solve_with_progress(solve, s: Scenario, req, time_limit: float):
@@ -660,25 +665,37 @@ def simulate(
             finally:
                 sink.close()
             _write_simulation(s, res, tmp, sink.sample)
+    if as_json:
+        _print_json(_simulate_json(s, res))
+        return
+    _print_simulation(s, res)
+    if out is not None:
+        console.print(f"call log and metrics written to {out}/")
+
+
+def _simulate_json(s: Scenario, res) -> dict:
+    """The ``simulate --json`` object."""
+    return {
+        "segments": {
+            r["segment"]: {
+                "offered": finite(r["offered"]), "answered": finite(r["answered"]),
+                "abandoned": finite(r["abandoned"]), "service_level": finite(r["service_level"]),
+                "service_level_ci": _ci(r, "service_level"), "asa_s": finite(r["asa_s"]),
+                "abandon_rate": finite(r["abandon_rate"]), "wait_p90_s": finite(r["wait_p90_s"]),
+                "blocked": finite(r["blocked"]), "disconnected": finite(r["disconnected"]),
+                "retries": finite(r["offered_retry"]),
+                "service_level_definition": s.sl_definition(r["segment"]),
+            }
+            for _, r in res.summary["segments"].iterrows()
+        },
+        "groups": {r["group"]: {"occupancy": finite(r["occupancy"])} for _, r in res.summary["groups"].iterrows()},
+    }
+
+
+def _print_simulation(s: Scenario, res) -> None:
+    """The simulate command's tables on the terminal."""
     seg = res.summary["segments"]
     grp = res.summary["groups"]
-    if as_json:
-        _print_json({
-            "segments": {
-                r["segment"]: {
-                    "offered": finite(r["offered"]), "answered": finite(r["answered"]),
-                    "abandoned": finite(r["abandoned"]), "service_level": finite(r["service_level"]),
-                    "service_level_ci": _ci(r, "service_level"), "asa_s": finite(r["asa_s"]),
-                    "abandon_rate": finite(r["abandon_rate"]), "wait_p90_s": finite(r["wait_p90_s"]),
-                    "blocked": finite(r["blocked"]), "disconnected": finite(r["disconnected"]),
-                    "retries": finite(r["offered_retry"]),
-                    "service_level_definition": s.sl_definition(r["segment"]),
-                }
-                for _, r in seg.iterrows()
-            },
-            "groups": {r["group"]: {"occupancy": finite(r["occupancy"])} for _, r in grp.iterrows()},
-        })
-        return
     console.print(f"[bold]{_safe(s.name)}[/bold] — {res.replications} replications, seed {res.seed}, routing {s.routing.policy}")
     t = Table(title="Per segment (mean ± half-width of the 95% CI over replications)", title_justify="left")
     lost_cols = [c for c, on in (("blocked", s.capacity.lines is not None),
@@ -708,8 +725,6 @@ def simulate(
     for _, r in grp.iterrows():
         g.add_row(_safe(r["group"]), ci(r, "occupancy", ".1%"), f"{r['handled']:,.0f}", f"{r['overtime_s'] / 3600:,.1f}")
     console.print(g)
-    if out is not None:
-        console.print(f"call log and metrics written to {out}/")
 
 
 def _write_simulation(s: Scenario, res, folder: Path, sample: list) -> None:
