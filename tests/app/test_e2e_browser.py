@@ -343,11 +343,17 @@ def test_trainer_replay_plays_pauses_and_seeks(server, page):
     shot(page, "trainer_replay")
 
 
-def test_changing_the_interval_length_rebuckets_the_day(server, page):
+def open_scenario(server, page, section: str | None = None) -> None:
+    """The Scenario page, loaded and idle; ``section``: an expander to open."""
     page.goto(server)
     page.get_by_text("is valid").first.wait_for()
     wait_idle(page)
-    page.get_by_text("Day, targets, routing and costs").click()
+    if section:
+        page.get_by_text(section).click()
+
+
+def test_changing_the_interval_length_rebuckets_the_day(server, page):
+    open_scenario(server, page, "Day, targets, routing and costs")
     choose(page, "Interval (minutes)", "15")
     page.get_by_text("Interval length 30 → 15 minutes").wait_for()
     wait_idle(page)
@@ -360,10 +366,7 @@ def test_changing_the_interval_length_rebuckets_the_day(server, page):
 
 
 def test_bulk_staffing_edit_in_the_browser(server, page):
-    page.goto(server)
-    page.get_by_text("is valid").first.wait_for()
-    wait_idle(page)
-    page.get_by_text("Change many intervals at once").click()
+    open_scenario(server, page, "Change many intervals at once")
     choose(page, "Edit", "add")
     wait_idle(page)
     n = page.get_by_label("N", exact=True)
@@ -377,9 +380,7 @@ def test_bulk_staffing_edit_in_the_browser(server, page):
 
 
 def test_adding_and_removing_a_segment_in_the_table(server, page):
-    page.goto(server)
-    page.get_by_text("is valid").first.wait_for()
-    wait_idle(page)
+    open_scenario(server, page)
     page.wait_for_timeout(1500)
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.hover()
@@ -407,10 +408,7 @@ def test_adding_and_removing_a_segment_in_the_table(server, page):
 
 
 def test_switching_preset_with_edits_asks_first_in_the_browser(server, page):
-    page.goto(server)
-    page.get_by_text("is valid").first.wait_for()
-    wait_idle(page)
-    page.get_by_text("Day, targets, routing and costs").click()
+    open_scenario(server, page, "Day, targets, routing and costs")
     name = page.get_by_label("Name", exact=True)
     name.fill("My bank")
     name.press("Enter")
