@@ -5,6 +5,8 @@ Pure functions of a Scenario and numbers; no Rich, no Streamlit.
 
 from __future__ import annotations
 
+import functools
+
 from ccplan.scenario import Scenario
 
 
@@ -169,7 +171,9 @@ def glossary(readme: "str | None" = None) -> list[tuple[str, str]]:
 
     if readme is None:
         path = Path(__file__).resolve().parents[1] / "README.md"
-        readme = path.read_text(encoding="utf-8") if path.exists() else ""
+        if not path.exists():
+            return []
+        return list(_glossary_of_file(str(path), path.stat().st_mtime_ns))
     m = re.search(r"^## Glossary\n(.*?)(?=^## )", readme, flags=re.S | re.M)
     if not m:
         return []
@@ -209,3 +213,11 @@ def records(frame) -> list[dict]:
     """A table's rows as JSON-ready dicts: floats through :func:`finite` (inf and NaN become null)."""
     return [{k: (finite(v) if isinstance(v, float) else v) for k, v in r.items()}
             for r in frame.to_dict(orient="records")]
+
+
+@functools.lru_cache(maxsize=4)
+def _glossary_of_file(path: str, _mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    """The glossary of a README file, read once per version of the file (the app asks on every rerun)."""
+    from pathlib import Path
+
+    return tuple(glossary(Path(path).read_text(encoding="utf-8")))

@@ -247,7 +247,7 @@ class CallCenterModel:
         # per-call columns as typed arrays: fast element access, 1-8 bytes per value, retries append
         def col(code: str, values) -> array:
             out = array(code)
-            out.frombytes(np.ascontiguousarray(values, dtype={"d": np.float64, "i": np.int32, "b": np.int8}[code]).tobytes())
+            out.frombytes(np.ascontiguousarray(values, dtype=_DTYPES[code]).tobytes())
             return out
 
         n = self.n_first

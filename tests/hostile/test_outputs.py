@@ -1,7 +1,6 @@
 """Outputs are safe: never over an input, never over existing files without --force, checked before the work,
 and nothing partial is left behind when the work fails."""
 
-import os
 import shutil
 
 import pytest
