@@ -1,9 +1,10 @@
 """The SimPy model of a call-center day: calls, queues, agent groups and their schedules.
 
-Design (a dispatcher, not one process per call): SimPy's event queue drives the
-day, and every happening is a plain ``Timeout`` event with a callback — the next
-arrival, a caller's patience running out, a call ending, an overflow group's
-wait threshold, an interval boundary. Waiting calls sit in one FIFO queue per
+Design (a dispatcher, not one process per call): a SimPy environment drives the
+day (:class:`sim.calendar.DayEnvironment`, whose bucketed calendar costs the same
+per event on a day of 4 thousand or 2 million calls), and every happening is a
+plain callback on its calendar — the next arrival, a caller's patience running
+out, a call ending, an overflow group's wait threshold, an interval boundary. Waiting calls sit in one FIFO queue per
 segment (plus one for escalations); when an agent becomes free, the routing
 policy picks among the heads of the queues the agent's group may serve. This
 avoids a generator, a resource request and a condition event per call.
@@ -50,15 +51,11 @@ import gc
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
-from heapq import heappush
-
 import numpy as np
-import simpy
-from simpy.events import NORMAL, Timeout
 
 from ccplan.scenario import ESCALATION_SKILL, Scenario, read_samples
 from sim.arrivals import busyness_factor, distribution, poisson_arrivals, stream
+from sim.calendar import DayEnvironment, bucket_width
 from sim.routing import Policy, policy_for
 
 WAITING, ANSWERED, ABANDONED, BLOCKED, DISCONNECTED = 0, 1, 2, 3, 4
@@ -97,15 +94,6 @@ class _Absent:
 _DTYPES = {"d": np.float64, "i": np.int32, "b": np.int8, "h": np.int16}
 
 
-class _Due(Timeout):
-    """A Timeout made by :meth:`CallCenterModel._at` without Timeout.__init__ (inlined there for speed)."""
-
-    _ok = True
-    _value = None
-
-
-_new_due = object.__new__
-
 @dataclass
 class _Group:
     name: str
@@ -143,7 +131,6 @@ class CallCenterModel:
         self.policy = policy or policy_for(scenario.routing)
         self.check = check_invariants
         self.violations: list[str] = []
-        self.env = simpy.Environment()
         self.interval_s = scenario.interval_s
         self.n_intervals = scenario.n_intervals
         self.close_s = self.n_intervals * self.interval_s
@@ -251,6 +238,8 @@ class CallCenterModel:
             return out
 
         n = self.n_first
+        # about 2.2 events per call (arrival, ending, abandonment timer of those who wait)
+        self.env = DayEnvironment(bucket_width(2.5 * n + self.n_intervals, self.close_s))
         self.c_seg = col("i", np.concatenate(seg_ids)[order])
         self.c_arrival = col("d", t_all[order])
         self.c_handle = col("d", np.concatenate(handle)[order])
@@ -282,13 +271,9 @@ class CallCenterModel:
 
     # ------------------------------------------------------------------ scheduling
     def _at(self, delay: float, fn, *args) -> None:
-        # inlined for speed: what Timeout(env, delay) does, without its checks (delays here are never
-        # negative), pushed straight onto SimPy's event queue; step() calls the callback as for a Timeout
+        """Call ``fn(*args)`` ``delay`` seconds from now (a plain callback on the day's calendar)."""
         env = self.env
-        ev = _new_due(_Due)
-        ev.env = env
-        ev.callbacks = [partial(fn, *args)]
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
+        env.call_at(env.now + delay, fn, args)
 
     def run(self) -> "CallCenterModel":
         """Simulate the whole day, overtime included.
@@ -322,17 +307,17 @@ class CallCenterModel:
             self.env.run(until=until)
 
     # ------------------------------------------------------------------ events
-    def _next_arrival(self, cid: int, _ev=None) -> None:
-        self._arrive(cid)
+    def _next_arrival(self, cid: int) -> None:
         nxt = cid + 1
-        if nxt < self.n_first:
-            self._at(self.c_arrival[nxt] - self.env.now, self._next_arrival, nxt)
+        if nxt < self.n_first:  # arrivals are drawn in advance: schedule the next one at its own time
+            self.env.call_at(self.c_arrival[nxt], self._next_arrival, (nxt,))
+        self._arrive(cid)
 
     def _may_take(self, g: _Group, q: int) -> bool:
         return g.free and g.accepts_after_s == 0 and (
             g.reserve == 0 or len(g.free) > g.reserve or q in g.reserve_set or self.closed)
 
-    def _arrive(self, cid: int, _ev=None) -> None:
+    def _arrive(self, cid: int) -> None:
         q = self.c_seg[cid]
         if self.lines is not None:
             if self.in_system >= self.lines:
@@ -342,7 +327,9 @@ class CallCenterModel:
             self.in_system += 1
         if self.by_preference:
             for g in self.q_groups[q]:
-                if self._may_take(g, q):
+                # inlined for speed: _may_take(g, q)
+                if g.free and not g.accepts_after_s and (
+                        not g.reserve or len(g.free) > g.reserve or q in g.reserve_set or self.closed):
                     self._start(g, cid, 0)
                     return
         else:
@@ -353,7 +340,8 @@ class CallCenterModel:
         self.queues[q].append(cid)
         pat = self.c_patience[cid]
         if pat != float("inf"):
-            self._at(pat, self._abandon, cid)
+            env = self.env
+            env.call_at(env.now + pat, self._abandon, (cid,))
         for g in self.q_overflow[q]:
             self._at(g.accepts_after_s, self._overflow_check, g)
 
@@ -370,7 +358,7 @@ class CallCenterModel:
             return cands[-1]
         return min(cands, key=lambda g: g.since.get(g.free[0], 0.0))
 
-    def _abandon(self, cid: int, _ev=None) -> None:
+    def _abandon(self, cid: int) -> None:
         if self.c_state[cid] != WAITING:
             return
         self.c_state[cid] = ABANDONED
@@ -417,7 +405,7 @@ class CallCenterModel:
             lst.append(v)
         return cid
 
-    def _overflow_check(self, g: _Group, _ev=None) -> None:
+    def _overflow_check(self, g: _Group) -> None:
         if g.free:
             self._dispatch(g)
 
@@ -440,9 +428,9 @@ class CallCenterModel:
             self.c_esc_group[cid] = g.index
             self.c_esc_agent[cid] = agent
             ht = self.c_esc_handle[cid]
-        self._at(ht, self._finish, g, agent, cid, leg)
+        self.env.call_at(now + ht, self._finish, (g, agent, cid, leg))
 
-    def _finish(self, g: _Group, agent: int, cid: int, leg: int, _ev=None) -> None:
+    def _finish(self, g: _Group, agent: int, cid: int, leg: int) -> None:
         now = self.env.now
         if leg == 0:
             self.c_end[cid] = now
@@ -573,14 +561,14 @@ class CallCenterModel:
                 g.leaving += remove - k
                 g.leave_since = self.env.now
 
-    def _boundary(self, i: int, _ev=None) -> None:
+    def _boundary(self, i: int) -> None:
         for g in self.groups:
             self._set_target(g, int(self.avail[g.index, i]))
         if self.check:
             for g in self.groups:
                 self._check(g)
 
-    def _close(self, _ev=None) -> None:
+    def _close(self) -> None:
         self.closed = True
         if self.disconnect:  # calls still waiting for a first answer are cut off
             for q in range(self.n_seg):
@@ -665,15 +653,13 @@ class CallCenterModel:
                 queues.append(tuple(c for c in dq if state[c] == WAITING))
         finish, overflow = CallCenterModel._finish, CallCenterModel._overflow_check
         pending = []
-        for t, _prio, _eid, ev in self.env._queue:
-            cbs = ev.callbacks
-            fn = getattr(cbs[0], "func", None) if cbs else None
+        for t, _prio, _seq, fn, args in self.env.pending():
             fn = getattr(fn, "__func__", None)
             if fn is finish:
-                g, _agent, cid, leg = cbs[0].args
+                g, _agent, cid, leg = args
                 pending.append((t, 0, g.index, cid, leg))
             elif fn is overflow:
-                pending.append((t, 1, cbs[0].args[0].index, 0, 0))
+                pending.append((t, 1, args[0].index, 0, 0))
         pending.sort()
         groups = []
         for g in self.groups:  # what _set_target makes of the counts at the boundary
