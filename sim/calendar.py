@@ -12,8 +12,11 @@ environment (processes, timeouts, conditions and ``run(until=...)`` work unchang
   a bucket holding a few dozen events, pushes and pops cost the same on a 4-thousand and a 2-million-call
   day. The order is exactly SimPy's: by time, then priority, then scheduling order.
 - **Plain callbacks as events** (:meth:`call_at`): ``fn(*args)`` runs at a time, with no Event object, no
-  callback list and no ``partial`` per event. The call-center model schedules every arrival, abandonment,
-  call ending and interval boundary this way. SimPy events and callbacks share the one calendar.
+  callback list and no ``partial`` per event. The call-center model schedules every abandonment, call
+  ending and interval boundary this way. SimPy events and callbacks share the one calendar.
+- **A feed of pre-drawn times** (:meth:`feed`): ``fn(i)`` at ``times[i]`` for a sorted array (the day's
+  first call attempts, drawn in advance), entered in the calendar a bucket at a time when the clock reaches
+  that bucket rather than each one by the one before.
 
 ``now`` is a plain attribute here (SimPy's is a read-only property): callbacks read it millions of times.
 """
@@ -21,11 +24,13 @@ environment (processes, timeouts, conditions and ``run(until=...)`` work unchang
 from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event
+
+_NEVER = 1 << 62  # a bucket index no time reaches
 
 
 def _process(event: Event) -> None:
@@ -64,6 +69,10 @@ class DayEnvironment(simpy.Environment):
         self._buckets: list[int] = []  # heap of the indices in _far
         self._cur = int(initial_time * self._inv_w)
         self._seq = 0
+        self._feed_times: Any = ()  # the feed: fn(i) at times[i] for _feed_i <= i < _feed_n
+        self._feed_fn: Callable[[int], Any] | None = None
+        self._feed_i = self._feed_n = 0
+        self._feed_b = _NEVER  # bucket of the feed's next time
         super().__init__(initial_time)
 
     # SimPy's methods read and write ``_now``; here it is the plain ``now``
@@ -76,11 +85,12 @@ class DayEnvironment(simpy.Environment):
         self.now = value
 
     def __len__(self) -> int:
-        """Entries scheduled and not yet processed."""
-        return len(self._near) + sum(len(v) for v in self._far.values())
+        """Entries scheduled and not yet processed (the feed's times not yet entered included)."""
+        return len(self._near) + sum(len(v) for v in self._far.values()) + self._feed_n - self._feed_i
 
     def pending(self) -> list[tuple]:
-        """Every scheduled entry ``(time_s, priority, sequence, fn, args)``, in no particular order."""
+        """Every scheduled entry ``(time_s, priority, sequence, fn, args)``, in no particular order (without
+        the feed's times not yet entered in the calendar)."""
         out = list(self._near)
         for lst in self._far.values():
             out.extend(lst)
@@ -120,23 +130,59 @@ class DayEnvironment(simpy.Environment):
         self._seq = seq = self._seq + 1
         self._push((self.now + delay, priority, seq, _process, (event,)))
 
+    def feed(self, times: Sequence[float], fn: Callable[[int], Any], n: int | None = None) -> None:
+        """Call ``fn(i)`` at ``times[i]`` for i < ``n`` (default: all); ``times`` sorted, none before
+        :attr:`now`. The entries of a bucket are made when the clock reaches it, numbered then in the
+        order of the times (so at one instant they follow what was scheduled for it earlier)."""
+        if self._feed_i < self._feed_n:
+            raise RuntimeError("a feed is still running: one feed at a time")
+        self._feed_times, self._feed_fn = times, fn
+        self._feed_i, self._feed_n = 0, len(times) if n is None else n
+        self._feed_b = int(times[0] * self._inv_w) if self._feed_n else _NEVER
+        if self._feed_b <= self._cur:
+            self._take_feed(self._near)
+            heapify(self._near)
+
+    def _take_feed(self, into: list) -> None:
+        """Append the feed's entries of the current bucket to ``into`` (not yet a heap)."""
+        times, fn, inv, b = self._feed_times, self._feed_fn, self._inv_w, self._cur
+        i, n, seq = self._feed_i, self._feed_n, self._seq
+        while i < n:
+            t = times[i]
+            if int(t * inv) > b:
+                break
+            seq += 1
+            into.append((t, NORMAL, seq, fn, (i,)))
+            i += 1
+        self._feed_i, self._seq = i, seq
+        self._feed_b = int(times[i] * inv) if i < n else _NEVER
+
     def _advance(self, limit: int | None = None) -> bool:
         """Make the next non-empty bucket (at most ``limit``) the current one; False when there is none."""
-        if not self._buckets or (limit is not None and self._buckets[0] > limit):
+        fb = self._feed_b
+        b = self._buckets[0] if self._buckets and self._buckets[0] < fb else fb
+        if b == _NEVER or (limit is not None and b > limit):
             return False
-        b = heappop(self._buckets)
-        near = self._far.pop(b)
+        if self._buckets and self._buckets[0] == b:
+            heappop(self._buckets)
+            near = self._far.pop(b)
+        else:
+            near = []
+        self._cur = b
+        if fb == b:
+            self._take_feed(near)
         heapify(near)
-        self._near, self._cur = near, b
+        self._near = near
         return True
 
     def peek(self) -> float:
         """The time of the next scheduled entry, or infinity."""
         if self._near:
             return self._near[0][0]
+        nxt = self._feed_times[self._feed_i] if self._feed_i < self._feed_n else float("inf")
         if self._buckets:
-            return min(self._far[self._buckets[0]])[0]
-        return float("inf")
+            return min(min(self._far[self._buckets[0]])[0], nxt)
+        return nxt
 
     def step(self) -> None:
         """Process the next entry (raise :exc:`simpy.core.EmptySchedule` when there is none)."""

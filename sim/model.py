@@ -170,7 +170,9 @@ class CallCenterModel:
         # flags read once per call (inlined for speed: no string compares on the hot path)
         self.by_preference = self.choice == "preference"
         self.longest_idle = self.choice == "longest_idle"
-        self.route_rng = stream(self.seed, replication, "__routing__", "routing")
+        # a stream is made only when the scenario draws from it (making one costs 36 us; streams are keyed by
+        # name, so skipping one changes no other)
+        self.route_rng = stream(self.seed, replication, "__routing__", "routing") if self.choice == "random" else None
         self.lines = scenario.capacity.lines
         self.in_system = 0
         self.disconnect = scenario.simulation.at_close == "disconnect"
@@ -192,12 +194,15 @@ class CallCenterModel:
         self.retry_fixed = [s.retrial_delay == "fixed" for s in segs]
         self.retry_max = [s.max_retrials for s in segs]
         self.retry_same = [s.retrial_same_caller for s in segs]
-        day_busy = busyness_factor(stream(self.seed, replication, "__day__", "busyness"),
-                                   scenario.simulation.busyness_cv)
+        day_cv = scenario.simulation.busyness_cv
+        day_busy = busyness_factor(stream(self.seed, replication, "__day__", "busyness"), day_cv) if day_cv > 0 \
+            else 1.0
+        has_esc = self.esc_q >= 0
         seg_ids, times, handle, patience, esc_u, esc_handle = [], [], [], [], [], []
         for i, s in enumerate(segs):
             rng_arr = stream(self.seed, replication, s.name, "arrivals")
-            busy = day_busy * busyness_factor(stream(self.seed, replication, s.name, "busyness"), s.busyness_cv)
+            busy = day_busy * (busyness_factor(stream(self.seed, replication, s.name, "busyness"), s.busyness_cv)
+                               if s.busyness_cv > 0 else 1.0)
             t = poisson_arrivals(rng_arr, scenario.calls_per_interval(s) * busy, self.interval_s)
             n = len(t)
             # a value per interval: draw with mean 1 and scale by the arrival interval's value
@@ -219,15 +224,17 @@ class CallCenterModel:
             self.esc_p.append(s.escalation_probability)
             self.retry_p.append(s.retrial_probability)
             self.retry_delay.append(s.retrial_delay_s)
-            self.retry_rng.append(stream(self.seed, replication, s.name, "retrial"))
+            self.retry_rng.append(stream(self.seed, replication, s.name, "retrial") if s.retrial_probability > 0
+                                  else None)
             seg_ids.append(np.full(n, i))
             times.append(t)
             where = np.minimum((t // self.interval_s).astype(np.int64), self.n_intervals - 1)
             handle.append(_scaled(hd.sample(stream(self.seed, replication, s.name, "handle"), n), h_scale, where))
             patience.append(_scaled(pd_.sample(stream(self.seed, replication, s.name, "patience"), n), p_scale, where))
-            esc_u.append(stream(self.seed, replication, s.name, "escalation").random(n))
-            esc_handle.append(_scaled(ed.sample(stream(self.seed, replication, s.name, "escalation_handle"), n),
-                                      e_scale, where))
+            if has_esc:
+                esc_u.append(stream(self.seed, replication, s.name, "escalation").random(n))
+                esc_handle.append(_scaled(ed.sample(stream(self.seed, replication, s.name, "escalation_handle"), n),
+                                          e_scale, where))
         t_all = np.concatenate(times)
         order = np.argsort(t_all, kind="stable")
         self.n_first = len(order)
@@ -244,7 +251,6 @@ class CallCenterModel:
         self.c_arrival = col("d", t_all[order])
         self.c_handle = col("d", np.concatenate(handle)[order])
         self.c_patience = col("d", np.concatenate(patience)[order])
-        has_esc = self.esc_q >= 0
         # without escalation groups the escalation columns are never read or written: no memory for them
         self.c_esc_u = col("d", np.concatenate(esc_u)[order]) if has_esc else _Absent("d", 0.0)
         self.c_esc_handle = col("d", np.concatenate(esc_handle)[order]) if has_esc else _Absent("d", 0.0)
@@ -296,8 +302,8 @@ class CallCenterModel:
         for i in range(self.n_intervals):
             self._at(i * self.interval_s, self._boundary, i)
         self._at(self.close_s, self._close)
-        if self.n_first:
-            self._at(self.c_arrival[0], self._next_arrival, 0)
+        # the first attempts are drawn in advance: the calendar enters them a bucket at a time
+        self.env.feed(self.c_arrival, self._arrive, self.n_first)
 
     def run_until_interval(self, interval: int) -> None:
         """Advance a started model to the start of ``interval``, before its staffing change is applied,
@@ -307,12 +313,6 @@ class CallCenterModel:
             self.env.run(until=until)
 
     # ------------------------------------------------------------------ events
-    def _next_arrival(self, cid: int) -> None:
-        nxt = cid + 1
-        if nxt < self.n_first:  # arrivals are drawn in advance: schedule the next one at its own time
-            self.env.call_at(self.c_arrival[nxt], self._next_arrival, (nxt,))
-        self._arrive(cid)
-
     def _may_take(self, g: _Group, q: int) -> bool:
         return g.free and g.accepts_after_s == 0 and (
             g.reserve == 0 or len(g.free) > g.reserve or q in g.reserve_set or self.closed)

@@ -120,3 +120,44 @@ def test_the_bucket_width_gives_a_few_dozen_events_per_bucket():
     assert bucket_width(0, 3600) == 3600
     with pytest.raises(ValueError, match="bucket_s"):
         DayEnvironment(0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fed=st.lists(st.integers(0, 40).map(lambda k: k * 0.25), max_size=50),
+       others=st.lists(st.integers(0, 40).map(lambda k: k * 0.25), max_size=30),
+       width=WIDTHS, stops=st.lists(st.floats(0.1, 12.0), max_size=3))
+def test_a_feed_runs_in_time_order_with_the_other_callbacks(fed, others, width, stops):
+    """``feed`` gives the same order as scheduling each fed time when the clock reaches its bucket: by time,
+    every fed time exactly once, interleaved with ordinary callbacks and ``run(until=...)`` stops."""
+    fed = sorted(fed)
+    env = DayEnvironment(width)
+    seen: list[tuple[float, str, int]] = []
+    env.feed(fed, lambda i: seen.append((env.now, "fed", i)))
+    for k, t in enumerate(others):
+        env.call_at(t, lambda k=k: seen.append((env.now, "other", k)))
+    assert len(env) == len(fed) + len(others)
+    for stop in sorted(stops):
+        if stop > env.now:
+            env.run(until=stop)
+            assert all(t < stop for t, _, _ in seen)
+    env.run()
+    assert [t for t, _, _ in seen] == sorted(t for t, _, _ in seen)
+    assert [i for _, kind, i in seen if kind == "fed"] == list(range(len(fed)))
+    assert all(t == fed[i] for t, kind, i in seen if kind == "fed")
+    assert sorted(k for _, kind, k in seen if kind == "other") == list(range(len(others)))
+    assert len(env) == 0
+
+
+def test_a_feed_takes_only_its_first_n_times_and_one_feed_runs_at_a_time():
+    env = DayEnvironment(1.0)
+    seen = []
+    times = [0.5, 1.5, 2.5, 3.5]
+    env.feed(times, seen.append, n=3)
+    with pytest.raises(RuntimeError, match="one feed at a time"):
+        env.feed(times, seen.append)
+    assert env.peek() == 0.5
+    env.run()
+    assert seen == [0, 1, 2] and env.now == 2.5
+    env.feed([4.0], seen.append)  # the first one has ended
+    env.run()
+    assert seen == [0, 1, 2, 0] and env.now == 4.0
