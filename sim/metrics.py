@@ -6,6 +6,10 @@ One replication at a time (workers call this so that only summaries travel back)
 
 from __future__ import annotations
 
+import functools
+import math
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
 
@@ -55,12 +59,58 @@ def _overlap_by_interval(start: np.ndarray, end: np.ndarray, key: np.ndarray, n_
 Columns = dict[str, np.ndarray]
 
 
-def t_quantile(p: float, df):
-    """Student's t quantile (scipy.special.stdtrit, imported when first needed: workers never need it, and
-    scipy.stats costs a worker 0.4 s of imports)."""
-    from scipy.special import stdtrit
+def _t_two_sided(t: float, df: int) -> float:
+    """P(|T| <= t) for Student's t with integer ``df`` >= 1, from the exact finite series (Abramowitz &
+    Stegun 26.7.3 and 26.7.4) in theta = atan(t / sqrt(df))."""
+    theta = math.atan(t / math.sqrt(df))
+    c, s = math.cos(theta) ** 2, math.sin(theta)
+    if df % 2:  # odd: 2/pi (theta + sin cos (1 + 2/3 c + 2*4/(3*5) c^2 + ...)), (df - 1) / 2 terms in the sum
+        k = np.arange(1, (df - 1) // 2)
+        terms = np.cumprod(2.0 * k / (2.0 * k + 1.0) * c)
+        total = 1.0 + float(terms.sum()) if df > 1 else 0.0
+        return 2.0 / math.pi * (theta + s * math.cos(theta) * total)
+    k = np.arange(1, df // 2)  # even: sin (1 + 1/2 c + 1*3/(2*4) c^2 + ...), df / 2 terms
+    terms = np.cumprod((2.0 * k - 1.0) / (2.0 * k) * c)
+    return s * (1.0 + float(terms.sum()))
 
-    return stdtrit(df, p)
+
+def t_quantile(p: float, df):
+    """Student's t quantile: the t with P(T <= t) = ``p`` for ``df`` degrees of freedom.
+
+    An integer ``df`` (replications - 1: every confidence interval of a simulation summary) is solved here,
+    by Newton's method on the exact finite series of the t distribution, within 1e-11 (relative) of scipy's
+    value (a test checks df 1 to 10,000). Importing scipy.special costs 0.13-0.2 CPU-s (its array-API layer walks numpy),
+    a tenth of a 120-replication study, for one number per summary. A non-integer ``df`` (Welch's test)
+    uses scipy.special.stdtrit."""
+    if np.ndim(df) or np.ndim(p) or float(df) != int(df) or not 0.0 < float(p) < 1.0 or int(df) < 1:
+        from scipy.special import stdtrit
+
+        return stdtrit(df, p)
+    return _t_quantile_int(float(p), int(df))
+
+
+@functools.lru_cache(maxsize=256)
+def _t_quantile_int(p: float, nu: int) -> float:
+    if p < 0.5:
+        return -_t_quantile_int(1.0 - p, nu)
+    if p == 0.5:
+        return 0.0
+    if nu == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if nu == 2:
+        return (2.0 * p - 1.0) / math.sqrt(2.0 * p * (1.0 - p))
+    target = 2.0 * p - 1.0
+    z = NormalDist().inv_cdf(p)  # Cornish-Fisher start, then Newton (the distribution is concave for t > 0)
+    t = z + (z ** 3 + z) / (4 * nu) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * nu ** 2)
+    log_c = math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
+    for _ in range(60):
+        density = math.exp(log_c - (nu + 1) / 2 * math.log1p(t * t / nu))
+        step = (_t_two_sided(t, nu) - target) / (2.0 * density)
+        t -= step
+        if abs(step) <= 1e-15 * abs(t):
+            break
+    return t
+
 
 _CHUNK = 1 << 18  # calls per chunk in the grouped reductions
 
