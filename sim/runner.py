@@ -62,6 +62,30 @@ def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: b
     return out
 
 
+def run_replications(scenario: Scenario, replications: list[int], seed: int, keep_log: bool = False,
+                     check_invariants: bool = False) -> list[dict]:
+    """Several replications in one task (:func:`run_replication` each): one submission, one pickled scenario
+    and one answer for the lot, where a replication is too short to pay for a task of its own."""
+    return [run_replication(scenario, r, seed, keep_log, check_invariants) for r in replications]
+
+
+#: Replications per task are grouped to about this much simulation, and at most an eighth of a scenario's
+#: replications go in one task, so every worker still gets several tasks (balance, progress, retries).
+TASK_TARGET_S = 0.2
+_S_PER_CALL = 4e-6  # a conservative simulation cost per call (``python -m benchmarks percall``: 2.6-3 us)
+
+
+def replications_per_task(scenario: Scenario, replications: int, keep_log: bool = False) -> int:
+    """How many replications of ``scenario`` one task runs: 1 when call logs are kept (each is streamed
+    as it arrives), else enough for about :data:`TASK_TARGET_S` seconds of simulation, at most an eighth
+    of the replications. The numbers do not depend on it: each replication has its own seeds."""
+    if keep_log:
+        return 1
+    calls = sum(float(scenario.calls_per_interval(s).sum()) for s in scenario.segments)
+    per_rep_s = 1e-3 + _S_PER_CALL * calls
+    return int(max(1, min(TASK_TARGET_S // per_rep_s, -(-replications // 8))))
+
+
 def run_counts(scenario: Scenario, available, replication: int, seed: int) -> dict:
     """Simulate one replication with ``available`` agents (groups x intervals) replacing the scenario's;
     return only compact per-interval counts (:func:`sim.metrics.interval_counts`)."""
@@ -203,7 +227,8 @@ def simulate_many(
     log_sink: Callable[[int, int, pd.DataFrame], None] | None = None,
 ) -> list[SimulationResult]:
     """Every scenario x replication submitted at once (so a cluster's workers stay busy across variants),
-    then aggregated per scenario. Same seed, same numbers, whatever the executor.
+    short replications grouped a few to a task (:func:`replications_per_task`), then aggregated per
+    scenario. Same seed, same numbers, whatever the executor and the grouping.
 
     ``log_sink(scenario_index, replication, call_log)`` takes each replication's call log as it arrives
     (in completion order) and the log is not kept: memory then holds the logs in flight, not all of them
@@ -218,15 +243,22 @@ def simulate_many(
     ex = default_executor(total) if own else executor
     results: dict[tuple[int, int], dict] = {}
     try:
-        futures = {ex.submit(run_replication, sc, r, seed, keep_log, check_invariants): (i, r)
-                   for i, sc in enumerate(scenarios) for r in range(reps)}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            key = futures.pop(fut)
-            out = fut.result()
+        futures = {}
+        for i, sc in enumerate(scenarios):
+            k = replications_per_task(sc, reps, keep_log)
+            for start in range(0, reps, k):
+                batch = list(range(start, min(start + k, reps)))
+                futures[ex.submit(run_replications, sc, batch, seed, keep_log, check_invariants)] = (i, batch)
+        done = 0
+        for fut in as_completed(futures):
+            i, batch = futures.pop(fut)
+            outs = fut.result()
             del fut  # the future holds the worker's answer: let it go with the log
-            if log_sink is not None:
-                log_sink(key[0], key[1], out.pop("call_log"))
-            results[key] = out
+            for r, out in zip(batch, outs):
+                if log_sink is not None:
+                    log_sink(i, r, out.pop("call_log"))
+                results[(i, r)] = out
+            done += len(batch)
             if progress is not None:
                 progress(done, total)
     finally:

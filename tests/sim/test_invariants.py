@@ -177,6 +177,25 @@ def test_same_seed_same_numbers_whatever_the_executor():
     assert not a.summary["segments"].equals(c.summary["segments"])
 
 
+def test_grouping_replications_into_tasks_changes_no_number_and_progress_counts_replications(monkeypatch):
+    import sim.runner as runner
+
+    sc = load(presets()["trainer"])
+    assert runner.replications_per_task(sc, 120) == 15  # ~10 ms each: 15 per task (an eighth of 120)
+    assert runner.replications_per_task(sc, 120, keep_log=True) == 1  # logs are streamed one by one
+    assert runner.replications_per_task(sc, 3) == 1
+    ticks: list[tuple[int, int]] = []
+    grouped = simulate(sc, replications=20, seed=5, executor=InlineExecutor(),
+                       progress=lambda d, t: ticks.append((d, t)))
+    done = [d for d, _ in ticks]
+    steps = sorted(b - a for a, b in zip([0, *done], done))
+    assert done[-1] == 20 and steps == [2, 3, 3, 3, 3, 3, 3] and {t for _, t in ticks} == {20}
+    monkeypatch.setattr(runner, "replications_per_task", lambda *a, **k: 1)
+    single = simulate(sc, replications=20, seed=5, executor=InlineExecutor())
+    for name in runner.TABLES:
+        pd.testing.assert_frame_equal(grouped.per_replication[name], single.per_replication[name])
+
+
 def test_common_random_numbers_keep_callers_when_routing_changes():
     sc = load(presets()["trainer"])
     _, a = run(sc)
