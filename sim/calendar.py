@@ -155,7 +155,11 @@ class DayEnvironment(simpy.Environment):
             into.append((t, NORMAL, seq, fn, (i,)))
             i += 1
         self._feed_i, self._seq = i, seq
-        self._feed_b = int(times[i] * inv) if i < n else _NEVER
+        if i < n:
+            self._feed_b = int(times[i] * inv)
+        else:  # the feed has ended: drop it (its callback is often a bound method of the owner of this
+            # environment, a reference cycle that would keep a finished day's memory until a collection)
+            self._feed_b, self._feed_times, self._feed_fn = _NEVER, (), None
 
     def _advance(self, limit: int | None = None) -> bool:
         """Make the next non-empty bucket (at most ``limit``) the current one; False when there is none."""

@@ -161,3 +161,24 @@ def test_a_feed_takes_only_its_first_n_times_and_one_feed_runs_at_a_time():
     env.feed([4.0], seen.append)  # the first one has ended
     env.run()
     assert seen == [0, 1, 2, 0] and env.now == 4.0
+
+
+def test_a_finished_day_is_freed_at_once_without_waiting_for_the_garbage_collector():
+    """No reference cycle outlives a run: a 2-million-call day must not keep its memory until a collection."""
+    import gc
+    import weakref
+
+    from ccplan.scenario import load, presets
+    from sim.model import CallCenterModel
+
+    model = CallCenterModel(load(presets()["trainer"]), replication=0, seed=1)
+    ref = weakref.ref(model)
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        model.run()
+        del model
+        assert ref() is None
+    finally:
+        if was_on:
+            gc.enable()
