@@ -14,6 +14,7 @@ Workers return per-replication summaries, and the call log only when asked.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import weakref
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -63,10 +64,20 @@ def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: b
 
 
 def run_replications(scenario: Scenario, replications: list[int], seed: int, keep_log: bool = False,
-                     check_invariants: bool = False) -> list[dict]:
+                     check_invariants: bool = False) -> bytes:
     """Several replications in one task (:func:`run_replication` each): one submission, one pickled scenario
-    and one answer for the lot, where a replication is too short to pay for a task of its own."""
-    return [run_replication(scenario, r, seed, keep_log, check_invariants) for r in replications]
+    and one answer for the lot, where a replication is too short to pay for a task of its own.
+
+    The answer is the list of results pickled into one bytes object (:func:`unpack`): a cluster then moves
+    one buffer, where Dask would serialise each of a task's hundreds of small arrays on its own (it cost the
+    client 0.7 CPU-s for ``compare`` of 400 telecom replications, 15 % of the run's wall time on 2 cores)."""
+    return pickle.dumps([run_replication(scenario, r, seed, keep_log, check_invariants) for r in replications],
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(answer: bytes) -> list[dict]:
+    """The results of :func:`run_replications`."""
+    return pickle.loads(answer)
 
 
 #: Replications per task are grouped to about this much simulation, and at most an eighth of a scenario's
@@ -252,7 +263,7 @@ def simulate_many(
         done = 0
         for fut in as_completed(futures):
             i, batch = futures.pop(fut)
-            outs = fut.result()
+            outs = unpack(fut.result())
             del fut  # the future holds the worker's answer: let it go with the log
             for r, out in zip(batch, outs):
                 if log_sink is not None:
