@@ -64,7 +64,8 @@ import pandas as pd
 from sim.metrics import t_quantile
 from ccplan.scenario import Scenario, available_agents, from_dict, to_dict
 from planner.staffing import Plan, plan as analytic_plan, scheduled_agents
-from sim.runner import InlineExecutor, process_pool, run_counts, run_counts_removals
+from sim.runner import (InlineExecutor, packed, process_pool, replications_per_task, run_counts_many,
+                        run_counts_removals, unpack)
 
 MIN_CALLS = 20.0
 _WINDOW = 3  # a removal in interval t is judged on t, t+1, t+2; batches keep removals this far apart
@@ -256,6 +257,8 @@ class _Search:
         self.primary = np.array([g.accepts_after_s == 0 for g in scenario.agent_groups])
         # cost of one more agent on the phones for an interval: scheduled cost / (1 - shrinkage)
         self.unit_cost = np.array([max(g.cost_per_hour, 1e-6) / (1.0 - g.shrinkage) for g in scenario.agent_groups])
+        per_task = replications_per_task(scenario, replications)  # short days: a few replications to a task
+        self.batches = [list(range(r, min(r + per_task, replications))) for r in range(0, replications, per_task)]
         self.cache: dict[bytes, Evaluation] = {}
         self.ruled_out: set[bytes] = set()  # single removals proven infeasible from a window's bounds
         self.evaluations = 0
@@ -269,10 +272,10 @@ class _Search:
         todo = {}
         for k, v in zip(keys, variants):
             if k not in self.cache and k not in todo:
-                todo[k] = [self.ex.submit(run_counts, self.sc, np.asarray(v, np.int64), r, self.seed)
-                           for r in range(self.reps)]
+                todo[k] = [self.ex.submit(packed, run_counts_many, self.sc, np.asarray(v, np.int64), batch, self.seed)
+                           for batch in self.batches]
         for k, futs in todo.items():
-            per_rep = [f.result() for f in futs]
+            per_rep = [c for f in futs for c in unpack(f.result())]
             counts = _stack(per_rep)
             self.cache[k] = Evaluation(np.frombuffer(k, dtype=np.int64).reshape(-1, self.n_int).copy(), counts)
             self.evaluations += 1
@@ -294,9 +297,9 @@ class _Search:
 
         todo = [gt for gt in removals if key(gt) not in self.cache and key(gt) not in self.ruled_out]
         if todo:
-            futs = [self.ex.submit(run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r, self.seed,
-                                   _WINDOW) for r in range(self.reps)]
-            per_rep = [f.result()[1] for f in futs]
+            futs = [self.ex.submit(packed, run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r,
+                                   self.seed, _WINDOW) for r in range(self.reps)]
+            per_rep = [unpack(f.result())[1] for f in futs]
             undecided = []
             for j, gt in enumerate(todo):
                 if self.window_fails(gt[1], [p[j] for p in per_rep]):
@@ -306,9 +309,9 @@ class _Search:
                     undecided.append(gt)
             todo = undecided
         if todo:
-            futs = [self.ex.submit(run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r, self.seed)
-                    for r in range(self.reps)]
-            per_rep = [f.result() for f in futs]
+            futs = [self.ex.submit(packed, run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r,
+                                   self.seed) for r in range(self.reps)]
+            per_rep = [unpack(f.result()) for f in futs]
             if _key(base) not in self.cache:
                 self.cache[_key(base)] = Evaluation(np.asarray(base, np.int64).copy(), _stack([p[0] for p in per_rep]))
             for j, gt in enumerate(todo):

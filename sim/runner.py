@@ -64,19 +64,27 @@ def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: b
 
 
 def run_replications(scenario: Scenario, replications: list[int], seed: int, keep_log: bool = False,
-                     check_invariants: bool = False) -> bytes:
+                     check_invariants: bool = False) -> list[dict]:
     """Several replications in one task (:func:`run_replication` each): one submission, one pickled scenario
-    and one answer for the lot, where a replication is too short to pay for a task of its own.
-
-    The answer is the list of results pickled into one bytes object (:func:`unpack`): a cluster then moves
-    one buffer, where Dask would serialise each of a task's hundreds of small arrays on its own (it cost the
-    client 0.7 CPU-s for ``compare`` of 400 telecom replications, 15 % of the run's wall time on 2 cores)."""
-    return pickle.dumps([run_replication(scenario, r, seed, keep_log, check_invariants) for r in replications],
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    and one answer for the lot, where a replication is too short to pay for a task of its own."""
+    return [run_replication(scenario, r, seed, keep_log, check_invariants) for r in replications]
 
 
-def unpack(answer: bytes) -> list[dict]:
-    """The results of :func:`run_replications`."""
+def run_counts_many(scenario: Scenario, available, replications: list[int], seed: int) -> list[dict]:
+    """:func:`run_counts` for several replications in one task."""
+    return [run_counts(scenario, available, r, seed) for r in replications]
+
+
+def packed(fn: Callable, /, *args, **kwargs) -> bytes:
+    """``fn(*args, **kwargs)`` pickled into one bytes object (:func:`unpack`): what the engines submit to an
+    executor. A cluster then moves one buffer per task, where Dask would serialise each of an answer's
+    hundreds of small arrays on its own (that cost the client 0.7 CPU-s in ``compare`` of 400 telecom
+    replications, 15 % of the run's wall time on 2 cores)."""
+    return pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(answer: bytes):
+    """The answer of a :func:`packed` task."""
     return pickle.loads(answer)
 
 
@@ -259,7 +267,7 @@ def simulate_many(
             k = replications_per_task(sc, reps, keep_log)
             for start in range(0, reps, k):
                 batch = list(range(start, min(start + k, reps)))
-                futures[ex.submit(run_replications, sc, batch, seed, keep_log, check_invariants)] = (i, batch)
+                futures[ex.submit(packed, run_replications, sc, batch, seed, keep_log, check_invariants)] = (i, batch)
         done = 0
         for fut in as_completed(futures):
             i, batch = futures.pop(fut)
