@@ -64,8 +64,8 @@ import pandas as pd
 from sim.metrics import t_quantile
 from ccplan.scenario import Scenario, available_agents, from_dict, to_dict
 from planner.staffing import Plan, plan as analytic_plan, scheduled_agents
-from sim.runner import (InlineExecutor, packed, process_pool, replications_per_task, run_counts_many,
-                        run_counts_removals, unpack)
+from sim.runner import (InlineExecutor, packed, process_pool, run_counts_many, run_counts_removals, task_batches,
+                        unpack)
 
 MIN_CALLS = 20.0
 _WINDOW = 3  # a removal in interval t is judged on t, t+1, t+2; batches keep removals this far apart
@@ -257,8 +257,7 @@ class _Search:
         self.primary = np.array([g.accepts_after_s == 0 for g in scenario.agent_groups])
         # cost of one more agent on the phones for an interval: scheduled cost / (1 - shrinkage)
         self.unit_cost = np.array([max(g.cost_per_hour, 1e-6) / (1.0 - g.shrinkage) for g in scenario.agent_groups])
-        per_task = replications_per_task(scenario, replications)  # short days: a few replications to a task
-        self.batches = [list(range(r, min(r + per_task, replications))) for r in range(0, replications, per_task)]
+        self.batches = task_batches(scenario, replications)  # short days: a few replications to a task
         self.cache: dict[bytes, Evaluation] = {}
         self.ruled_out: set[bytes] = set()  # single removals proven infeasible from a window's bounds
         self.evaluations = 0

@@ -91,7 +91,7 @@ def unpack(answer: bytes):
 #: Replications per task are grouped to about this much simulation, and at most an eighth of a scenario's
 #: replications go in one task, so every worker still gets several tasks (balance, progress, retries).
 TASK_TARGET_S = 0.2
-_S_PER_CALL = 4e-6  # a conservative simulation cost per call (``python -m benchmarks percall``: 2.6-3 us)
+_S_PER_CALL = 4e-6  # a conservative simulation cost per call (``python -m benchmarks percall``: 2.4-2.9 us)
 
 
 def replications_per_task(scenario: Scenario, replications: int, keep_log: bool = False) -> int:
@@ -103,6 +103,12 @@ def replications_per_task(scenario: Scenario, replications: int, keep_log: bool 
     calls = sum(float(scenario.calls_per_interval(s).sum()) for s in scenario.segments)
     per_rep_s = 1e-3 + _S_PER_CALL * calls
     return int(max(1, min(TASK_TARGET_S // per_rep_s, -(-replications // 8))))
+
+
+def task_batches(scenario: Scenario, replications: int, keep_log: bool = False) -> list[list[int]]:
+    """The replications 0..R-1 cut into the tasks :func:`replications_per_task` sizes."""
+    k = replications_per_task(scenario, replications, keep_log)
+    return [list(range(r, min(r + k, replications))) for r in range(0, replications, k)]
 
 
 def run_counts(scenario: Scenario, available, replication: int, seed: int) -> dict:
@@ -264,9 +270,7 @@ def simulate_many(
     try:
         futures = {}
         for i, sc in enumerate(scenarios):
-            k = replications_per_task(sc, reps, keep_log)
-            for start in range(0, reps, k):
-                batch = list(range(start, min(start + k, reps)))
+            for batch in task_batches(sc, reps, keep_log):
                 futures[ex.submit(packed, run_replications, sc, batch, seed, keep_log, check_invariants)] = (i, batch)
         done = 0
         for fut in as_completed(futures):
