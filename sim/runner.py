@@ -8,7 +8,8 @@ seed always gives identical numbers, whatever the executor or the number of work
 
 Any :class:`concurrent.futures.Executor` can run the replications (a process pool
 on all cores by default; a Dask or other cluster executor plugs in unchanged).
-Workers return per-replication summaries, and the call log only when asked.
+Workers return per-replication summaries, and the call log only when asked. Short replications go a few
+to a task (:func:`task_batches`), and a task's answer travels as one pickled buffer (:func:`packed`).
 """
 
 from __future__ import annotations
