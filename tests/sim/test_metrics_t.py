@@ -26,3 +26,18 @@ def test_the_t_quantile_is_symmetric_and_decreases_to_the_normal_one():
     assert t_quantile(0.025, 9) == -t_quantile(0.975, 9)
     qs = [t_quantile(0.975, df) for df in (1, 2, 5, 30, 1000)]
     assert qs == sorted(qs, reverse=True) and qs[0] == pytest.approx(12.7062047361747) and qs[-1] > 1.959963
+
+
+def test_a_simulation_summary_does_not_load_scipy_special():
+    """Importing scipy.special costs 0.13-0.2 CPU-s: ``ccplan simulate`` must not pay it for its t quantiles."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from ccplan.scenario import load, presets\n"
+            "from sim.runner import InlineExecutor, simulate\n"
+            "res = simulate(load(presets()['trainer']), replications=3, seed=1, executor=InlineExecutor())\n"
+            "assert res.summary['segments']['service_level_ci_low'].notna().all()\n"
+            "print('scipy.special' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
