@@ -1,15 +1,20 @@
 """Scale benchmark: ``compare`` of 8 variants x 50 replications on a process pool and on a local Dask cluster
-of 2 worker processes (``python -m benchmarks scale [--quick]``): wall time, identical numbers, overhead per task.
+of 2 worker processes (``python -m benchmarks scale [--quick]``): wall time, identical numbers, overhead per task;
+then ``staff --verify`` of the multi-group example on both.
 """
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 from ccplan.compare import compare
+from ccplan.verify import verify
 from ccplan.scenario import load, presets
 from sim.runner import replications_per_task
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(quick: bool = False) -> None:
@@ -19,6 +24,7 @@ def main(quick: bool = False) -> None:
         print("\nscale: Dask's distributed is not installed (pip install -e '.[cluster]')")
         return
     base = load(presets()["telecom"])
+    multigroup = load(ROOT / "examples" / "multigroup_overflow.toml")
     reps = 10 if quick else 50
     variants = [(f"overflow {n}", base.with_changes({"agent_groups.overflow.agents": n})) for n in range(6, 14)]
     per_task = [replications_per_task(sc, reps) for _, sc in variants]
@@ -26,7 +32,10 @@ def main(quick: bool = False) -> None:
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=2) as pool:
         local = compare(variants, replications=reps, seed=7, executor=pool)
-    t_pool = time.perf_counter() - t0
+        t_pool = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        v_local = verify(multigroup, executor=pool)
+        tv_pool = time.perf_counter() - t0
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     t_start = time.perf_counter() - t0
@@ -38,6 +47,9 @@ def main(quick: bool = False) -> None:
                 remote = compare(variants, replications=reps, seed=7, executor=client.get_executor(pure=False))
                 runs.append((time.perf_counter() - t1,
                              local.table.equals(remote.table) and local.differences.equals(remote.differences)))
+            t1 = time.perf_counter()
+            v_remote = verify(multigroup, executor=client.get_executor(pure=False))
+            tv_dask = time.perf_counter() - t1
     finally:
         cluster.close()
     print(f"\nScale: compare, {len(variants)} variants x {reps} replications of the telecom preset "
@@ -52,3 +64,6 @@ def main(quick: bool = False) -> None:
     cold, warm = runs[0][0], runs[1][0]
     print(f"cluster start-up {t_start:.2f} s (not in the wall times); overhead per task, warm: "
           f"{1000 * (warm - t_pool) / tasks:+.1f} ms; the workers' first imports: {cold - warm:.2f} s")
+    same_v = v_local.groups.equals(v_remote.groups) and v_local.segments.equals(v_remote.segments)
+    print(f"staff --verify on multigroup_overflow ({v_local.evaluations} staffings simulated): process pool "
+          f"{tv_pool:.2f} s, Dask (warm) {tv_dask:.2f} s ({tv_dask / tv_pool:.2f}x), identical: {same_v}")
