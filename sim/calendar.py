@@ -74,6 +74,9 @@ class DayEnvironment(simpy.Environment):
         self._feed_i = self._feed_n = 0
         self._feed_b = _NEVER  # bucket of the feed's next time
         super().__init__(initial_time)
+        # SimPy's one heap and its counter are replaced by the calendar: gone, so that nothing can use them
+        # unnoticed (and a copy of the environment holds no itertools.count, which Python 3.14 cannot copy)
+        del self._queue, self._eid
 
     # SimPy's methods read and write ``_now``; here it is the plain ``now``
     @property
