@@ -3,8 +3,9 @@
 Design (a dispatcher, not one process per call): a SimPy environment drives the
 day (:class:`sim.calendar.DayEnvironment`, whose bucketed calendar costs the same
 per event on a day of 4 thousand or 2 million calls), and every happening is a
-plain callback on its calendar — the next arrival, a caller's patience running
-out, a call ending, an overflow group's wait threshold, an interval boundary. Waiting calls sit in one FIFO queue per
+plain callback on its calendar — an arrival (the first attempts are fed in
+advance), a caller's patience running out, a call ending, an overflow group's
+wait threshold, an interval boundary. Waiting calls sit in one FIFO queue per
 segment (plus one for escalations); when an agent becomes free, the routing
 policy picks among the heads of the queues the agent's group may serve. This
 avoids a generator, a resource request and a condition event per call.
@@ -51,6 +52,7 @@ import gc
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from ccplan.scenario import ESCALATION_SKILL, Scenario, read_samples
