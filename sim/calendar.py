@@ -99,24 +99,11 @@ class DayEnvironment(simpy.Environment):
             out.extend(lst)
         return out
 
-    def _push(self, entry: tuple) -> None:
-        b = int(entry[0] * self._inv_w)
-        if b == self._cur:
-            heappush(self._near, entry)
-        else:
-            lst = self._far.get(b)
-            if lst is None:
-                self._far[b] = [entry]
-                heappush(self._buckets, b)
-            else:
-                lst.append(entry)
-
-    def call_at(self, time_s: float, fn: Callable[..., Any], args: tuple = ()) -> None:
-        """Run ``fn(*args)`` at ``time_s`` (never before :attr:`now`), after what is already scheduled then.
-
-        Inlined for speed: this is :meth:`_push` with the entry built here (millions of calls per day)."""
+    def call_at(self, time_s: float, fn: Callable[..., Any], args: tuple = (), priority: int = NORMAL) -> None:
+        """Run ``fn(*args)`` at ``time_s`` (never before :attr:`now`: not checked, millions of calls per day),
+        after what is already scheduled then at the same ``priority`` (URGENT before NORMAL, as in SimPy)."""
         self._seq = seq = self._seq + 1
-        entry = (time_s, NORMAL, seq, fn, args)
+        entry = (time_s, priority, seq, fn, args)
         b = int(time_s * self._inv_w)
         if b == self._cur:
             heappush(self._near, entry)
@@ -130,8 +117,7 @@ class DayEnvironment(simpy.Environment):
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """Schedule a SimPy event (SimPy's contract: processed at ``now + delay``, URGENT before NORMAL)."""
-        self._seq = seq = self._seq + 1
-        self._push((self.now + delay, priority, seq, _process, (event,)))
+        self.call_at(self.now + delay, _process, (event,), priority)
 
     def feed(self, times: Sequence[float], fn: Callable[[int], Any], n: int | None = None) -> None:
         """Call ``fn(i)`` at ``times[i]`` for i < ``n`` (default: all); ``times`` sorted, none before
