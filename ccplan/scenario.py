@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ESCALATION_SKILL = "escalation"
 HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"]
-PatienceDist = Literal["exponential", "lognormal", "deterministic", "uniform", "empirical"]
+PatienceDist = Literal["exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"]
 RoutingPolicy = Literal["fifo", "priority", "aging"]
 AgentChoice = Literal["preference", "longest_idle", "random"]
 RetrialDelay = Literal["exponential", "fixed"]
@@ -136,7 +136,7 @@ class Segment(_Model):
     handle_time_file: str | None = None  # with handle_time = "empirical": a CSV column of seconds
     patience_s: float | tuple[float, ...] | None = None  # one value, or one per interval; None: never abandons
     patience: PatienceDist = "exponential"
-    patience_cv: float | None = Field(None, gt=0, le=MAX_CV)
+    patience_cv: float | None = Field(None, ge=0, le=MAX_CV)
     patience_file: str | None = None  # with patience = "empirical": a CSV column of seconds
     retrial_probability: float = Field(0.0, ge=0, le=1)
     retrial_delay_s: float = Field(900.0, ge=1, le=7 * DAY_S)  # a policy floor: retries faster than 1 s are a storm, not callers
@@ -797,16 +797,19 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
         prof = _seq(seg.get("profile"))
         if prof and all(isinstance(x, (int, float)) for x in prof) and sum(prof) <= 0:
             problems.append((f"segments[{i}].profile", "weights must not all be zero"))
-        ht = seg.get("handle_time", "exponential")
-        cv = seg.get("handle_time_cv")
-        if isinstance(cv, (int, float)):
-            if ht == "exponential" and cv != 1:
-                problems.append((f"segments[{i}].handle_time_cv",
-                                 "an exponential handle time has cv 1; choose lognormal or gamma for another cv"))
-            if ht == "deterministic" and cv != 0:
-                problems.append((f"segments[{i}].handle_time_cv", "a deterministic handle time has cv 0"))
-            if ht in ("lognormal", "gamma") and cv <= 0:
-                problems.append((f"segments[{i}].handle_time_cv", f"must be > 0 for {ht}"))
+        for dist_key, cv_key, what in (("handle_time", "handle_time_cv", "handle time"),
+                                       ("patience", "patience_cv", "patience")):
+            kind, cv = seg.get(dist_key, "exponential"), seg.get(cv_key)
+            if not isinstance(cv, (int, float)) or isinstance(cv, bool):
+                continue
+            if kind == "exponential" and cv != 1:
+                problems.append((f"segments[{i}].{cv_key}",
+                                 f"an exponential {what} has cv 1; choose lognormal or gamma for another cv"))
+            if kind == "deterministic" and cv != 0:
+                problems.append((f"segments[{i}].{cv_key}", f"a deterministic {what} has cv 0"))
+            if kind in ("lognormal", "gamma", "uniform") and cv <= 0:
+                problems.append((f"segments[{i}].{cv_key}", f"must be > 0 for {kind} (for a fixed {what} choose "
+                                                            f"{dist_key} = 'deterministic')"))
         if seg.get("aht_s") is None and seg.get("handle_time") != "empirical":
             problems.append((f"segments[{i}].aht_s", "required field is missing"))
         for dist_key, file_key in (("handle_time", "handle_time_file"), ("patience", "patience_file")):

@@ -47,14 +47,22 @@ class Lognormal(Distribution):
         return rng.lognormal(np.log(self.mean) - sigma2 / 2, np.sqrt(sigma2), n)
 
 
+# Above this shape (cv below 1e-6) a gamma is a normal to within its skewness 2 cv <= 2e-6, and 1/cv^2 would
+# overflow or divide by zero for cv below about 1e-154: such gammas are drawn as mean x (1 + cv z).
+GAMMA_NORMAL_SHAPE = 1e12
+
+
 @dataclass(frozen=True)
 class Gamma(Distribution):
-    """Gamma with the given mean and coefficient of variation (shape 1/cv^2)."""
+    """Gamma with the given mean and coefficient of variation (shape 1/cv^2); a cv under 1e-6 is drawn from
+    the normal it converges to (mean, sd = cv x mean), clipped at 0, so any cv > 0 samples correctly."""
 
     mean: float
     cv: float
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.cv * self.cv * GAMMA_NORMAL_SHAPE < 1.0:
+            return np.maximum(self.mean * (1.0 + self.cv * rng.standard_normal(n)), 0.0)
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean / shape, n)
 

@@ -38,10 +38,19 @@ RAW = {  # TOML edits as text: values validation must refuse with a message
     "calls_1e20": ("calls_per_interval = [108", "calls_per_interval = [1e20"),
     "agents_1e18": ("agents = 50", "agents = 1000000000000000000"),
     "cv_huge": ("aht_s = 300", 'aht_s = 300\nhandle_time = "gamma"\nhandle_time_cv = 1e300'),
+    "cv_zero_gamma": ("aht_s = 300", 'aht_s = 300\nhandle_time = "gamma"\nhandle_time_cv = 0.0'),
+    "cv_zero_lognormal_patience": ("patience_s = 600", 'patience_s = 600\npatience = "lognormal"\npatience_cv = 0'),
+    "patience_cv_huge": ("patience_s = 600", 'patience_s = 600\npatience = "gamma"\npatience_cv = 1e6'),
     "threshold_huge": ("answer_within_s = 20", "answer_within_s = 1e308"),
     "seed_huge": ("[service_level]", "[simulation]\nseed = 99999999999999999999\n[service_level]"),
     "lines_huge": ("[service_level]", "[capacity]\nlines = 100000000000\n[service_level]"),
 }
+
+FIELD = {"aht_inf": "aht_s", "aht_tiny": "aht_s", "aht_nan": "aht_s", "patience_huge": "patience_s",
+         "calls_1e308": "calls_per_interval", "calls_1e20": "calls_per_interval", "agents_1e18": "agents",
+         "cv_huge": "handle_time_cv", "cv_zero_gamma": "handle_time_cv", "cv_zero_lognormal_patience": "patience_cv",
+         "patience_cv_huge": "patience_cv", "threshold_huge": "answer_within_s", "seed_huge": "seed",
+         "lines_huge": "lines"}  # the field each refusal must name
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +69,11 @@ def files(tmp_path_factory):
           "min_aht": _trainer(aht_s=1.0),
           "day_long_aht": _trainer(aht_s=86_400.0),
           "storm": _trainer(patience_s=0.001, retrial_probability=1.0, retrial_delay_s=1.0),
+          "gamma_cv_1e-300": _trainer(handle_time="gamma", handle_time_cv=1e-300),
+          "gamma_cv_1e-12": _trainer(handle_time="gamma", handle_time_cv=1e-12),
+          "patience_gamma_cv_1e-300": _trainer(patience="gamma", patience_cv=1e-300),
+          "patience_lognormal_cv_1e-12": _trainer(patience="lognormal", patience_cv=1e-12),
+          "patience_gamma_max_cv": _trainer(patience="gamma", patience_cv=10.0),
           "zero_agents": {**to_dict(load(presets()["trainer"])),
                           "agent_groups": [{"name": "team", "skills": ["gold", "silver"], "agents": 0}]}}
     for name, data in ok.items():
@@ -81,11 +95,12 @@ def test_a_value_no_engine_can_run_is_refused_by_name(files, name, verb):
     r = run(verb, str(files[name]), *(["-r", "2"] if verb == "simulate" else []))
     assert r.returncode == 1, (name, verb, r.returncode, r.stderr[-300:])
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
-    assert "error:" in r.stderr
+    assert "error:" in r.stderr and FIELD[name] in r.stderr, r.stderr[-300:]
 
 
 @pytest.mark.parametrize("name", ["tiny_cv", "max_cv", "max_patience", "min_aht", "day_long_aht", "storm",
-                                  "zero_agents"])
+                                  "zero_agents", "gamma_cv_1e-300", "gamma_cv_1e-12", "patience_gamma_cv_1e-300",
+                                  "patience_lognormal_cv_1e-12", "patience_gamma_max_cv"])
 @pytest.mark.parametrize("verb", [["staff"], ["simulate", "-r", "2"], ["staff", "--verify", "-r", "2",
                                                                        "--max-iterations", "2"]])
 def test_an_extreme_but_valid_scenario_runs_or_says_why_not(files, name, verb):
