@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.compare import compare, frontier
+from ccplan.outputs import csv_text
 from ccplan.report import delta_text, sl_caption
 from ccplan.scenario import OPTIONS, ScenarioError
 
@@ -100,7 +101,7 @@ if common.has_result("cmp", key):
                  key="cmp_diff_table")
     st.caption("Paired CI: from the replication-by-replication differences (same callers in both variants). "
                "Unpaired CI: what two separate runs would tell you. 'real' = the paired CI excludes zero.")
-    st.download_button("Comparison (CSV)", cmp.table.to_csv(index=False), file_name="comparison.csv", mime="text/csv")
+    st.download_button("Comparison (CSV)", csv_text(cmp.table), file_name="comparison.csv", mime="text/csv")
 else:
     st.info("Set up the variants and press **Run comparison**.")
 

@@ -5,6 +5,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.economics import price_plan
+from ccplan.outputs import csv_text
 from ccplan.report import below_load_note, sl_caption, target_text
 from planner.staffing import plan
 
@@ -67,7 +68,7 @@ common.table(df[cols], sc.currency, height=320, column_config={
         f"value of +1 agent ({sc.currency})", format="%.2f",
         help="profit change in the interval from one more agent on the phones, priced at cost per hour / "
              "(1 - shrinkage)")})
-st.download_button("Download plan (CSV)", pl.wide().to_csv(index=False), file_name="staffing_plan.csv", mime="text/csv")
+st.download_button("Download plan (CSV)", csv_text(pl.wide()), file_name="staffing_plan.csv", mime="text/csv")
 
 # ---------------------------------------------------------------------------
 # verification by simulation, and applying a staffing to the scenario

@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.economics import price_simulation
+from ccplan.outputs import csv_text
 from ccplan.report import delta_text
 from sim.runner import simulate
 
@@ -137,9 +138,9 @@ def _parquet(log: pd.DataFrame) -> bytes:
 # encoded once per result, not on every rerun of the page
 c[0].download_button("Call log (Parquet)", common.cached("log_parquet", key, lambda: _parquet(res.call_log)),
                      file_name="call_log.parquet", mime="application/octet-stream")
-c[3].download_button("Call log (CSV)", common.cached("log_csv", key, lambda: res.call_log.to_csv(index=False)),
+c[3].download_button("Call log (CSV)", common.cached("log_csv", key, lambda: csv_text(res.call_log)),
                      file_name="call_log.csv", mime="text/csv", key="sim_log_csv")
-c[1].download_button("Segment metrics (CSV)", eco.summary.to_csv(index=False), file_name="segments.csv",
+c[1].download_button("Segment metrics (CSV)", csv_text(eco.summary), file_name="segments.csv",
                      mime="text/csv")
-c[2].download_button("Interval metrics (CSV)", res.summary["intervals"].to_csv(index=False), file_name="intervals.csv",
+c[2].download_button("Interval metrics (CSV)", csv_text(res.summary["intervals"]), file_name="intervals.csv",
                      mime="text/csv")

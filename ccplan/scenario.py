@@ -15,6 +15,7 @@ import difflib
 import functools
 import math
 import re
+import stat
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -1174,17 +1175,45 @@ def _toml_limits(text: str) -> str | None:
     return None
 
 
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.0f} MB" if n_bytes >= 10_000_000 else f"{n_bytes // 1000:,} KB"
+
+
+def read_input(path: str | Path, limit_bytes: int, what: str = "file") -> bytes:
+    """The bytes of an input file, which must be a regular file (a link to one is followed) of at most
+    ``limit_bytes``. A folder, device, FIFO or socket, a missing or unreadable file, or a larger one raises
+    ScenarioError naming the file. At most ``limit_bytes + 1`` bytes are ever read, so a device that reports
+    size 0 (``/dev/zero``) or a file that grows while read cannot exhaust memory."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ScenarioError([("", "no such file")], str(p)) from None
+    except OSError as exc:
+        raise ScenarioError([("", f"cannot read: {exc.strerror}")], str(p)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError([("", f"is a folder, not a {what}")], str(p))
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device" if (
+            stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)) else "not a regular file"
+        raise ScenarioError([("", f"is {kind}; a {what} must be a regular file")], str(p))
+    too_big = f"; a {what} is at most {_size(limit_bytes)} (a limit ccplan sets)"
+    if st.st_size > limit_bytes:
+        raise ScenarioError([("", f"is {_size(st.st_size)}{too_big}")], str(p))
+    try:
+        with open(p, "rb") as f:
+            raw = f.read(limit_bytes + 1)
+    except OSError as exc:
+        raise ScenarioError([("", f"cannot read: {exc.strerror}")], str(p)) from None
+    if len(raw) > limit_bytes:
+        raise ScenarioError([("", f"holds more than {_size(limit_bytes)}{too_big}")], str(p))
+    return raw
+
+
 def load(path: str | Path) -> Scenario:
     """Read a TOML scenario file. Raises ScenarioError with one clear message per problem."""
     p = Path(path)
-    if not p.exists():
-        raise ScenarioError([("", "no such file")], str(p))
-    if p.is_dir():
-        raise ScenarioError([("", "is a folder, not a scenario file")], str(p))
-    if p.stat().st_size > MAX_TOML_BYTES:
-        raise ScenarioError([("", f"is {p.stat().st_size // 1000:,} KB; a scenario file is at most "
-                                  f"{MAX_TOML_BYTES // 1000:,} KB (a limit ccplan sets)")], str(p))
-    raw = p.read_bytes()
+    raw = read_input(p, MAX_TOML_BYTES, "scenario file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -1243,9 +1272,15 @@ def presets() -> dict[str, Path]:
     return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}
 
 
+MAX_SAMPLES_BYTES = 50_000_000  # policy: a column of durations; 50 MB is millions of calls
+
+
 @functools.lru_cache(maxsize=64)
 def _samples_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
-    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        text = read_input(path, MAX_SAMPLES_BYTES, "duration file").decode("utf-8-sig")
+    except ScenarioError as exc:
+        raise ValueError(f"{path}: {exc.problems[0][1]}") from None
     rows = [line.strip() for line in text.splitlines() if line.strip()]
     values = []
     for i, line in enumerate(rows, start=1):
@@ -1269,9 +1304,10 @@ def _samples_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
 def read_samples(path: str | Path) -> np.ndarray:
     """Durations in seconds from a CSV with one column (an optional header); ValueError naming the row if not."""
     p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"{p}: no such file")
-    st = p.stat()
+    try:
+        st = p.stat()
+    except OSError:
+        raise ValueError(f"{p}: no such file") from None
     try:
         return _samples_cached(str(p), st.st_mtime_ns, st.st_size)
     except UnicodeDecodeError:
