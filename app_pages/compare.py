@@ -101,6 +101,8 @@ if common.has_result("cmp", key):
                  key="cmp_diff_table")
     st.caption("Paired CI: from the replication-by-replication differences (same callers in both variants). "
                "Unpaired CI: what two separate runs would tell you. 'real' = the paired CI excludes zero.")
+    if not cmp.differences["same_callers"].all():
+        st.warning(cmp.callers_note())
     st.download_button("Comparison (CSV)", csv_text(cmp.table), file_name="comparison.csv", mime="text/csv")
 else:
     st.info("Set up the variants and press **Run comparison**.")

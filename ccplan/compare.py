@@ -119,11 +119,24 @@ class Comparison:
     """Variants side by side. ``variants``: (name, SimulationResult, Economics) in the given order,
     the first being the baseline; ``table``: one row per variant x segment (and total) with
     mean and CI of every metric; ``differences``: variant - baseline per segment and metric with
-    the paired CI (``ci_low``/``ci_high``) and the unpaired one (``unpaired_ci_low``/``high``)."""
+    the paired CI (``ci_low``/``ci_high``), the unpaired one (``unpaired_ci_low``/``high``), and
+    ``same_callers`` (False where the variant's arrivals differ: see :func:`different_callers`)."""
 
     variants: list[tuple[str, SimulationResult, Economics]]
     table: pd.DataFrame
     differences: pd.DataFrame
+
+    def callers_note(self) -> str:
+        """One sentence on who the variants' callers are: the same (common random numbers), or which
+        variants and segments draw other callers, so that their differences are not read as CRN-tight."""
+        d = self.differences
+        if d.empty or bool(d["same_callers"].all()):
+            return "common random numbers: every variant sees the same callers"
+        other = d[~d["same_callers"] & (d["segment"] != TOTAL)].drop_duplicates(["variant", "segment"])
+        parts = [f"{v} ({', '.join(g['segment'])})" for v, g in other.groupby("variant", sort=False)]
+        return ("one seed for every variant, but these variants' segments have other arrivals than the baseline, so "
+                f"their callers differ: {'; '.join(parts)}. Their paired CIs are valid but no tighter than unpaired "
+                "ones; every other segment sees the same callers")
 
     def to_json(self) -> dict:
         """The ``ccplan compare --json`` object."""
@@ -149,9 +162,25 @@ class Comparison:
                 segs.setdefault(r["segment"], {})[r["metric"]] = {
                     "diff": fin(r["diff"]), "ci": [fin(r["ci_low"]), fin(r["ci_high"])],
                     "ci_unpaired": [fin(r["unpaired_ci_low"]), fin(r["unpaired_ci_high"])],
+                    "same_callers": bool(r["same_callers"]),
                 }
             out["differences"].append({"variant": name, "segments": segs})
         return out
+
+
+def different_callers(base: Scenario, other: Scenario) -> list[str]:
+    """The segments of ``other`` whose callers differ from the baseline's under one seed: a segment the
+    baseline lacks, or whose arrivals are drawn from other inputs (calls per interval, opening time, interval
+    length, busyness). Random streams are keyed by segment name, so every other segment sees the same callers
+    (common random numbers) and its paired CI is tightened by them; for these the paired CI is still valid but
+    no tighter than the unpaired one."""
+    def arrivals(sc: Scenario, name: str) -> tuple:
+        seg = sc.segment(name)
+        return (tuple(sc.calls_per_interval(name).tolist()), sc.open_time, sc.interval_minutes,
+                seg.busyness_cv, sc.simulation.busyness_cv)
+
+    return [k for k in other.segment_names
+            if k not in base.segment_names or arrivals(base, k) != arrivals(other, k)]
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, float]:
@@ -208,8 +237,9 @@ def compare(
     table = pd.concat(rows, ignore_index=True)
     base_rep = results[0][2].per_replication
     diffs = []
-    for name, _, eco in results[1:]:
+    for (name, sc), (_, _, eco) in zip(variants[1:], results[1:]):
         rep = eco.per_replication
+        other_callers = set(different_callers(base, sc))
         for seg in rep["segment"].unique():
             a = base_rep[base_rep["segment"] == seg].set_index("replication")
             b = rep[rep["segment"] == seg].set_index("replication")
@@ -219,7 +249,9 @@ def compare(
             for m in SEGMENT_METRICS:
                 d, lo, hi, ulo, uhi = paired_difference(a.loc[idx, m].to_numpy(), b.loc[idx, m].to_numpy())
                 diffs.append({"variant": name, "segment": seg, "metric": m, "diff": d, "ci_low": lo, "ci_high": hi,
-                              "unpaired_ci_low": ulo, "unpaired_ci_high": uhi})
+                              "unpaired_ci_low": ulo, "unpaired_ci_high": uhi,
+                              "same_callers": seg != TOTAL and seg not in other_callers
+                              or seg == TOTAL and not other_callers})
     return Comparison(results, table, pd.DataFrame(diffs))
 
 

@@ -134,3 +134,21 @@ def test_charts_have_titles_units_and_legends(trainer_fifo_vs_priority):
         ax = fig.axes[-1]
         assert ax.get_xlabel() and ax.get_ylabel() and fig.axes[0].get_title()
         assert ax.get_legend() is not None
+
+
+def test_unrelated_scenarios_are_not_said_to_see_the_same_callers():
+    from ccplan.compare import compare, different_callers
+    from ccplan.scenario import load, presets
+
+    trainer, telecom = load(presets()["trainer"]), load(presets()["telecom"])
+    assert different_callers(trainer, telecom) == telecom.segment_names
+    assert different_callers(trainer, trainer.with_changes({"routing.policy": "fifo"})) == []
+    more = trainer.with_changes({"segments.gold.calls_per_interval": [c + 1 for c in trainer.calls_per_interval("gold")]})
+    assert different_callers(trainer, more) == ["gold"]
+    cmp = compare([("a", trainer), ("b", more)], replications=2)
+    assert "gold" in cmp.callers_note() and "same callers" not in cmp.callers_note().split(";")[0]
+    same = cmp.differences.set_index(["segment", "metric"])["same_callers"]
+    assert not same[("gold", "service_level")] and same[("silver", "service_level")]
+    assert cmp.to_json()["differences"][0]["segments"]["silver"]["service_level"]["same_callers"] is True
+    cmp2 = compare([("a", trainer), ("b", trainer.with_changes({"routing.policy": "fifo"}))], replications=2)
+    assert cmp2.callers_note() == "common random numbers: every variant sees the same callers"
