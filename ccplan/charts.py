@@ -9,6 +9,28 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+MAX_SERIES = 10  # policy: past 10 segments or groups a chart is unreadable, and 300 panels took minutes to draw
+
+
+def _busiest(df: pd.DataFrame, col: str, weight: str | None = None, limit: int = MAX_SERIES,
+             what: str = "segments") -> tuple[pd.DataFrame, str]:
+    """The rows of at most ``limit`` names of ``col`` to draw, and a note for the title when some are left out.
+
+    Kept: the ``limit`` names with the largest sum of ``weight`` (the first ones without it); a ``total`` row
+    always stays. The tables (CSV, JSON) still hold every name: only the picture is cut."""
+    names = [k for k in dict.fromkeys(df[col]) if k != "total"]
+    if len(names) <= limit:
+        return df, ""
+    if weight is not None:
+        w = df.groupby(col, observed=True, sort=False)[weight].sum()
+        top = set(sorted(names, key=lambda k: -float(np.nan_to_num(w.get(k, 0.0))))[:limit])
+        keep = [k for k in names if k in top]
+    else:
+        keep = names[:limit]
+    which = "busiest" if weight is not None else "first"
+    return (df[df[col].isin(keep) | (df[col] == "total")],
+            f" — the {limit} {which} of {len(names)} {what} (the tables hold all)")
+
 
 def offered_load_figure(load: pd.DataFrame, title: str = "Offered load per interval") -> Figure:
     """Stacked area of offered load (Erlangs) per interval and segment.
@@ -56,6 +78,7 @@ def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: s
 
     ``frontier`` has the columns of :func:`ccplan.compare.frontier`.
     """
+    frontier, note = _busiest(frontier, "segment", "agent_cost")
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
     segs = [s for s in dict.fromkeys(frontier["segment"]) if s != "total"]
@@ -97,7 +120,7 @@ def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: s
     _place_labels(ax, labels, points)
     ax.set_xlabel(metric_label("agent_cost", currency) + " allocated to the segment, per day")
     ax.set_ylabel("service level (% answered within target time)")
-    ax.set_title(f"Cost vs service level per segment, varying {varied}")
+    ax.set_title(f"Cost vs service level per segment, varying {varied}" + note)
     ax.grid(alpha=0.3)
     return fig
 
@@ -155,6 +178,9 @@ def wait_distribution_figure(call_log: pd.DataFrame, thresholds: dict[str, float
     ax = fig.add_subplot()
     segs = list(call_log["segment"].cat.categories) if hasattr(call_log["segment"], "cat") else \
         list(dict.fromkeys(call_log["segment"]))
+    calls = call_log["segment"].value_counts().reindex(segs, fill_value=0)
+    kept, note = _busiest(pd.DataFrame({"segment": segs, "calls": calls.to_numpy()}), "segment", "calls")
+    segs = list(kept["segment"])
     wmax = 0.0
     for i, s in enumerate(segs):
         w = np.sort(call_log.loc[(call_log["segment"] == s) & call_log["wait_s"].notna(), "wait_s"].to_numpy())
@@ -169,7 +195,7 @@ def wait_distribution_figure(call_log: pd.DataFrame, thresholds: dict[str, float
     ax.set_ylim(0, 101)
     ax.set_xlabel("waiting time (s) — dotted: service-level threshold")
     ax.set_ylabel("calls waiting at most this long (%)")
-    ax.set_title(title)
+    ax.set_title(title + note)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", frameon=False)
     return fig
@@ -181,6 +207,9 @@ def day_figure(intervals: pd.DataFrame, group_intervals: pd.DataFrame, title: st
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     times = list(dict.fromkeys(intervals["time"]))
     x = np.arange(len(times))
+    intervals, seg_note = _busiest(intervals, "segment", "queue_length")
+    group_intervals, group_note = _busiest(group_intervals, "group", what="groups")
+    title += seg_note + group_note.replace(" (the tables hold all)", "")
     for i, (s, d) in enumerate(intervals.groupby("segment", sort=False, observed=True)):
         d = d.sort_values("interval")
         ax1.plot(x, d["queue_length"], color=f"C{i}", label=s)
@@ -215,6 +244,7 @@ def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
 
     ``table`` has columns variant, segment, METRIC, METRIC_ci_low, METRIC_ci_high
     (:attr:`ccplan.compare.Comparison.table`)."""
+    table, note = _busiest(table, "segment", "offered")
     fig = Figure(figsize=(9, 4.2), layout="constrained")
     ax = fig.add_subplot()
     variants = list(dict.fromkeys(table["variant"]))
@@ -240,7 +270,7 @@ def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
     ax.set_xticks(np.arange(len(segs)), segs)
     ax.set_xlabel("customer segment (bars: variants; whiskers: 95% confidence interval)")
     ax.set_ylabel(metric_label(metric, currency))
-    ax.set_title(title or f"{metric_label(metric, currency)} per segment (95% CI)")
+    ax.set_title((title or f"{metric_label(metric, currency)} per segment (95% CI)") + note)
     ax.axhline(0, color="black", lw=0.6)
     ax.grid(alpha=0.3, axis="y")
     top = ax.get_ylim()[1]  # room above the bars for the legend, so it never covers them
@@ -298,22 +328,24 @@ def _finish_panels(fig: Figure, axes: np.ndarray, times: list[str], title: str, 
     return fig
 
 
-def _group_panels(df: pd.DataFrame) -> tuple[Figure, list[tuple], list[str]]:
-    """A panel per group of a tidy (interval x group) table: the figure, (axis, group, its rows by interval,
-    x positions) per panel, and the clock labels of the intervals."""
+def _group_panels(df: pd.DataFrame, weight: str) -> tuple[Figure, list[tuple], list[str], str]:
+    """A panel per group of a tidy (interval x group) table, the :data:`MAX_SERIES` largest by ``weight``: the
+    figure, (axis, group, its rows by interval, x positions) per panel, the clock labels of the intervals, and
+    the title's note on groups left out."""
+    times = list(df.sort_values("interval")["time"].drop_duplicates())
+    df, note = _busiest(df, "group", weight, what="groups")
     names = list(dict.fromkeys(df["group"]))
     fig, axes = _panels(len(names))
     panels = []
     for ax, g in zip(axes, names):
         d = df[df["group"] == g].sort_values("interval")
         panels.append((ax, g, d, np.arange(len(d))))
-    times = list(df.sort_values("interval")["time"].drop_duplicates())
-    return fig, panels, times
+    return fig, panels, times, note
 
 
 def plan_figure(plan_df: pd.DataFrame) -> Figure:
     """Required (available) vs scheduled vs current scheduled agents per interval, one panel per group."""
-    fig, panels, times = _group_panels(plan_df)
+    fig, panels, times, note = _group_panels(plan_df, "scheduled_agents")
     for ax, g, d, x in panels:
         ax.step(x, d["required_agents"], where="mid", label="required on the phones", color="C0")
         ax.step(x, d["scheduled_agents"], where="mid", label="scheduled (with shrinkage)", color="C1")
@@ -322,7 +354,7 @@ def plan_figure(plan_df: pd.DataFrame) -> Figure:
         ax.set_ylabel(f"{g}\nagents")
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-    return _finish_panels(fig, [p[0] for p in panels], times, "Agents per interval: required, planned and current",
+    return _finish_panels(fig, [p[0] for p in panels], times, "Agents per interval: required, planned and current" + note,
                           4)
 
 
@@ -363,6 +395,7 @@ def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str
     """Service level against allocated agent cost per segment, one marker per variant (95% CI whiskers).
 
     ``table`` has the columns of :attr:`ccplan.compare.Comparison.table`."""
+    table, note = _busiest(table, "segment", "offered")
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     ax = fig.add_subplot()
     variants = list(dict.fromkeys(table["variant"]))
@@ -390,7 +423,7 @@ def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str
     fig.legend(var_handles, variants, title="variant", loc="outside right lower", frameon=False, fontsize=8)
     ax.set_xlabel(metric_label("agent_cost", currency) + " allocated to the segment, per day")
     ax.set_ylabel("service level (% answered within target time)")
-    ax.set_title("Service level against cost per segment (95% CI)")
+    ax.set_title("Service level against cost per segment (95% CI)" + note)
     ax.grid(alpha=0.3)
     return fig
 
@@ -400,7 +433,7 @@ def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
 
     ``groups``: :attr:`ccplan.verify.VerifyResult.groups` (interval, time, group, agents_planned, agents_verified).
     """
-    fig, panels, times = _group_panels(groups)
+    fig, panels, times, note = _group_panels(groups, "agents_verified")
     for ax, g, d, x in panels:
         ax.step(x, d["agents_planned"], where="mid", color="0.45", ls="--", label="analytic plan")
         ax.step(x, d["agents_verified"], where="mid", color="C2", lw=2, label="verified by simulation")
@@ -408,7 +441,7 @@ def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
     return _finish_panels(fig, [p[0] for p in panels], times,
-                          "Scheduled agents: analytic plan and verified by simulation", 2)
+                          "Scheduled agents: analytic plan and verified by simulation" + note, 2)
 
 
 def verified_service_figure(intervals: pd.DataFrame) -> Figure:
@@ -417,10 +450,12 @@ def verified_service_figure(intervals: pd.DataFrame) -> Figure:
     ``intervals``: :attr:`ccplan.verify.VerifyResult.intervals`. Intervals with too few calls to judge are
     drawn hollow; the analytic plan's simulated service level is the dashed line.
     """
-    names = list(dict.fromkeys(intervals["segment"]))
+    times = list(intervals.sort_values("interval")["time"].drop_duplicates())
+    shown, note = _busiest(intervals, "segment")
+    names = list(dict.fromkeys(shown["segment"]))
     fig, axes = _panels(len(names))
     for ax, s in zip(axes, names):
-        d = intervals[intervals["segment"] == s].sort_values("interval")
+        d = shown[shown["segment"] == s].sort_values("interval")
         x = np.arange(len(d))
         ax.fill_between(x, d["service_level_ci_low"] * 100, d["service_level_ci_high"] * 100, color="C2", alpha=0.2,
                         label="95% CI (verified)")
@@ -435,8 +470,7 @@ def verified_service_figure(intervals: pd.DataFrame) -> Figure:
         ax.set_ylim(max(0, float(np.nanmin(d[["service_level_ci_low", "service_level_planned"]].to_numpy())) * 100 - 5),
                     101)
         ax.grid(alpha=0.3)
-    times = list(intervals.sort_values("interval")["time"].drop_duplicates())
-    return _finish_panels(fig, axes, times, "Simulated service level per interval", 5)
+    return _finish_panels(fig, axes, times, "Simulated service level per interval" + note, 5)
 
 
 def roster_coverage_figure(coverage: pd.DataFrame) -> Figure:
@@ -445,7 +479,7 @@ def roster_coverage_figure(coverage: pd.DataFrame) -> Figure:
 
     ``coverage``: :attr:`planner.roster.Roster.coverage` (interval, time, group, required, coverage).
     """
-    fig, panels, times = _group_panels(coverage)
+    fig, panels, times, note = _group_panels(coverage, "required")
     for ax, g, d, x in panels:
         req, cov = d["required"].to_numpy(float), d["coverage"].to_numpy(float)
         ax.fill_between(x, req, cov, where=cov >= req, step="mid", color="C2", alpha=0.25, label="surplus")
@@ -455,7 +489,7 @@ def roster_coverage_figure(coverage: pd.DataFrame) -> Figure:
         ax.set_ylabel(f"{g}\nagents")
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-    return _finish_panels(fig, [p[0] for p in panels], times, "Requirement and roster coverage per interval", 4)
+    return _finish_panels(fig, [p[0] for p in panels], times, "Requirement and roster coverage per interval" + note, 4)
 
 
 def _clock_h(hhmm: str, open_h: float) -> float:
@@ -507,6 +541,7 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, history_days:
     :func:`planner.forecast.forecast` (date, interval_start, segment, forecast, p10, p90).
     Days are laid side by side; ticks mark each day's first interval.
     """
+    forecast, note = _busiest(forecast, "segment", "forecast")
     segs = list(dict.fromkeys(forecast["segment"]))
     fig, axes = _panels(len(segs))
     for ax, seg in zip(axes, segs):
@@ -528,7 +563,7 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, history_days:
         step = max(1, len(starts) // 10)
         ax.set_xticks(starts[::step], [str(labels[i])[5:] for i in starts[::step]], fontsize=8)
     axes[-1].set_xlabel("day (month-day); each day's open intervals side by side")
-    fig.suptitle("Calls per interval: recent history and forecast")
+    fig.suptitle("Calls per interval: recent history and forecast" + note)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, frameon=False, fontsize=8, ncols=3, loc="outside lower center")
     return fig
@@ -536,6 +571,7 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, history_days:
 
 def backtest_figure(table: pd.DataFrame) -> Figure:
     """WAPE (bars) and p10–p90 coverage per method and segment from a rolling-origin backtest."""
+    table, note = _busiest(table, "segment")
     segs = list(dict.fromkeys(table["segment"]))
     methods = list(dict.fromkeys(table["method"]))
     fig = Figure(figsize=(9, 3.4), layout="constrained")
@@ -548,7 +584,7 @@ def backtest_figure(table: pd.DataFrame) -> Figure:
             ax.text(b.get_x() + b.get_width() / 2, b.get_height(), f"{cov:.0%}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(np.arange(len(segs)) + 0.4 - width / 2, segs)
     ax.set_ylabel("WAPE (%), lower is better")
-    ax.set_title("Backtest: error per method (numbers: share of actual intervals inside p10–p90; 80% is honest)")
+    ax.set_title("Backtest: error per method (numbers: share of actual intervals inside p10–p90; 80% is honest)" + note)
     ax.legend(frameon=False, fontsize=8, ncols=len(methods))
     ax.grid(axis="y", alpha=0.3)
     return fig
