@@ -4,16 +4,19 @@ Screenshots of every page go to test-artifacts/screenshots/.
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -76,6 +79,7 @@ def page(browser):
     ctx = browser.new_context(viewport={"width": 1500, "height": 2600}, accept_downloads=True)
     pg = ctx.new_page()
     pg.set_default_timeout(90_000)
+    expect.set_options(timeout=60_000)  # a rerun on a busy machine takes a while
     yield pg
     ctx.close()
 
@@ -105,6 +109,69 @@ def choose(page, label: str, option: str) -> None:
         except Exception:  # the list closed under a redraw: open it again
             page.keyboard.press("Escape")
     item.click()
+
+
+# st.data_editor is Glide Data Grid: it paints the table on a <canvas> and keeps an accessible copy of the visible
+# part inside it (<table role="grid">: a header row of role="columnheader" cells, then rows with aria-rowindex 2, 3, ...
+# of role="gridcell" cells; a column's header and cells share aria-colindex). Being canvas fallback content, that copy
+# is never drawn, so role queries need include_hidden=True. Focusing one of its cells selects that cell in the grid;
+# the keys pressed then go to the grid. The row-marker column (of a table that adds rows) has no accessible cells.
+GRIDS = '[data-testid="stElementContainer"]:not([data-stale="true"]) [data-testid="stDataFrame"]'  # not a stale copy
+
+
+def header(scope, column: str):
+    return scope.get_by_role("columnheader", name=column, exact=True, include_hidden=True)
+
+
+def table(page, *columns: str):
+    """The (current, not stale) data grid with all these column headers."""
+    grid = page.locator(GRIDS)
+    for column in columns:
+        grid = grid.filter(has=header(page, column))
+    expect(grid).to_have_count(1)
+    return grid
+
+
+def grid_cell(grid, column: str, row: int):
+    """The cell of ``grid`` under the header ``column`` in data row ``row`` (0: the first row); the grid's accessible
+    table holds the cells in view only."""
+    index = header(grid, column).get_attribute("aria-colindex")
+    return grid.locator(f'[role="row"][aria-rowindex="{row + 2}"] > [role="gridcell"][aria-colindex="{index}"]')
+
+
+def select_cell(grid, column: str, row: int):
+    """Select a cell: the pointer rests on the table (Streamlit ignores a selection in a table the pointer has left),
+    the grid takes the keyboard focus and selects a cell (its first, or the one selected before), then the cell
+    takes the focus. Each step waits for the grid to show it; a step the grid had not yet taken is done again."""
+    cell = grid_cell(grid, column, row)
+    selected = grid.locator('[role="gridcell"][aria-selected="true"]')
+    for attempt in range(3):
+        grid.hover()
+        grid.get_by_test_id("data-grid-canvas").focus()
+        try:
+            expect(selected.first).to_be_attached(timeout=5_000)
+            cell.focus()
+            expect(cell).to_have_attribute("aria-selected", "true", timeout=5_000)
+            return cell
+        except AssertionError:
+            if attempt == 2:
+                raise
+    return cell
+
+
+def edit_cell(page, grid, column: str, row: int, value: str):
+    """Type ``value`` into a cell: select it, open its editor with Enter, replace the text, Enter commits. The grid
+    shows the new value before the app has seen it."""
+    cell = select_cell(grid, column, row)
+    cell.press("Enter")
+    editor = page.locator("#portal").get_by_role("textbox")  # Glide's cell editor, drawn over the cell
+    editor.select_text()
+    editor.press_sequentially(value)
+    expect(editor).to_have_value(value)
+    editor.press("Enter")
+    expect(editor).to_have_count(0)
+    expect(cell).to_have_text(value)
+    return cell
 
 
 def test_every_page_opens_without_an_error(server, page):
@@ -196,50 +263,46 @@ def test_editing_a_cell_to_an_invalid_value_shows_the_problem_next_to_the_table(
     page.goto(server)
     page.get_by_text("is valid").first.wait_for()
     wait_idle(page)
-    grid = page.locator('[data-testid="stDataFrame"]').first  # the segments table
-    page.wait_for_timeout(1500)  # let the grid finish its first layout
-    box = grid.bounding_box()
-    # select the first data cell (segment 'premium'), move to the AHT column and type over it
-    page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)  # past the row-marker column of a table that adds rows
-    page.wait_for_timeout(300)
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    page.keyboard.type("0")
-    page.wait_for_timeout(300)
-    page.keyboard.press("Enter")
+    segments = table(page, "segment", "AHT (s)")
+    expect(grid_cell(segments, "segment", 0)).to_have_text("premium")
+    edit_cell(page, segments, "AHT (s)", 0, "0")  # premium's AHT
     page.get_by_text("must be > 0").first.wait_for()
     wait_idle(page)
     page.get_by_text("segment 'premium' (row 1), aht_s").first.wait_for(timeout=60_000)  # present (waits for the redraw)
-    # the rest of the user's scenario is still there
-    grid.get_by_text("standard").first.wait_for(state="attached", timeout=60_000)  # a grid cell: present, drawn on canvas
+    # the table keeps what the user typed, and the rest of the user's scenario is still there
+    segments = table(page, "segment", "AHT (s)")
+    expect(grid_cell(segments, "AHT (s)", 0)).to_have_text("0")
+    expect(grid_cell(segments, "segment", 1)).to_have_text("standard")
+    expect(grid_cell(segments, "AHT (s)", 1)).to_have_text("330")
     shot(page, "scenario_invalid_edit")
 
 
 def test_editing_the_staffing_and_volume_tables_changes_the_downloaded_scenario(server, page, tmp_path):
-    page.goto(server)
-    page.get_by_text("is valid").first.wait_for()
-    wait_idle(page)
-    page.wait_for_timeout(1500)
-    grids = page.locator('[data-testid="stDataFrame"]')
-    for index, value in ((1, "9"), (3, "3")):  # volumes table, then staffing table: first cell after the index
-        box = grids.nth(index).bounding_box()
-        page.keyboard.press("Escape")  # leave the previous grid
-        for _ in range(2):  # the first click focuses the grid, the second selects the cell (not a double-click)
-            page.mouse.click(box["x"] + 130, box["y"] + 35 + 17)  # first row, first column after the interval
-            page.wait_for_timeout(800)
-        page.keyboard.type(value)
-        page.wait_for_timeout(300)
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(1500)
+    open_scenario(server, page, "Edit as TOML")
+    toml = page.get_by_label("Scenario TOML")  # the scenario as text: it follows every edit of the tables
+    expect(toml).to_have_value(re.compile(r"calls_per_interval = \[\s*17\.0,\s*20\.0,"))  # premium
+    expect(toml).to_have_value(re.compile(r"agents_per_interval = \[\s*44,\s*50,"))  # generalists
+    for columns, column, value, line in (
+            (("interval", "premium"), "premium", "9", r"calls_per_interval = \[\s*9\.0,\s*20\.0,"),  # volumes
+            (("interval", "generalists"), "generalists", "3", r"agents_per_interval = \[\s*3,\s*50,")):  # staffing
+        grid = table(page, *columns)
+        expect(grid_cell(grid, "interval", 0)).to_have_text("08:00")
+        edit_cell(page, grid, column, 0, value)  # the first interval
+        expect(toml).to_have_value(re.compile(line))  # the app has it
         wait_idle(page)
-    page.get_by_text("is valid").first.wait_for(timeout=60_000)  # present (waits for the redraw)
+    # both edits are in the tables, the neighbours untouched
+    volumes, staffing = table(page, "interval", "premium"), table(page, "interval", "generalists")
+    expect(grid_cell(volumes, "premium", 0)).to_have_text("9")
+    expect(grid_cell(volumes, "premium", 1)).to_have_text("20")
+    expect(grid_cell(staffing, "generalists", 0)).to_have_text("3")
+    expect(grid_cell(staffing, "generalists", 1)).to_have_text("50")
+    page.get_by_text("is valid").first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "scenario_tables_edited")
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download scenario (TOML)").click()
     path = tmp_path / "edited.toml"
     dl.value.save_as(path)
-    import tomllib
-
     data = tomllib.loads(path.read_text())
     assert data["segments"][0]["calls_per_interval"][0] == 9.0
     assert data["agent_groups"][0]["agents_per_interval"][0] == 3
@@ -381,30 +444,32 @@ def test_bulk_staffing_edit_in_the_browser(server, page):
 
 def test_adding_and_removing_a_segment_in_the_table(server, page):
     open_scenario(server, page)
-    page.wait_for_timeout(1500)
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.hover()
-    grid.locator('button[aria-label="Add row"]').click()
-    page.wait_for_timeout(800)
-    box = grid.bounding_box()
-    page.mouse.dblclick(box["x"] + 80, box["y"] + 35 + 3 * 35 + 17)  # the new (fourth) row's name cell
-    page.wait_for_timeout(500)
-    page.keyboard.type("vip")
-    page.wait_for_timeout(500)  # the cell editor takes the keys before Enter commits them
-    page.keyboard.press("Enter")
+    segments = table(page, "segment", "AHT (s)")
+    rows = segments.locator('tbody [role="row"]')
+    expect(rows).to_have_count(3)
+    segments.hover()  # the toolbar shows on hover
+    segments.get_by_role("button", name="Add row").click()
+    expect(rows).to_have_count(4)  # a new, empty fourth row
+    edit_cell(page, segments, "segment", 3, "vip")
     page.get_by_text("segment 'vip' added").wait_for()
     wait_idle(page)
     page.get_by_text("no agent group has the skill 'vip'").first.wait_for(timeout=60_000)  # said, not silent
+    segments = table(page, "segment", "AHT (s)")
+    expect(grid_cell(segments, "segment", 3)).to_have_text("vip")
     shot(page, "scenario_segment_added")
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    page.wait_for_timeout(1000)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 3 * 35 + 17)  # the row marker of 'vip'
-    page.wait_for_timeout(500)
+    # select the row of 'vip' (its row marker is not in the accessible table: Shift+Space selects the focused
+    # cell's row, as a click on the marker does), then Delete removes it
+    select_cell(segments, "segment", 3)
+    page.keyboard.press("Shift+Space")
+    expect(segments.locator('[role="row"][aria-rowindex="5"]')).to_have_attribute("aria-selected", "true")
     page.keyboard.press("Delete")
     page.get_by_text("segment 'vip' removed").wait_for()
     wait_idle(page)
     page.get_by_text("is valid").first.wait_for(timeout=60_000)
+    segments = table(page, "segment", "AHT (s)")
+    expect(segments.locator('tbody [role="row"]')).to_have_count(3)
+    expect(segments.get_by_role("gridcell", name="vip", exact=True, include_hidden=True)).to_have_count(0)
+    expect(grid_cell(segments, "segment", 2)).to_have_text("basic")
 
 
 def test_switching_preset_with_edits_asks_first_in_the_browser(server, page):
