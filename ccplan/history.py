@@ -7,10 +7,20 @@ Layout: long format, one row per bucket (and segment). Columns:
 Buckets of 5, 15, 30 or 60 minutes. A bucket missing inside a day that has data counts as 0
 calls; a date without any row is a day without data (a holiday, or closed).
 
-The separator (comma, semicolon, tab) and the decimal mark are detected. A file whose numbers
-could be read two ways (``1,234`` with a semicolon separator and no other clue: 1.234 or 1234?)
-is refused with a message naming the row, never guessed. Every problem names its row (the
-file's line number) or column.
+The separator (comma, semicolon, tab; or Excel's ``sep=;`` first line) and the decimal mark are
+detected. A file whose numbers could be read two ways (``1,234`` with a semicolon separator and no
+other clue: 1.234 or 1234?) is refused with a message naming the row, never guessed. Every problem
+names its row (the file's line number) or column.
+
+Timestamps with a UTC offset (``2026-03-02T09:00+01:00``, ``...Z``) are read as the clock time
+written before the offset: ISO 8601 writes local time followed by its offset, and intervals are
+planned on the center's clock, so the offset is dropped (a note says so). Where offsets differ
+(a daylight-saving change), the hour repeated when the clocks go back is summed into one bucket of
+that day, with a note; without offsets such a repeat is refused, naming the duplicated rows.
+
+Not read as calls: more than ``MAX_CALLS_PER_BUCKET`` calls in one bucket (a corrupt cell), a file
+whose every bucket has 0 calls. An export whose bucket size changes part way (15-minute rows, then
+30-minute ones) is read in the coarser buckets, with a note naming the day it changes.
 """
 
 from __future__ import annotations
@@ -29,10 +39,14 @@ from ccplan.scenario import ScenarioError
 
 BUCKET_MINUTES = (5, 15, 30, 60)
 MIN_DAYS = 14
+MAX_CALLS_PER_BUCKET = 1_000_000  # more in one bucket is a corrupt cell, not a call count
+MAX_AHT_S = 86_400.0
 _KNOWN = ("timestamp", "date", "interval_start", "offered", "segment", "aht_s")
 _COMMA_DECIMAL = re.compile(r"^[+-]?(\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(\.\d{3})+,\d+)$")
 _POINT_DECIMAL = re.compile(r"^[+-]?(\d+\.\d{1,2}|\d+\.\d{4,}|\d{1,3}(,\d{3})+\.\d+)$")
 _THREE_AFTER = re.compile(r"^[+-]?\d{1,3}([.,]\d{3})+$")
+_SEP_LINE = re.compile(r'^\s*"?sep=(.)"?\s*$', re.IGNORECASE)
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?")
 
 
 class HistoryError(ScenarioError):
@@ -47,13 +61,16 @@ class History:
     """Call history at its own bucket size.
 
     ``data``: one row per segment x bucket with calls: segment, timestamp (datetime64), offered
-    (float), aht_s (float, NaN where unknown). ``bucket_minutes``: 5, 15, 30 or 60.
+    (float), aht_s (float, NaN where unknown), row (the file's line number). ``bucket_minutes``:
+    5, 15, 30 or 60 (an export whose rows get coarser part way is read in the coarser buckets).
+    ``notes``: what was read differently from the file's face (offsets dropped, a changed bucket size).
     """
 
     data: pd.DataFrame
     bucket_minutes: int
     has_aht: bool
     source: str
+    notes: tuple[str, ...] = ()
 
     @property
     def segments(self) -> list[str]:
@@ -67,9 +84,10 @@ class History:
         """Calls per ``interval_minutes`` interval: segment, date, slot (minutes after midnight), offered, aht_s
         (call-weighted mean). Totals are kept exactly."""
         if interval_minutes < self.bucket_minutes:
+            changed = [n for n in self.notes if n.startswith("the export changes")]
             raise HistoryError([("", f"the history has {self.bucket_minutes}-minute buckets; it cannot be split into "
                                      f"{interval_minutes}-minute intervals (choose {self.bucket_minutes} minutes or "
-                                     "more)")], self.source)
+                                     "more)" + (f"; {changed[0].split(':')[0]}" if changed else ""))], self.source)
         if interval_minutes % self.bucket_minutes:
             raise HistoryError([("", f"{interval_minutes}-minute intervals are not whole multiples of the history's "
                                      f"{self.bucket_minutes}-minute buckets")], self.source)
@@ -102,6 +120,13 @@ def _text(source: str | Path | bytes, name: str) -> str:
     if not text.strip():
         raise HistoryError([("", "the file is empty")], name)
     return text
+
+
+def excel_separator(text: str) -> tuple[str | None, str]:
+    """Excel's ``sep=;`` first line: (the separator it names, the text after that line); (None, text) without it."""
+    first, _, rest = text.partition("\n")
+    m = _SEP_LINE.match(first.rstrip("\r"))
+    return (m.group(1), rest) if m else (None, text)
 
 
 def separator_of(header: str) -> str:
@@ -139,10 +164,11 @@ def decimal_mark_of(cells: pd.DataFrame, sep: str, name: str) -> str:
     return "."
 
 
-def check_fields(text: str, sep: str, name: str) -> None:
-    """Every row has as many fields as the header; HistoryError naming the first that does not."""
+def check_fields(text: str, sep: str, name: str, first_line: int = 1) -> None:
+    """Every row has as many fields as the header; HistoryError naming the first that does not.
+    ``first_line``: the file's line number of the text's first line (2 after a ``sep=`` line)."""
     width = None
-    for line_no, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+    for line_no, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=first_line):
         if not fields or all(not f.strip() for f in fields):
             continue
         if width is None:
@@ -197,14 +223,23 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
     """Read a call history CSV (see the module docstring). Raises :class:`HistoryError` listing every problem."""
     name = name or (str(source) if isinstance(source, (str, Path)) and "\n" not in str(source) else "history.csv")
     text = _text(source, name)
-    sep = separator_of(text.splitlines()[0])
-    check_fields(text, sep, name)
-    raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
+    excel_sep, body = excel_separator(text)
+    skipped = 0 if excel_sep is None else 1  # lines before the header
+    if not body.strip():
+        raise HistoryError([("", "the file has no header after its 'sep=' line")], name)
+    sep = excel_sep or separator_of(body.splitlines()[0])
+    check_fields(body, sep, name, first_line=1 + skipped)
+    raw = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
                       index_col=False, skip_blank_lines=True)
+    raw.index = raw.index + skipped  # every message says row i + 2: the file's line number
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     seg_col = segment_column.strip().lower()
-    known = set(_KNOWN) | {seg_col}
     problems: list[tuple[str, str]] = []
+    if seg_col in _KNOWN and seg_col != "segment":
+        raise HistoryError([(f"segment column {seg_col!r}", f"is the history's {_ROLE[seg_col]} column, not a "
+                             "segment: name the column that holds the queue or segment (--segment-column), or "
+                             "leave it at 'segment'")], name)
+    known = set(_KNOWN) | {seg_col}
     for c in raw.columns:
         if c not in known:
             hint = difflib.get_close_matches(c, sorted(known), n=1)
@@ -225,6 +260,12 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
     numeric = [c for c in ("offered", "aht_s") if c in raw.columns]
     decimal = decimal_mark_of(raw[numeric], sep, name)
     offered = _numbers(raw["offered"], decimal, "offered", problems)
+    huge = offered > MAX_CALLS_PER_BUCKET
+    if huge.any():
+        i = huge.idxmax()
+        problems.append((f"row {i + 2}, column 'offered'", f"{raw['offered'][i]!r} calls in one bucket is not a "
+                         f"plausible count (more than {MAX_CALLS_PER_BUCKET:,}): a corrupt cell?"
+                         + (f" ({int(huge.sum())} such rows)" if huge.sum() > 1 else "")))
     aht = _numbers(raw["aht_s"], decimal, "aht_s", problems, allow_empty=True) if "aht_s" in raw.columns else None
     if aht is not None:
         zero_aht = (aht <= 0) & (offered > 0)
@@ -232,6 +273,11 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
             i = zero_aht.idxmax()
             problems.append((f"row {i + 2}, column 'aht_s'", f"{raw['aht_s'][i]!r}: must be > 0 where calls were "
                                                               "offered"))
+        long_aht = np.isfinite(aht) & (aht > MAX_AHT_S)
+        if long_aht.any():
+            i = long_aht.idxmax()
+            problems.append((f"row {i + 2}, column 'aht_s'", f"{raw['aht_s'][i]!r} seconds is longer than a day: a "
+                                                              "corrupt cell?"))
     if has_ts:
         stamp_text = raw["timestamp"].str.strip()
     else:
@@ -246,36 +292,96 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
             problems.append((f"row {i + 2}, column 'interval_start'", f"{raw['interval_start'][i]!r} is not a clock "
                                                                        "time HH:MM"))
         stamp_text = raw["date"].str.strip() + "T" + raw["interval_start"].str.strip()
-    iso = stamp_text.str.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
-    stamps = pd.to_datetime(stamp_text.where(iso), errors="coerce", format="ISO8601")
+    parts = stamp_text.str.extract(f"^{_ISO.pattern}$")
+    clock, offset = parts[0], parts[1]
+    stamps = pd.to_datetime(clock, errors="coerce", format="ISO8601")
     bad = stamps.isna()
     if bad.any() and not problems:
         i = bad.idxmax()
         col = "timestamp" if has_ts else "date"
         problems.append((f"row {i + 2}, column {col!r}", f"{stamp_text[i]!r} is not an ISO 8601 time "
-                                                         "(YYYY-MM-DDTHH:MM)"))
+                                                         "(YYYY-MM-DDTHH:MM, optionally with a UTC offset)"))
     if problems:
         raise HistoryError(problems, name)
+    if not (offered > 0).any():
+        raise HistoryError([("column 'offered'", f"every one of the {len(raw):,} rows has 0 calls: there is nothing "
+                                                 "to learn a pattern from")], name)
     segment = raw[seg_col].str.strip() if seg_col in raw.columns else pd.Series("calls", index=raw.index)
     if (segment == "").any():
         i = (segment == "").idxmax()
         raise HistoryError([(f"row {i + 2}, column {seg_col!r}", "is empty")], name)
     data = pd.DataFrame({"segment": segment, "timestamp": stamps.astype("datetime64[ns]"), "offered": offered,
-                         "aht_s": aht if aht is not None else np.nan})
-    dup = data.duplicated(["segment", "timestamp"], keep=False)
-    if dup.any():
-        rows = [i + 2 for i in data.index[dup][:2]]
-        raise HistoryError([(f"rows {rows[0]} and {rows[1]}", f"the same timestamp {data['timestamp'][rows[0] - 2]} "
-                             + (f"and segment {segment[rows[0] - 2]!r} " if seg_col in raw.columns else "")
-                             + f"appears twice ({int(dup.sum())} duplicated rows)")], name)
+                         "aht_s": aht if aht is not None else np.nan, "row": raw.index + 2})
+    notes: list[str] = []
+    offsets = offset.dropna().map(lambda o: "+00:00" if o == "Z" else (o if ":" in o or len(o) == 3
+                                                                         else f"{o[:3]}:{o[3:]}"))
+    offsets = offsets.map(lambda o: o + ":00" if len(o) == 3 else o)
+    if len(offsets):
+        kinds = list(dict.fromkeys(offsets))
+        if len(offsets) < len(raw):
+            i = offset.isna().idxmax()
+            raise HistoryError([(f"row {i + 2}, column {'timestamp' if has_ts else 'date'!r}",
+                                 f"{stamp_text[i]!r} has no UTC offset but other rows have one ({kinds[0]}): "
+                                 "write every timestamp the same way")], name)
+        if len(kinds) == 1:
+            notes.append(f"every timestamp carries the UTC offset {kinds[0]}" + (" (UTC, 'Z')" if kinds[0] == "+00:00"
+                         else "") + ": the offset is dropped and the clock times are read as written")
+        else:
+            first_seen = sorted(data["timestamp"].groupby(offsets).min())
+            notes.append(f"timestamps carry UTC offsets {', '.join(kinds)} (a daylight-saving change on "
+                         f"{first_seen[1].date()}): each is read as the local clock time written before its offset")
+    data = _merge_repeats(data, offsets if len(offsets) else None, seg_col in raw.columns, name, notes)
     bucket = _bucket_minutes(data, name)
+    bucket = _bucket_change(data, bucket, notes)
     days = sorted(set(data["timestamp"].dt.date))
     span = (days[-1] - days[0]).days + 1
     if span < MIN_DAYS:
         raise HistoryError([("", f"the history covers {span} day(s) ({days[0]} to {days[-1]}); at least two weeks are "
                                  "needed to see the weekly pattern")], name)
     data = data.sort_values(["segment", "timestamp"], kind="stable").reset_index(drop=True)
-    return History(data, bucket, aht is not None, name)
+    return History(data, bucket, aht is not None, name, tuple(notes))
+
+
+_ROLE = {"timestamp": "time", "date": "date", "interval_start": "interval start", "offered": "calls (offered)",
+         "aht_s": "handle time (aht_s)"}
+
+
+def _merge_repeats(data: pd.DataFrame, offsets: pd.Series | None, has_segments: bool, name: str,
+                   notes: list[str]) -> pd.DataFrame:
+    """Rows with the same segment and clock time: the hour repeated when the clocks go back is summed into one
+    bucket when the rows' UTC offsets tell the two hours apart; any other repeat is refused, naming its rows."""
+    dup = data.duplicated(["segment", "timestamp"], keep=False)
+    if not dup.any():
+        return data
+    first = data.index[dup][0]
+    key = data.loc[first, ["segment", "timestamp"]]
+    same = data.index[(data["segment"] == key["segment"]) & (data["timestamp"] == key["timestamp"])]
+    if offsets is not None and not (offsets[dup].groupby([data["segment"][dup], data["timestamp"][dup]])
+                                    .nunique() < 2).any():
+        stamps = data.loc[dup, "timestamp"]
+        day = stamps.dt.date.iloc[0]
+        work = data["offered"] * data["aht_s"].fillna(0.0)
+        known = data["offered"].where(data["aht_s"].notna(), 0.0)
+        g = data.assign(_work=work, _known=known).groupby(["segment", "timestamp"], sort=False, as_index=False)
+        merged = g.agg(offered=("offered", "sum"), _work=("_work", "sum"), _known=("_known", "sum"),
+                       aht_s=("aht_s", "first"), row=("row", "first"))
+        merged["aht_s"] = np.where(merged["_known"] > 0, merged["_work"] / merged["_known"].where(
+            merged["_known"] > 0, 1.0), merged["aht_s"])
+        notes.append(f"{stamps.min():%H:%M}–{stamps.max():%H:%M} occurs twice on {day} with different UTC "
+                     "offsets (the clocks went back): the two hours' calls are summed into that day's buckets")
+        return merged.drop(columns=["_work", "_known"])[data.columns]
+    rows = [int(data.loc[i, "row"]) for i in same]
+    when = f"{key['timestamp']:%Y-%m-%d %H:%M}"
+    days = set(data.loc[dup, "timestamp"].dt.date)
+    span = data.loc[dup, "timestamp"].max() - data.loc[dup, "timestamp"].min()
+    hint = (" (the hour repeated when the clocks go back at the end of daylight saving time? export with UTC "
+            "offsets, e.g. 01:00+02:00 and 01:00+01:00, or in UTC)" if len(days) == 1 and span <= pd.Timedelta(hours=1)
+            else "")
+    rows_text = " and ".join(map(str, rows)) if len(rows) <= 3 else f"{', '.join(map(str, rows[:3]))}, …"
+    raise HistoryError([(f"rows {rows_text}", f"the same timestamp {when} "
+                         + (f"and segment {key['segment']!r} " if has_segments else "")
+                         + f"appears {'twice' if len(rows) == 2 else f'{len(rows)} times'} ({int(dup.sum())} "
+                         f"duplicated rows in all){hint}")], name)
 
 
 def _bucket_minutes(data: pd.DataFrame, name: str) -> int:
@@ -283,7 +389,7 @@ def _bucket_minutes(data: pd.DataFrame, name: str) -> int:
     minutes = data["timestamp"].dt.hour * 60 + data["timestamp"].dt.minute
     if (data["timestamp"].dt.second != 0).any():
         i = (data["timestamp"].dt.second != 0).idxmax()
-        raise HistoryError([(f"row {i + 2}", f"{data['timestamp'][i]} is not on a whole minute")], name)
+        raise HistoryError([(f"row {data['row'][i]}", f"{data['timestamp'][i]} is not on a whole minute")], name)
     steps = (data.assign(_m=minutes).sort_values(["segment", "timestamp"])
              .groupby(["segment", data["timestamp"].dt.date])["_m"].diff().dropna())
     steps = steps[steps > 0]
@@ -296,9 +402,107 @@ def _bucket_minutes(data: pd.DataFrame, name: str) -> int:
     off = minutes % bucket != 0
     if off.any():
         i = off.idxmax()
-        raise HistoryError([(f"row {i + 2}", f"{data['timestamp'][i]} is not on the {bucket}-minute grid of the "
-                                             "other rows")], name)
+        raise HistoryError([(f"row {data['row'][i]}", f"{data['timestamp'][i]} is not on the {bucket}-minute grid of "
+                                                      "the other rows")], name)
     return bucket
+
+
+def _bucket_change(data: pd.DataFrame, bucket: int, notes: list[str]) -> int:
+    """The bucket size to read the history in when its export changes part way (15-minute rows, then 30-minute
+    ones): the coarser one, with a note naming the day it changes. A run of 2+ consecutive days whose rows all sit
+    on a coarser grid, cover it (3 in 4 of its buckets from the day's first row to its last) and number 4+ per
+    segment is a coarser export; a single sparse day is not (its missing buckets are 0 calls)."""
+    minutes = (data["timestamp"].dt.hour * 60 + data["timestamp"].dt.minute).to_numpy()
+    date = data["timestamp"].dt.date
+    frame = pd.DataFrame({"date": date, "m": minutes, "segment": data["segment"]})
+    grid = frame.groupby("date")["m"].agg(lambda m: int(np.gcd.reduce(np.append(m.to_numpy(), 1440))))
+    per_seg = frame.groupby("date").size() / frame.groupby("date")["segment"].nunique()
+    span = frame.groupby(["date", "segment"])["m"].agg(lambda m: m.max() - m.min()).groupby("date").mean()
+    dense = (per_seg >= 4) & (per_seg >= 0.75 * (span / grid + 1))
+    coarse = ((grid > bucket) & dense).to_numpy()
+    dates = list(grid.index)
+    runs, k = [], 0
+    while k < len(dates):
+        if coarse[k]:
+            j = k
+            while j + 1 < len(dates) and coarse[j + 1]:
+                j += 1
+            if j - k + 1 >= 2:
+                runs.append((k, j))
+            k = j + 1
+        else:
+            k += 1
+    if not runs:
+        return bucket
+    new = int(np.gcd.reduce([grid.iloc[i] for a, b in runs for i in range(a, b + 1)]))
+    if new not in BUCKET_MINUTES:  # rows two hours apart are sparse hourly data, not another export
+        return bucket
+    a, b = runs[0]
+    if a == 0:
+        where = f"from {new}- to {bucket}-minute rows on {dates[b + 1]}"
+    else:
+        where = f"from {bucket}- to {new}-minute rows on {dates[a]}" + (
+            f" (and back on {dates[b + 1]})" if b + 1 < len(dates) else "")
+    notes.append(f"the export changes {where}: the whole history is read in {new}-minute buckets (the "
+                 f"{bucket}-minute rows are summed into them)")
+    return new
+
+
+OUTLIER_Z = 10.0  # robust standard deviations above the usual value that make a bucket an outlier
+
+
+def without_outliers(h: History) -> tuple[History, list[str]]:
+    """The history with its outlier buckets replaced by their usual value, and notes naming them (segment, day,
+    time, the file's row).
+
+    A bucket is an outlier when it is more than twice its usual value (+5) and more than ``OUTLIER_Z`` robust
+    standard deviations above it. Its usual value is the median of the same bucket over the same weekday (over all
+    open days when the weekday has fewer than 3), scaled by the day's level (the median ratio of the day's busy
+    buckets to their medians), so a busy day is not an outlier. The spread is the larger of the bucket's median
+    absolute deviation (x 1.4826) and Poisson noise. A bucket that is high on many days (a change of opening hours)
+    is a pattern, not an outlier: nothing is replaced where more than one in ten days would be."""
+    d = h.data
+    b = h.bucket_minutes
+    minutes = d["timestamp"].dt.hour * 60 + d["timestamp"].dt.minute
+    key = pd.DataFrame({"segment": d["segment"], "date": d["timestamp"].dt.normalize(), "slot": minutes // b * b,
+                        "offered": d["offered"]})
+    factor = pd.Series(1.0, index=d.index)
+    found: list[tuple] = []
+    for seg, g in key.groupby("segment", sort=False):
+        m = g.pivot_table(index="date", columns="slot", values="offered", aggfunc="sum", fill_value=0.0)
+        x = m.to_numpy(float)
+        wd = m.index.day_of_week.to_numpy()
+        open_day = x.sum(axis=1) > 0
+        if open_day.sum() < 3:
+            continue
+        for w in np.unique(wd[open_day]):
+            rows = (wd == w) & open_day
+            ref = rows if rows.sum() >= 3 else open_day
+            med = np.median(x[ref], axis=0)
+            busy = med >= 5
+            level = (np.median(x[:, busy] / med[busy], axis=1) if busy.any() else np.ones(len(x)))
+            level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
+            usual = level[:, None] * med[None, :]
+            sigma = 1.4826 * np.median(np.abs(x[ref] - usual[ref]), axis=0)
+            scale = np.maximum(np.maximum(sigma[None, :], np.sqrt(usual)), 1.0)
+            flag = rows[:, None] & (x > 2 * usual + 5) & (x - usual > OUTLIER_Z * scale)
+            flag[:, flag.sum(axis=0) > max(1, 0.1 * rows.sum())] = False
+            for i, j in zip(*np.nonzero(flag)):
+                found.append((seg, m.index[i], int(m.columns[j]), float(x[i, j]), float(usual[i, j])))
+    if not found:
+        return h, []
+    described = []
+    for seg, day, slot, value, usual in found:
+        at = (key["segment"] == seg) & (key["date"] == day) & (key["slot"] == slot)
+        factor[at] = usual / value
+        row = int(d.loc[d.index[at][d.loc[at, "offered"].argmax()], "row"])
+        described.append(f"{'' if h.segments == ['calls'] else f'segment {seg!r}, '}{day:%Y-%m-%d} {slot // 60:02d}:"
+                         f"{slot % 60:02d} (row {row}): {value:,.0f} calls where about {usual:,.0f} are usual")
+    data = d.assign(offered=d["offered"] * factor)
+    more = f" and {len(described) - 3} more" if len(described) > 3 else ""
+    note = (f"{len(found)} outlier bucket(s) replaced by the usual value of their weekday and time (a corrupt cell or "
+            f"a one-off event must not shape the forecast or its band): {'; '.join(described[:3])}{more}")
+    return History(data, h.bucket_minutes, h.has_aht, h.source, h.notes), [note]
 
 
 def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict[str, float] | None = None,

@@ -40,13 +40,18 @@ def _read_csv(source: str | Path | bytes, name: str) -> pd.DataFrame:
         raise ScenarioError([("", f"cannot read: {exc.strerror}")], name) from None
     if not text.strip():
         raise ScenarioError([("", "the file is empty")], name)
-    from ccplan.history import HistoryError, check_fields, decimal_mark_of, separator_of
+    from ccplan.history import HistoryError, check_fields, decimal_mark_of, excel_separator, separator_of
 
-    sep = separator_of(text.splitlines()[0])
+    excel_sep, body = excel_separator(text)  # Excel's "sep=;" first line names the separator
+    skipped = 0 if excel_sep is None else 1
+    if not body.strip():
+        raise ScenarioError([("", "the file has no header after its 'sep=' line")], name)
+    sep = excel_sep or separator_of(body.splitlines()[0])
     try:
-        check_fields(text, sep, name)
-        df = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, sep=sep, keep_default_na=False,
+        check_fields(body, sep, name, first_line=1 + skipped)
+        df = pd.read_csv(io.StringIO(body), dtype=str, skipinitialspace=True, sep=sep, keep_default_na=False,
                          index_col=False)
+        df.index = df.index + skipped  # messages say row i + 2: the file's line number
         label = [c for c in df.columns if str(c).strip().lower() in _LABEL_COLS + ("segment", "date")]
         df.attrs["decimal"] = decimal_mark_of(df.drop(columns=label), sep, name)
     except HistoryError as exc:  # the same number-format rules as histories, said about this file
@@ -144,6 +149,12 @@ def read_volumes(source: str | Path | bytes, scenario: Scenario, name: str = "vo
     label = next((lower[c] for c in _LABEL_COLS if c in lower), None)
     volumes: dict[str, list[float]] = {}
     rolled = False
+    if "timestamp" in lower and label is None:
+        raise ScenarioError([(f"column {lower['timestamp']!r}", "a volumes file labels its rows by clock time (a "
+                                                               f"column {', '.join(_LABEL_COLS)}), not by timestamp; "
+                                                               "a history of timestamped rows is forecast with ccplan "
+                                                               "forecast (the Forecast page)")], name,
+                            what="volumes file")
     date_col = lower.get("date")
     if date_col is not None:
         dates = [d for d in dict.fromkeys(df[date_col].astype(str).str.strip()) if d]
@@ -214,8 +225,12 @@ def _numbers(col: pd.Series, index, col_name: str, problems: list, decimal: str 
             problems.append((f"row {i + 2}, column {col_name!r}", f"is not a number: {text!r}"))
             out.append(0.0)
             continue
-        if v != v:
+        if v != v and text:
+            problems.append((f"row {i + 2}, column {col_name!r}", f"{text!r} is not a number"))
+        elif v != v:
             problems.append((f"row {i + 2}, column {col_name!r}", "is empty"))
+        elif v in (float("inf"), float("-inf")):
+            problems.append((f"row {i + 2}, column {col_name!r}", f"{text!r} is not finite"))
         elif v < 0:
             problems.append((f"row {i + 2}, column {col_name!r}", f"must be >= 0, got {v:g}"))
         else:
@@ -236,49 +251,72 @@ def apply_volumes(scenario: Scenario, volumes: dict[str, list[float]]) -> Scenar
     return from_dict(data)
 
 
-def forecast_scenario(base: Scenario, day: pd.DataFrame, column: str = "q", interval_minutes: int | None = None,
-                      label: str = "") -> tuple[Scenario, list[str]]:
-    """The base scenario with one forecast day's volumes (``day``: rows of one date from
-    :func:`planner.forecast.forecast`, volumes in ``column``) as each segment's ``calls_per_interval``.
-
-    History segments map to the scenario's by name (a history without segments fits a one-segment
-    scenario). When the forecast's open hours reach outside the scenario's day, the day is widened
-    and per-interval staffing is carried over by clock time, with 0 agents in the new intervals.
-    When the forecast has ``aht_s``, each segment's ``aht_s`` becomes the forecast's, per interval.
-    Returns the scenario and notes saying what changed.
-    """
-    notes: list[str] = []
-    date = str(day["date"].iloc[0])
+def check_forecast_fit(base: Scenario, segments: list[str], slot_minutes: list[int],
+                       interval_minutes: int | None = None) -> dict[str, str]:
+    """ScenarioError unless forecast days of ``segments`` with intervals starting at ``slot_minutes`` (minutes after
+    midnight) can become scenarios of ``base``: the same interval length, segments that map to the scenario's, a
+    scenario day that ends by midnight (a forecast day is a calendar day, so a night would need two forecast
+    dates) and intervals on its grid. Returns the mapping history segment -> scenario segment. Cheap: callers check
+    before the backtest."""
     if interval_minutes is not None and interval_minutes != base.interval_minutes:
         raise ScenarioError([("interval_minutes", f"the scenario uses {base.interval_minutes}-minute intervals but the "
                                                   f"forecast has {interval_minutes}-minute ones; forecast with "
                                                   f"--interval-minutes {base.interval_minutes}")])
-    fc_segments = list(dict.fromkeys(day["segment"]))
     names = base.segment_names
-    if fc_segments == ["calls"] and "calls" not in names:
+    if segments == ["calls"] and "calls" not in names:
         if len(names) != 1:
             raise ScenarioError([("segments", f"the history has no segment column but the scenario has {len(names)} "
                                               f"segments ({', '.join(names)}); give the history a segment column "
                                               "(--segment-column) or use a one-segment scenario")])
         mapping = {"calls": names[0]}
     else:
-        unknown = [s for s in fc_segments if s not in names]
-        missing = [s for s in names if s not in fc_segments]
+        unknown = [s for s in segments if s not in names]
+        missing = [s for s in names if s not in segments]
         problems = [(f"segment {s!r}", f"is in the history but not in the scenario ({', '.join(names)})")
                     for s in unknown]
         problems += [(f"segment {s!r}", "is in the scenario but has no history") for s in missing]
         if problems:
             raise ScenarioError(problems)
-        mapping = {s: s for s in fc_segments}
+        mapping = {s: s for s in segments}
+    step = base.interval_minutes
+    open_m = clock_minutes(base.open_time)
+    close_m = open_m + base.n_intervals * step
+    if close_m > 24 * 60:
+        raise ScenarioError([("open_time", f"the scenario's day {base.open_time}–{clock_label(close_m)} runs past "
+                                           "midnight, but a forecast day is a calendar day (00:00–24:00): one night "
+                                           "would take calls from two forecast dates. Use a scenario whose day ends "
+                                           "by midnight, or import a night's volumes with import-volumes")])
+    off = [s for s in slot_minutes if (s - open_m) % step]
+    if off:
+        raise ScenarioError([("open_time", f"the forecast's intervals start at {clock_label(off[0])}, off the "
+                                           f"scenario's {step}-minute grid from {base.open_time}")])
+    return mapping
+
+
+def forecast_scenario(base: Scenario, day: pd.DataFrame, column: str = "q", interval_minutes: int | None = None,
+                      label: str = "", segments: list[str] | None = None) -> tuple[Scenario, list[str]]:
+    """The base scenario with one forecast day's volumes (``day``: rows of one date from
+    :func:`planner.forecast.forecast`, volumes in ``column``) as each segment's ``calls_per_interval``.
+
+    History segments map to the scenario's by name (a history without segments fits a one-segment
+    scenario); ``segments`` lists every segment of the forecast (default: those with rows that day), so
+    that a segment closed on this weekday gets 0 calls. When the forecast's open hours reach outside the
+    scenario's day, the day is widened and per-interval staffing is carried over by clock time, with 0
+    agents in the new intervals (a scenario day running past midnight is refused: see
+    :func:`check_forecast_fit`).
+    When the forecast has ``aht_s``, each segment's ``aht_s`` becomes the forecast's, per interval.
+    Returns the scenario and notes saying what changed.
+    """
+    notes: list[str] = []
+    date = str(day["date"].iloc[0])
+    fc_segments = list(dict.fromkeys(list(segments or []) + list(day["segment"])))
+    slot = day["interval_start"].map(lambda t: int(t[:2]) * 60 + int(t[3:]))
+    mapping = check_forecast_fit(base, fc_segments, slot.tolist(), interval_minutes)
     step = base.interval_minutes
     h, m = (int(x) for x in base.open_time.split(":"))
     open_m, n = h * 60 + m, base.n_intervals
-    slot = day["interval_start"].map(lambda t: int(t[:2]) * 60 + int(t[3:]))
     first = min(open_m, int(slot.min()))
     end = max(open_m + n * step, int(slot.max()) + step)
-    if (first - open_m) % step:
-        raise ScenarioError([("open_time", f"the forecast's intervals start at {day['interval_start'].iloc[0]}, off "
-                                           f"the scenario's {step}-minute grid from {base.open_time}")])
     new_n = (end - first) // step
     shift = (open_m - first) // step
     data = to_dict(base)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ccplan.history import HistoryError, read_history, synthetic_history
@@ -40,6 +40,7 @@ def test_roll_up_from_5_to_30_minutes_keeps_every_total():
 @settings(max_examples=30)
 @given(st.lists(st.integers(0, 500), min_size=12 * 15, max_size=12 * 15), st.sampled_from([15, 30, 60]))
 def test_roll_up_keeps_totals_for_any_counts(counts, target):
+    assume(any(counts))  # a history without a single call is refused (see test_an_all_zero_history_is_refused)
     rows = ["timestamp,offered"]
     for d in range(15):
         for k in range(12):
@@ -189,3 +190,110 @@ def test_volume_files_that_do_not_match_say_which_columns_are_accepted(text, say
 
     with pytest.raises(ScenarioError, match=says):
         read_volumes(text.encode(), load(presets()["retail_bank"]), "x.csv")
+
+
+# ---- what a careless or unlucky export does (the forecast probe)
+
+def test_excel_sep_line_names_the_separator_and_rows_keep_their_line_numbers():
+    text = "sep=;\n" + _days(sep=";").replace("09:15;10", "09:15;x", 1)
+    with pytest.raises(HistoryError, match=r"row 4, column 'offered'"):  # line 4 of the file: after sep= and header
+        read_history(text.encode(), "excel.csv")
+    assert read_history(("sep=;\n" + _days(sep=";")).encode(), "excel.csv").data["offered"].sum() == 15 * 4 * 10
+
+
+@pytest.mark.parametrize("suffix", ["+01:00", "Z", "-0500"])
+def test_utc_offsets_are_dropped_and_the_clock_time_kept_with_a_note(suffix):
+    text = "\n".join(line if i == 0 else line.replace(",10", f"{suffix},10")
+                     for i, line in enumerate(_days().splitlines())) + "\n"
+    h = read_history(text.encode(), "off.csv")
+    assert h.data["timestamp"].iloc[0] == np.datetime64("2026-03-02T09:00")
+    assert len(h.notes) == 1 and "dropped" in h.notes[0]
+
+
+def test_a_row_without_the_offset_others_have_is_named():
+    lines = _days().splitlines()
+    text = "\n".join([lines[0]] + [line.replace(",10", "+01:00,10") for line in lines[1:3]] + lines[3:]) + "\n"
+    with pytest.raises(HistoryError, match=r"row 4, column 'timestamp'.*no UTC offset"):
+        read_history(text.encode(), "off.csv")
+
+
+def test_a_repeated_hour_names_both_of_its_rows():
+    lines = _days().splitlines()
+    lines.insert(5, "2026-03-02T09:15,10")  # after 09:45: 09:15 again
+    with pytest.raises(HistoryError) as exc:
+        read_history(("\n".join(lines) + "\n").encode(), "dst.csv")
+    msg = str(exc.value)
+    assert "rows 3 and 6" in msg and "2026-03-02 09:15" in msg and "clocks go back" in msg
+
+
+def test_the_hour_repeated_with_two_offsets_is_summed_with_a_note():
+    lines = [line if i == 0 else line.replace(",10", "+02:00,10") for i, line in enumerate(_days().splitlines())]
+    lines.insert(3, "2026-03-02T09:15+01:00,4")
+    h = read_history(("\n".join(lines) + "\n").encode(), "dst.csv")
+    day = h.data[h.data["timestamp"].dt.date == np.datetime64("2026-03-02").astype(object)]
+    assert list(day["offered"]) == [10, 14, 10, 10]
+    assert any("occurs twice on 2026-03-02" in n for n in h.notes)
+
+
+def test_an_export_changing_from_15_to_30_minute_rows_is_read_in_30_minute_buckets():
+    rows = ["timestamp,offered"]
+    for d in range(20):
+        step = 15 if d < 10 else 30
+        for k in range(0, 240, step):
+            rows.append(f"2026-03-{2 + d:02d}T{9 + k // 60:02d}:{k % 60:02d},{10 * step // 15}")
+    h = read_history(("\n".join(rows) + "\n").encode(), "changed.csv")
+    assert h.bucket_minutes == 30 and "changes from 15- to 30-minute rows on 2026-03-12" in h.notes[0]
+    r = h.rolled_up(30)
+    assert set(r["offered"]) == {20}  # every 30-minute interval alike: no sawtooth
+    with pytest.raises(HistoryError, match="30-minute buckets.*2026-03-12"):
+        h.rolled_up(15)
+
+
+def test_a_sparse_day_is_not_a_changed_export():
+    text = _days().splitlines()
+    text = [line for line in text if not (line.startswith("2026-03-16") and (":15" in line or ":45" in line))]
+    assert read_history(("\n".join(text) + "\n").encode(), "h.csv").bucket_minutes == 15
+
+
+@pytest.mark.parametrize("text,where,words", [
+    (_days().replace("09:15,10", "09:15,1e15", 1), "row 3, column 'offered'", "not a plausible count"),
+    (_days(extra="300").replace("09:15,10,300", "09:15,10,9e9", 1), "row 3, column 'aht_s'", "longer than a day"),
+    (_days(value="0"), "column 'offered'", "0 calls"),
+    (_days().replace("09:15,10", "09:15,nan", 1), "row 3, column 'offered'", "'nan' is not a number"),
+    (_days().replace("09:15,10", "09:15,Infinity", 1), "row 3, column 'offered'", "'Infinity' is not finite"),
+])
+def test_absurd_values_and_a_history_without_calls_are_refused_by_name(text, where, words):
+    with pytest.raises(HistoryError) as exc:
+        read_history(text.encode(), "bad.csv")
+    assert where in str(exc.value) and words in str(exc.value), str(exc.value)
+
+
+@pytest.mark.parametrize("column", ["offered", "timestamp", "aht_s"])
+def test_a_segment_column_that_is_another_column_is_refused(column):
+    with pytest.raises(HistoryError, match=f"segment column '{column}': is the history's"):
+        read_history(_days(extra="300").encode(), "h.csv", segment_column=column)
+
+
+def test_an_outlier_bucket_is_replaced_and_named_and_normal_histories_are_left_alone():
+    from ccplan.history import without_outliers
+
+    df = synthetic_history(weeks=4, segments={"a": 600.0}, bucket_minutes=30)
+    h = read_history(df.to_csv(index=False).encode(), "h.csv")
+    assert without_outliers(h) == (h, [])
+    i = int(df.index[df["timestamp"] == "2026-01-14T11:00"][0])
+    df.loc[i, "offered"] = 3000
+    h = read_history(df.to_csv(index=False).encode(), "h.csv")
+    clean, notes = without_outliers(h)
+    assert len(notes) == 1 and f"row {i + 2}" in notes[0] and "3,000 calls" in notes[0]
+    assert 10 < clean.data["offered"].max() < 200
+    assert without_outliers(read_history(BANK))[1] == []
+
+
+def test_volume_import_reads_the_sep_line_and_names_nan_infinity_and_timestamps():
+    assert _volumes("sep=;\n" + _rows(";", "7"))["gold"] == [7.0] * 8
+    with pytest.raises(ScenarioError, match=r"row 3, column 'gold': 'nan' is not a number"):
+        _volumes(_rows(",", "20").replace("09:30,20", "09:30,nan"))
+    with pytest.raises(ScenarioError, match=r"row 4, column 'gold': 'Infinity' is not finite"):
+        _volumes(("sep=,\n" + _rows(",", "20")).replace("09:30,20", "09:30,Infinity"))
+    with pytest.raises(ScenarioError, match="not by timestamp"):
+        _volumes("timestamp,gold,silver\n2026-03-02T09:00,1,2\n")
