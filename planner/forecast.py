@@ -16,7 +16,13 @@ Methods (``METHODS``):
   error and weekday season, damped additive trend; holidays filled by the weekday fit) times the
   same intraday profile.
 ``auto`` picks, per segment, the method with the lowest WAPE in a rolling-origin backtest on the
-history itself.
+history itself; where the history is too short for any backtest origin, ``FALLBACK_METHOD`` is used
+(and the backtest says so in its notes).
+
+Guards: a trend is extrapolated at most ``_TREND_WEEKS`` weeks beyond the data (then held); a
+forecast starts at most ``MAX_LEAD_DAYS`` days after the history; a day's forecast above
+``MAX_DAY_FACTOR`` x the busiest day of the history is capped there, with a note. A segment
+without calls in its last ``STOPPED_DAYS`` days or more (a stopped queue) is forecast as 0, with a note.
 
 Bands: a day's total varies far more than Poisson noise, so the band combines (a) a lognormal
 day factor with the spread of the method's own day-total errors and (b) overdispersed
@@ -40,6 +46,10 @@ QUANTILES = (0.1, 0.5, 0.9)
 _PROFILE_WEEKS = 8
 _TREND_WEEKS = 8
 _SAMPLES = 1000
+FALLBACK_METHOD = "mean_4_weeks"
+MAX_LEAD_DAYS = 365
+MAX_DAY_FACTOR = 2.0
+STOPPED_DAYS = 7
 
 
 class ForecastError(ValueError):
@@ -56,6 +66,8 @@ class SegmentHistory:
     y: np.ndarray                   # (D, S) calls; NaN rows where the date has no data
     aht_s: np.ndarray | None        # (D, S) call-weighted AHT or NaN
     open_weekdays: tuple[int, ...]  # 0 = Monday
+    stopped_since: dt.date | None = None  # no calls from this day to the history's end (STOPPED_DAYS or more)
+    end: dt.date | None = None      # the history's last day (of every segment)
 
     @property
     def weekdays(self) -> np.ndarray:
@@ -67,12 +79,27 @@ class SegmentHistory:
 
 
 def segment_histories(rolled: pd.DataFrame) -> list[SegmentHistory]:
-    """Per segment, the (day x slot) matrices of a rolled-up history (segment, date, slot, offered, aht_s)."""
+    """Per segment, the (day x slot) matrices of a rolled-up history (segment, date, slot, offered, aht_s).
+
+    A day whose rows all have 0 calls is a day without data (a holiday exported as zeros), except in a
+    segment's trailing run of ``STOPPED_DAYS`` days or more up to the history's end: that segment has
+    stopped (``stopped_since``). A segment with no call at all is stopped from its first row."""
     out = []
+    if rolled.empty:
+        return out
+    end = max(rolled["date"])
     for seg, d in rolled.groupby("segment", sort=False):
         by_day = d.groupby("date")["offered"].sum()
         days_with_calls = sorted(by_day.index[by_day > 0])
         if not days_with_calls:
+            days = sorted(by_day.index)
+            open_wd = tuple(sorted({x.weekday() for x in days}))
+            dates = tuple(days[0] + dt.timedelta(days=k) for k in range((days[-1] - days[0]).days + 1)
+                          if (days[0] + dt.timedelta(days=k)).weekday() in open_wd)
+            y = np.full((len(dates), d["slot"].nunique()), np.nan)
+            y[[dates.index(x) for x in days]] = 0.0
+            out.append(SegmentHistory(str(seg), dates, np.array(sorted(d["slot"].unique())), y, None, open_wd,
+                                      stopped_since=days[0], end=end))
             continue
         open_wd = tuple(sorted({x.weekday() for x in days_with_calls}))
         first, last = days_with_calls[0], days_with_calls[-1]
@@ -91,7 +118,9 @@ def segment_histories(rolled: pd.DataFrame) -> list[SegmentHistory]:
         c = rows["slot"].map(si).to_numpy()
         y[r, c] = rows["offered"].to_numpy(float)
         aht[r, c] = rows["aht_s"].to_numpy(float)
-        out.append(SegmentHistory(str(seg), dates, slots, y, aht if np.isfinite(aht).any() else None, open_wd))
+        stopped = last + dt.timedelta(days=1) if (end - last).days >= STOPPED_DAYS else None
+        out.append(SegmentHistory(str(seg), dates, slots, y, aht if np.isfinite(aht).any() else None, open_wd,
+                                  stopped_since=stopped, end=end))
     return out
 
 
@@ -103,11 +132,17 @@ def _same_weekday_rows(y: np.ndarray, wd: np.ndarray, w: int, k: int) -> np.ndar
     return y[rows[-k:]] if rows.size else np.empty((0, y.shape[1]))
 
 
+def _any_day(y: np.ndarray) -> np.ndarray:
+    """The mean day over every day with data (zeros when there is none): a weekday never seen gets this."""
+    rows = y[~np.isnan(y).all(axis=1)]
+    return rows.mean(axis=0) if len(rows) else np.zeros(y.shape[1])
+
+
 def _last_week(y, wd, target_wd, steps):
     out = np.empty((len(target_wd), y.shape[1]))
     for h, w in enumerate(target_wd):
         rows = _same_weekday_rows(y, wd, w, 1)
-        out[h] = rows[-1] if len(rows) else np.nanmean(y, axis=0)
+        out[h] = rows[-1] if len(rows) else _any_day(y)
     return out
 
 
@@ -115,7 +150,7 @@ def _mean_4_weeks(y, wd, target_wd, steps):
     out = np.empty((len(target_wd), y.shape[1]))
     for h, w in enumerate(target_wd):
         rows = _same_weekday_rows(y, wd, w, 4)
-        out[h] = rows.mean(axis=0) if len(rows) else np.nanmean(y, axis=0)
+        out[h] = rows.mean(axis=0) if len(rows) else _any_day(y)
     return out
 
 
@@ -139,22 +174,27 @@ def _weekday_design(wd: np.ndarray, t: np.ndarray, levels: list[int], trend: boo
 
 def _daily_fit(tot: np.ndarray, wd: np.ndarray):
     """OLS of log daily totals on weekday effects (+ trend when there are 3+ weeks), last 8 weeks.
-    Returns predict(weekdays, t) -> totals, and the index origin for t."""
+    Returns predict(weekdays, t) -> totals (NaN for a weekday without data). The trend is extrapolated at
+    most ``_TREND_WEEKS`` weeks beyond the data and held there: a few weeks' slope is no yearly growth."""
     import statsmodels.api as sm
 
     ok = np.flatnonzero(np.isfinite(tot) & (tot > 0))
     n_wd = len(np.unique(wd))
     ok = ok[-_TREND_WEEKS * n_wd:]
     levels = sorted(int(w) for w in np.unique(wd[ok]))
+    if not levels:
+        return lambda target_wd, target_t: np.full(len(target_wd), np.nan)
     trend = len(ok) >= 3 * len(levels)
     t = np.arange(len(tot))
     x = _weekday_design(wd[ok], t[ok], levels, trend)
     fit = sm.OLS(np.log(tot[ok]), x).fit()
+    t_max = int(ok[-1]) + _TREND_WEEKS * n_wd
 
     def predict(target_wd: np.ndarray, target_t: np.ndarray) -> np.ndarray:
         known = np.isin(target_wd, levels)
         safe_wd = np.where(known, target_wd, levels[0])
-        pred = np.exp(_weekday_design(safe_wd, target_t, levels, trend) @ fit.params)
+        design = _weekday_design(safe_wd, np.minimum(np.asarray(target_t), t_max), levels, trend)
+        pred = np.exp(design @ fit.params)
         return np.where(known, pred, np.nan)
 
     return predict
@@ -172,11 +212,13 @@ def _top_down(y, wd, target_wd, steps):
 def _ets(y, wd, target_wd, steps, params: np.ndarray | None = None):
     """Daily totals by ETS(M,Ad,M) x the intraday profile. With ``params`` (from a fit on a longer
     training window) the model is only smoothed, not re-estimated: used for the band's inner origins."""
-    tot = np.nansum(y, axis=1)
     period = len(np.unique(wd))
-    if len(y) < 3 * period or period < 2:
+    have = ~np.isnan(y).all(axis=1)
+    if len(y) < 3 * period or period < 2 or have.sum() < 2 * period:
         return _top_down(y, wd, target_wd, steps)
     fit = _ets_fit(y, wd, params)
+    if fit is None:
+        return _top_down(y, wd, target_wd, steps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         path = np.asarray(fit.forecast(int(np.max(steps))), float)
@@ -186,13 +228,16 @@ def _ets(y, wd, target_wd, steps, params: np.ndarray | None = None):
 
 
 def _ets_fit(y: np.ndarray, wd: np.ndarray, params: np.ndarray | None = None):
-    """statsmodels ETSModel on the daily totals (days without data filled by the weekday fit)."""
+    """statsmodels ETSModel on the daily totals (days without data filled by the weekday fit); None when a day
+    cannot be filled (a weekday without any data)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     tot = np.nansum(y, axis=1)
     missing = np.isnan(y).all(axis=1)
     fill = _daily_fit(np.where(missing, np.nan, tot), wd)(wd, np.arange(len(y)))
     series = np.where(missing | (tot <= 0), fill, tot)
+    if not (np.isfinite(series).all() and (series > 0).all()):
+        return None
     model = ETSModel(pd.Series(series), error="mul", trend="add", damped_trend=True, seasonal="mul",
                      seasonal_periods=len(np.unique(wd)))
     with warnings.catch_warnings():
@@ -231,11 +276,12 @@ def _errors(method: str, y: np.ndarray, wd: np.ndarray, origins: list[int], hori
     kw = {}
     first = min(origins)
     if method == "ets" and first >= 3 * len(np.unique(wd[:first])) and len(np.unique(wd[:first])) >= 2:
-        kw = {"params": _ets_fit(y[:first], wd[:first]).params}
+        fit = _ets_fit(y[:first], wd[:first])
+        kw = {"params": fit.params} if fit is not None else {}
     for o in origins:
         hold = np.arange(o, min(o + horizon, len(y)))
         hold = hold[~np.isnan(y[hold]).all(axis=1)]
-        if hold.size == 0:
+        if hold.size == 0 or not _enough_training(y[:o], wd):
             continue
         f = point_forecast(method, y[:o], wd[:o], wd[hold], hold - o + 1, **kw)
         a = y[hold]
@@ -286,10 +332,20 @@ def sample_quantiles(point: np.ndarray, err: ErrorModel, quantiles: tuple[float,
 @dataclass(frozen=True)
 class Backtest:
     """Rolling-origin backtest. ``table``: one row per segment x method: wape, coverage_80 (share of
-    actual intervals inside p10-p90), origins, horizon_days; ``best``: the method chosen per segment."""
+    actual intervals inside p10-p90; NaN without any origin), origins, horizon_days; ``best``: the method
+    chosen per segment (``FALLBACK_METHOD`` where no origin could be scored: ``fallback`` lists those
+    segments and ``notes`` says why). Stopped segments are not backtested."""
 
     table: pd.DataFrame
     best: dict[str, str]
+    notes: tuple[str, ...] = ()
+    fallback: tuple[str, ...] = ()
+
+
+def _enough_training(y: np.ndarray, wd: np.ndarray) -> bool:
+    """Training rows hold at least one week of days with data (a gap of weeks may leave fewer)."""
+    have = ~np.isnan(y).all(axis=1)
+    return bool(have.sum() >= max(len(np.unique(wd)), 1))
 
 
 def _origins(n_days: int, period: int, horizon: int, max_origins: int = 4) -> list[int]:
@@ -303,7 +359,8 @@ def backtest(hist: list[SegmentHistory], horizon_days: int, methods: tuple[str, 
              progress: Callable[[int, int], None] | None = None) -> Backtest:
     """WAPE and p10-p90 coverage of each method at weekly origins over the last weeks of the history.
     ``horizon_days`` counts calendar days; it becomes open days per segment."""
-    rows, best = [], {}
+    rows, best, notes, fallback = [], {}, [], []
+    hist = [sh for sh in hist if sh.stopped_since is None]
     total = len(hist) * len(methods)
     done = 0
     for sh in hist:
@@ -314,6 +371,9 @@ def backtest(hist: list[SegmentHistory], horizon_days: int, methods: tuple[str, 
             horizon -= period
             origins = _origins(len(sh.y), period, horizon)
         wd = sh.weekdays
+        # an origin is scored where its window holds a day with data and its training a week of them
+        origins = [o for o in origins if (~np.isnan(sh.y[o:o + horizon]).all(axis=1)).any()
+                   and _enough_training(sh.y[:o], wd[:o])]
         for m in methods:
             abs_err = act = inside = n = 0.0
             for o in origins:
@@ -333,50 +393,95 @@ def backtest(hist: list[SegmentHistory], horizon_days: int, methods: tuple[str, 
             if progress:
                 progress(done, total)
         seg_rows = [r for r in rows if r["segment"] == sh.segment and np.isfinite(r["wape"])]
-        best[sh.segment] = min(seg_rows, key=lambda r: r["wape"])["method"] if seg_rows else "mean_4_weeks"
-    return Backtest(pd.DataFrame(rows), best)
+        if seg_rows:
+            best[sh.segment] = min(seg_rows, key=lambda r: r["wape"])["method"]
+        else:
+            best[sh.segment] = FALLBACK_METHOD
+            fallback.append(sh.segment)
+            n_days = int((~np.isnan(sh.y).all(axis=1)).sum())
+            notes.append(f"segment {sh.segment!r}: no backtest origin (a backtest needs 2 weeks of days with data "
+                         f"before a held-out week; the history has {n_days} open day(s) with data): {FALLBACK_METHOD} "
+                         "is used without a backtest (the fallback: the mean of the last same weekdays)")
+    table = pd.DataFrame(rows, columns=["segment", "method", "wape", "coverage_80", "origins", "horizon_days"])
+    return Backtest(table, best, tuple(notes), tuple(fallback))
+
+
+def check_start(hist: list[SegmentHistory], start: dt.date) -> None:
+    """ForecastError unless ``start`` is after the history's last day and at most ``MAX_LEAD_DAYS`` later."""
+    last = max((sh.end or sh.dates[-1]) for sh in hist)
+    if start <= last:
+        raise ForecastError(f"the first forecast day (--start) {start} is not after the history's last day ({last})")
+    if (start - last).days > MAX_LEAD_DAYS:
+        raise ForecastError(f"the first forecast day (--start) {start} is {(start - last).days:,} days after the "
+                            f"history's last day ({last}); "
+                            f"a forecast starts at most {MAX_LEAD_DAYS} days (a year) after its history, by "
+                            f"{last + dt.timedelta(days=MAX_LEAD_DAYS)}: patterns from the history say nothing "
+                            "reliable further ahead")
 
 
 def forecast(hist: list[SegmentHistory], start: dt.date, days: int, method: str = "auto",
              backtest_result: Backtest | None = None, quantile: float | None = None,
-             interval_minutes: int = 30, seed: int = 2026) -> tuple[pd.DataFrame, pd.DataFrame]:
+             interval_minutes: int = 30, seed: int = 2026,
+             notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast per interval and per day.
 
     Intervals: date, interval_start (HH:MM), segment, forecast, p10, p50, p90, method (and ``quantile``
     as column ``q`` when given, ``aht_s`` when the history has it), one row per open interval of each
     open day from ``start`` for ``days`` calendar days. Days: date, segment, method, forecast, p10,
     p50, p90 of the day's total (its own quantiles, not sums of interval quantiles).
-    ``method`` "auto" needs ``backtest_result``."""
+    ``method`` "auto" needs ``backtest_result``. A stopped segment gets 0 calls (method "stopped"); a day above
+    ``MAX_DAY_FACTOR`` x the history's busiest is capped; both are said in ``notes``."""
     if method != "auto" and method not in METHODS:
         raise ForecastError(f"unknown method {method!r}: choose auto, {', '.join(METHODS)}")
+    if not hist:
+        raise ForecastError("the history has no segment with calls")
+    check_start(hist, start)
+    notes = notes if notes is not None else []
     frames, daily = [], []
     qs = tuple(QUANTILES) + ((quantile,) if quantile is not None else ())
     for sh in hist:
-        m = (backtest_result.best[sh.segment] if backtest_result else "top_down") if method == "auto" else method
-        last = sh.dates[-1]
-        if start <= last:
-            raise ForecastError(f"--start {start} is not after the history's last day ({last})")
         target = [start + dt.timedelta(days=k) for k in range(days)]
         target = [d for d in target if d.weekday() in sh.open_weekdays]
         if not target:
             continue
-        # steps ahead in open days (holidays in the horizon count as open days)
-        gap = sum(1 for k in range(1, (start - last).days) if (last + dt.timedelta(days=k)).weekday()
-                  in sh.open_weekdays)
-        steps = gap + 1 + np.arange(len(target))
         wd = sh.weekdays
         t_wd = np.array([d.weekday() for d in target])
-        point = point_forecast(m, sh.y, wd, t_wd, steps)
-        err = error_model(m, sh.y, wd, int(steps.max()))
-        sims = sample_counts(point, err, seed=seed)
-        q = np.quantile(sims, qs, axis=0)
-        # open intervals per weekday: slots with calls in any of its last weeks
-        open_mask = {int(w): (_same_weekday_rows(sh.y, wd, w, _PROFILE_WEEKS).sum(axis=0) > 0) for w in set(t_wd)}
+        if sh.stopped_since is not None:
+            m = "stopped"
+            point = np.zeros((len(target), len(sh.slots)))
+            q = np.zeros((len(qs), len(target), len(sh.slots)))
+            sims = np.zeros((1, len(target), len(sh.slots)))
+            end = sh.end or sh.dates[-1]
+            notes.append(f"segment {sh.segment!r} has had no calls since {sh.stopped_since} (the last "
+                         f"{(end - sh.stopped_since).days + 1} days of the history): it is forecast as 0 calls (a "
+                         "stopped queue); if it has reopened, forecast it from a history that shows it")
+        else:
+            m = (backtest_result.best.get(sh.segment, FALLBACK_METHOD) if backtest_result else "top_down") \
+                if method == "auto" else method
+            last = sh.dates[-1]
+            # steps ahead in open days (holidays in the horizon count as open days)
+            gap = sum(1 for k in range(1, (start - last).days) if (last + dt.timedelta(days=k)).weekday()
+                      in sh.open_weekdays)
+            steps = gap + 1 + np.arange(len(target))
+            point = point_forecast(m, sh.y, wd, t_wd, steps)
+            _cap(sh, m, point, target, notes)
+            err = error_model(m, sh.y, wd, int(steps.max()))
+            sims = sample_counts(point, err, seed=seed)
+            q = np.quantile(sims, qs, axis=0)
+        # open intervals per weekday: slots with calls in any of its last weeks (all of them if none had calls)
+        open_mask = {}
+        for w in set(t_wd):
+            mask = _same_weekday_rows(sh.y, wd, w, _PROFILE_WEEKS).sum(axis=0) > 0
+            open_mask[int(w)] = mask if mask.any() else np.ones(len(sh.slots), bool)
         aht = None
         if sh.aht_s is not None:
-            aht = np.array([np.nanmean(_same_weekday_rows(sh.aht_s, wd, w, 4), axis=0) if
-                            len(_same_weekday_rows(sh.aht_s, wd, w, 4)) else np.full(len(sh.slots), np.nan)
-                            for w in t_wd])
+            aht = np.full((len(target), len(sh.slots)), np.nan)
+            for h, w in enumerate(t_wd):
+                rows = _same_weekday_rows(sh.aht_s, wd, w, 4)
+                known = np.isfinite(rows)
+                if known.any():
+                    aht[h] = np.where(known.any(axis=0), np.where(known, rows, 0).sum(axis=0)
+                                      / np.maximum(known.sum(axis=0), 1), np.nan)
         for h, d in enumerate(target):
             keep = open_mask[int(t_wd[h])]
             frame = pd.DataFrame({
@@ -397,3 +502,20 @@ def forecast(hist: list[SegmentHistory], start: dt.date, days: int, method: str 
         raise ForecastError(f"no open day from {start} for {days} day(s): {', '.join(names)} never had calls in the "
                             "history (closed); choose another --start or more --days")
     return pd.concat(frames, ignore_index=True), pd.DataFrame(daily)
+
+
+def _cap(sh: SegmentHistory, method: str, point: np.ndarray, target: list[dt.date], notes: list[str]) -> None:
+    """Cap (in place) each day of ``point`` at ``MAX_DAY_FACTOR`` x the busiest day of the history, with a note."""
+    totals = np.nansum(sh.y, axis=1)[~np.isnan(sh.y).all(axis=1)]
+    if not totals.size:
+        return
+    cap = MAX_DAY_FACTOR * float(totals.max())
+    day = point.sum(axis=1)
+    over = day > cap
+    if not over.any():
+        return
+    point[over] *= (cap / day[over])[:, None]
+    worst = int(np.argmax(day))
+    notes.append(f"segment {sh.segment!r}: the {method} forecast reached {day[worst]:,.0f} calls on {target[worst]}, "
+                 f"more than {MAX_DAY_FACTOR:g} x the busiest day of the history ({totals.max():,.0f}); "
+                 f"{int(over.sum())} day(s) capped at {cap:,.0f} calls")

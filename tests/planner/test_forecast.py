@@ -112,3 +112,73 @@ def test_handle_time_is_forecast_per_interval_when_the_history_has_it(synthetic)
     intervals, _ = fc.forecast(hist, dt.date(2026, 2, 16), 2, method="mean_4_weeks")
     late = intervals["interval_start"] >= "18:00"
     assert np.allclose(intervals.loc[~late, "aht_s"], 300.0) and np.allclose(intervals.loc[late, "aht_s"], 330.0)
+
+
+# ---- histories a careless or unlucky user gives (the forecast probe)
+
+def _hist(df: pd.DataFrame, minutes: int = 60) -> list:
+    return fc.segment_histories(read_history(df.to_csv(index=False).encode(), "h.csv").rolled_up(minutes))
+
+
+def _small(**kw) -> pd.DataFrame:
+    return synthetic_history(segments=kw.pop("segments", {"a": 600.0}), bucket_minutes=60, open_time="08:00",
+                             close_time="18:00", **kw)
+
+
+def test_a_backtest_window_of_days_without_data_is_skipped():
+    # a one-day window per origin: Saturdays 2026-01-24 (the holiday) and 2026-01-31; only the second is scored
+    hist = _hist(_small(weeks=4, holidays=("2026-01-24",)))
+    bt = fc.backtest(hist, 1, methods=("mean_4_weeks",))
+    assert bt.table["origins"].iloc[0] == 1 and np.isfinite(bt.table["wape"].iloc[0])
+
+
+def test_a_gap_of_weeks_leaves_origins_with_too_little_training_out():
+    df = _small(weeks=6)
+    t = pd.to_datetime(df["timestamp"])
+    hist = _hist(df[(t < "2026-01-12") | (t >= "2026-01-26")])
+    bt = fc.backtest(hist, 7)
+    assert (bt.table["origins"] >= 1).all() and bt.table["wape"].notna().all()
+
+
+def test_a_history_too_short_for_a_backtest_falls_back_with_a_note():
+    hist = _hist(_small(weeks=2, weekday_factors=(1.0,) * 7))
+    bt = fc.backtest(hist, 7)
+    assert bt.best == {"a": fc.FALLBACK_METHOD} and bt.fallback == ("a",)
+    assert bt.table["wape"].isna().all() and "no backtest origin" in bt.notes[0]
+
+
+def test_a_stopped_segment_and_one_without_any_call_are_forecast_as_zero_with_notes():
+    df = _small(weeks=5, segments={"a": 600.0, "b": 400.0, "c": 100.0})
+    t = pd.to_datetime(df["timestamp"])
+    df.loc[(df["segment"] == "b") & (t >= "2026-01-26"), "offered"] = 0
+    df.loc[df["segment"] == "c", "offered"] = 0
+    hist = _hist(df)
+    assert [sh.stopped_since for sh in hist] == [None, dt.date(2026, 1, 25), dt.date(2026, 1, 5)]
+    bt = fc.backtest(hist, 7)
+    assert set(bt.table["segment"]) == {"a"}
+    notes: list[str] = []
+    intervals, days = fc.forecast(hist, dt.date(2026, 2, 9), 2, backtest_result=bt, notes=notes)
+    per = days.groupby("segment")["forecast"].sum()
+    assert per["b"] == 0 and per["c"] == 0 and per["a"] > 500
+    assert set(intervals["segment"]) == {"a", "b", "c"}  # rows for every segment: a scenario gets its zeros
+    assert sum("has had no calls since" in n for n in notes) == 2
+
+
+def test_a_holiday_exported_as_zeros_is_still_a_day_without_data():
+    df = _small(weeks=4)
+    df.loc[df["timestamp"].str.startswith("2026-01-19"), "offered"] = 0
+    sh = _hist(df)[0]
+    assert sh.stopped_since is None and dt.date(2026, 1, 19) in sh.missing
+
+
+def test_a_start_more_than_a_year_ahead_is_refused_and_a_steep_trend_is_held_and_capped():
+    hist = _hist(_small(weeks=4, trend_per_week=0.3, day_cv=0.0))
+    with pytest.raises(fc.ForecastError, match="at most 365 days"):
+        fc.forecast(hist, dt.date(2027, 2, 1), 1, method="top_down")
+    notes: list[str] = []
+    _, days = fc.forecast(hist, dt.date(2026, 12, 28), 1, method="top_down", notes=notes)
+    busiest = np.nanmax(np.nansum(hist[0].y, axis=1))
+    assert days["forecast"].iloc[0] == pytest.approx(fc.MAX_DAY_FACTOR * busiest)
+    assert "capped" in notes[0]
+    _, near = fc.forecast(hist, dt.date(2026, 2, 2), 1, method="top_down", notes=notes)
+    assert near["forecast"].iloc[0] < fc.MAX_DAY_FACTOR * busiest  # near the history the trend runs on
