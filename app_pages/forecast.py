@@ -12,7 +12,7 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from app_pages import common
-from ccplan import charts
+from ccplan import charts, forecasting
 from ccplan.history import HistoryError, read_history
 from ccplan.scenario import ScenarioError, to_dict
 from ccplan.volumes import forecast_scenario
@@ -63,7 +63,8 @@ def _use(day: str, column: str, label: str, interval_minutes: int) -> None:
     res = st.session_state["fc_result"]
     rows = res["intervals"][res["intervals"]["date"] == day].reset_index(drop=True)
     try:
-        new, notes = forecast_scenario(common.scenario(), rows, column, interval_minutes, label=label)
+        new, notes = forecast_scenario(common.scenario(), rows, column, interval_minutes, label=label,
+                                       segments=list(dict.fromkeys(res["intervals"]["segment"])))
     except ScenarioError as exc:
         st.session_state["fc_use_error"] = str(exc)
         return
@@ -111,10 +112,21 @@ minutes_options = [m for m in (15, 30, 60) if m >= h.bucket_minutes and m % h.bu
 default_minutes = sc.interval_minutes if sc.interval_minutes in minutes_options else minutes_options[-1]
 interval = c[0].selectbox("Interval (minutes)", minutes_options, index=minutes_options.index(default_minutes),
                           key="fc_interval", help="The scenario uses " f"{sc.interval_minutes}-minute intervals")
-rolled = h.rolled_up(int(interval))
-hist = fc.segment_histories(rolled)
+preview_key = (h.source, len(h.data), float(h.data["offered"].sum()), int(interval))
+try:  # the history as the forecast will see it (outliers replaced, stopped segments found); nothing slow yet
+    if st.session_state.get("fc_preview_key") != preview_key:
+        st.session_state["fc_preview"] = forecasting.prepare(h, int(interval))
+        st.session_state["fc_preview_key"] = preview_key
+    preview = st.session_state["fc_preview"]
+except (fc.ForecastError, HistoryError) as exc:
+    st.session_state.pop("fc_preview_key", None)
+    st.error("This history cannot be forecast:\n\n" + common.esc(str(exc)))
+    st.stop()
+rolled, hist = preview.rolled, preview.segments
+for n in preview.notes:
+    st.info(common.esc(n))
 st.pyplot(_daily_figure(rolled, {s.segment: s.missing for s in hist}), width="stretch")
-start = c[1].date_input("First day", max(s.dates[-1] for s in hist) + dt.timedelta(days=1), key="fc_start")
+start = c[1].date_input("First day", preview.start, key="fc_start")
 days = int(c[2].number_input("Days", min_value=1, max_value=56, value=7, key="fc_days"))
 method = c[3].selectbox("Method", ["auto", *fc.METHODS], key="fc_method",
                         help="auto: the best by the backtest on your history")
@@ -122,20 +134,26 @@ quantile = c[4].slider("Quantile for the scenario", 0.05, 0.95, 0.5, 0.05, key="
                        help="0.5 = median; a higher quantile plans for a busier day than expected")
 
 if st.button("Forecast", type="primary", key="fc_run"):
-    bar = st.progress(0.0, text="Backtesting every method on the history")
-    key = (h.source, len(h.data), int(interval), min(days, 28))
-    if st.session_state.get("fc_bt_key") != key:
-        st.session_state["fc_bt"] = fc.backtest(hist, min(days, 28), progress=lambda d, t: bar.progress(
-            d / t, text=f"Backtesting every method on the history: {d}/{t}"))
-        st.session_state["fc_bt_key"] = key
-    bar.empty()
-    try:
-        intervals, per_day = fc.forecast(hist, start, days, method=method, backtest_result=st.session_state["fc_bt"],
-                                         quantile=float(quantile), interval_minutes=int(interval))
-        st.session_state["fc_result"] = {"intervals": intervals, "days": per_day, "interval": int(interval),
-                                         "quantile": float(quantile)}
-    except fc.ForecastError as exc:
+    try:  # every input is checked before the backtest
+        job = forecasting.prepare(h, int(interval), start, days, method, float(quantile))
+    except (fc.ForecastError, HistoryError) as exc:
+        job = None
         st.error(common.esc(str(exc)))
+    if job is not None:
+        bar = st.progress(0.0, text="Backtesting every method on the history")
+        key = (h.source, len(h.data), float(h.data["offered"].sum()), int(interval),
+               min(days, forecasting.BACKTEST_MAX_DAYS))
+        if st.session_state.get("fc_bt_key") != key:
+            st.session_state["fc_bt"] = forecasting.backtest(job, progress=lambda d, t: bar.progress(
+                d / t, text=f"Backtesting every method on the history: {d}/{t}"))
+            st.session_state["fc_bt_key"] = key
+        bar.empty()
+        try:
+            out = forecasting.run(job, st.session_state["fc_bt"])
+            st.session_state["fc_result"] = {"intervals": out.intervals, "days": out.days, "interval": int(interval),
+                                             "quantile": float(quantile), "notes": out.notes}
+        except fc.ForecastError as exc:
+            st.error(common.esc(str(exc)))
 
 res = st.session_state.get("fc_result")
 if res is None:
@@ -148,15 +166,20 @@ show["weekday"] = [dt.date.fromisoformat(d).strftime("%a") for d in show["date"]
 st.dataframe(show[["date", "weekday", "segment", "method", "forecast", "p10", "p50", "p90"]], hide_index=True,
              width="stretch", column_config={c_: st.column_config.NumberColumn(c_, format="%.0f")
                                               for c_ in ("forecast", "p10", "p50", "p90")})
+for n in res.get("notes", []):
+    if n not in preview.notes:
+        st.info(common.esc(n))
 st.download_button("Download forecast (CSV)", res["intervals"].drop(columns=["q"]).to_csv(index=False),
                    file_name="forecast.csv", mime="text/csv")
 st.subheader("Backtest")
 st.caption("Rolling origin: the history is cut at weekly origins, each method forecasts the weeks after, and is "
            "scored against what happened. WAPE = sum of absolute errors / sum of actual calls; coverage = share of "
            "actual intervals inside the p10–p90 band (80% is honest).")
-st.pyplot(charts.backtest_figure(bt.table), width="stretch")
+scored = bt.table[bt.table["wape"].notna()]
+if len(scored):
+    st.pyplot(charts.backtest_figure(scored), width="stretch")
 tab = bt.table.copy()
-tab["chosen"] = [bt.best[s] == m for s, m in zip(tab["segment"], tab["method"])]
+tab["chosen"] = [bt.best.get(s) == m for s, m in zip(tab["segment"], tab["method"])]
 st.dataframe(tab, hide_index=True, width="stretch", column_config={
     "wape": st.column_config.NumberColumn("WAPE", format="percent"),
     "coverage_80": st.column_config.NumberColumn("p10–p90 coverage", format="percent"),
