@@ -86,6 +86,8 @@ def test_a_history_without_segments_cannot_fill_a_multi_segment_scenario(tmp_pat
     (["--method", "prophet"], "--method must be auto"),
     (["--start", "26/05/2003"], "--start must be a date YYYY-MM-DD"),
     (["--start", "2003-05-01"], "not after the history's last day"),
+    (["--start", "2004-06-01"], "at most 365 days"),
+    (["--segment-column", "offered"], "segment column 'offered'"),
     (["--to-dir", "x"], "--scenario and --to-dir go together"),
 ])
 def test_bad_options_get_one_clear_message(args, words):
