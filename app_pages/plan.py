@@ -107,15 +107,7 @@ if ver is not None:
                 delta_color="inverse")
     k[2].metric("Targets", "all met" if ver.all_met else "NOT all met")
     k[3].metric(f"Staffings simulated ({ver.iterations} rounds)", f"{ver.evaluations}")
-    if not ver.all_met:
-        st.error("The verified staffing does not meet every target" + (f": {'; '.join(ver.notes)}" if ver.notes
-                                                                        else "") + ".")
-    elif ver.minimal:
-        st.success("Every interval with enough calls meets its targets, and removing any one agent in any interval "
-                   "would break one (checked by simulation with the same callers).")
-    else:
-        st.info("Every judged target is met; minimality was not fully checked" +
-                (f" ({'; '.join(ver.notes)})" if ver.notes else "") + ".")
+    (st.success if ver.all_met else st.error)(common.esc(ver.outcome()))
     st.pyplot(charts.verified_staffing_figure(ver.groups), width="stretch")
     st.pyplot(charts.verified_service_figure(ver.intervals), width="stretch")
     seg = ver.segments.copy()

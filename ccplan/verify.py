@@ -68,6 +68,10 @@ from sim.runner import (InlineExecutor, packed, process_pool, run_counts_many, r
                         unpack)
 
 MIN_CALLS = 20.0
+# a confirmation on fresh callers accepts a service level this far below target at most, when that is within
+# the estimate's one-sided 95% noise (shares; 2 points per interval, half a point per segment's day)
+CELL_TOLERANCE = 0.02
+DAY_TOLERANCE = 0.005
 _WINDOW = 3  # a removal in interval t is judged on t, t+1, t+2; batches keep removals this far apart
 _EPS = 1e-12
 _TRIM_YIELD = 0.5  # batch trimming goes on while a cycle removes at least this many agents per simulated staffing
@@ -88,6 +92,7 @@ class _Targets:
     max_abandon: np.ndarray  # (K,), nan = none
     esc_sl: float | None  # default target for escalations, None without escalation
     max_occupancy: float | None
+    days_meeting: float | None = None  # share of simulated days whose day SL must meet each segment's target
 
 
 @dataclass
@@ -120,11 +125,39 @@ class Evaluation:
         self.busy_s = c["busy_s"].mean(axis=0)
 
     def day(self, key: str, denominator: str) -> np.ndarray:
-        """Per replication (R, K) whole-day ratio, as ``ccplan simulate`` reports it (mean over replications)."""
+        """Per replication (R, K) whole-day ratio (one simulated day's own ratio)."""
         num = self.counts[key].sum(axis=2)
         den = self.counts[denominator].sum(axis=2)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / den, np.nan)
+
+    def sl_noise(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """One-sided noise of the service-level estimates at ``level``: t x standard error of the ratio of
+        sums over replications (delta method), per cell (K, T) and per segment's day (K,)."""
+        def noise(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+            r_n = num.shape[0]
+            tot = den.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                est = np.where(tot > 0, num.sum(axis=0) / tot, 0.0)
+                sd = np.sqrt(((num - est[None] * den) ** 2).sum(axis=0) / max(r_n - 1, 1))
+                return np.nan_to_num(t_quantile(level, max(r_n - 1, 1)) * sd / (tot / r_n) / np.sqrt(r_n))
+
+        num, den = self.counts["sl_num"], self.counts["sl_den"]
+        return noise(num, den), noise(num.sum(axis=2), den.sum(axis=2))
+
+    def long_run(self, key: str, denominator: str) -> np.ndarray:
+        """(K,) whole-day ratio over all replications as ACD reports and ``ccplan simulate`` give it: the sum of
+        the numerators over the sum of the denominators (nan where nothing was counted)."""
+        num = self.counts[key].sum(axis=(0, 2))
+        den = self.counts[denominator].sum(axis=(0, 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    def days_meeting(self, target: np.ndarray) -> np.ndarray:
+        """(K,) share of simulated days (replications) whose day service level meets ``target`` (K,); a day
+        without calls of the segment counts as meeting it."""
+        day = self.day("sl_num", "sl_den")
+        return np.mean(np.nan_to_num(day, nan=1.0) >= target[None, :] - _EPS, axis=0)
 
 
 def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95, upper: float | None = 1.0
@@ -153,11 +186,23 @@ class VerifyResult:
 
     ``groups``: interval x group: interval, time, group, agents_planned / agents_verified (scheduled),
       available_planned / available_verified (on the phones), occupancy (simulated, at the verified staffing).
+    Every measure is from the confirming sample (fresh random numbers the search never used) unless
+    ``confirm_replications`` is 0; ``*_search`` columns give the search's own (in-sample, optimistic) estimate
+    of the same staffing, and ``optimism_gap`` = search − confirmation.
+
+    ``groups``: interval x group: interval, time, group, agents_planned / agents_verified (scheduled),
+      available_planned / available_verified (on the phones), occupancy (simulated, at the verified staffing).
     ``intervals``: interval x segment at the verified staffing: offered (mean calls per replication),
       judged (enough calls), service_level with service_level_ci_low/high, target, asa_s, abandon_rate,
-      meets (True/False; None when not judged), and service_level_planned (simulated at the analytic plan).
-    ``segments``: per segment: service_level (whole day, mean over replications) and its CI, target,
-      worst_interval (clock time of the lowest judged interval) and worst_interval_service_level, meets.
+      meets (True/False; None when not judged), service_level_planned (simulated at the analytic plan),
+      service_level_search and optimism_gap.
+    ``segments``: per segment: service_level (whole day, long-run ratio over replications: all calls
+      answered in time ÷ all counted calls) and its CI, service_level_search, optimism_gap, target,
+      worst_interval (clock time of the lowest judged interval) and worst_interval_service_level,
+      days_meeting (share of simulated days whose own day SL meets the target) with its Wilson CI,
+      daily_sl_p10 (10th percentile of the days' SL), meets.
+    ``agent_hours_search``: the search's staffing (minimal on its own random numbers); ``agent_hours_verified``:
+      after the confirmation added what the fresh samples needed.
     """
 
     scenario: Scenario
@@ -172,9 +217,44 @@ class VerifyResult:
     replications: int
     seed: int
     all_met: bool
-    minimal: bool
+    minimal: bool  # 1-opt minimal on the search's own random numbers (in-sample)
     notes: list[str]
+    agent_hours_search: float = float("nan")
+    confirm_replications: int = 0
+    confirm_samples: int = 0
+    confirmed: bool = False  # the last fresh sample met every target
+    days_meeting_target: float | None = None
     trace: list[dict] = field(default_factory=list)  # one entry per round: step, staffings simulated, seconds
+
+    def outcome(self) -> str:
+        """One paragraph on what was shown, and on which random numbers (the CLI and the app both say this)."""
+        d = self.agent_hours_verified - self.agent_hours_planned
+        pct = d / self.agent_hours_planned if self.agent_hours_planned else 0.0
+        hours = (f"Agent hours: planned {self.agent_hours_planned:,.1f}, verified {self.agent_hours_verified:,.1f} "
+                 f"({d:+,.1f}, {pct:+.1%})")
+        if self.confirm_replications:
+            extra = self.agent_hours_verified - self.agent_hours_search
+            hours += (f"; the search's minimum on its own random numbers was {self.agent_hours_search:,.1f} and the "
+                      f"confirmation on fresh callers added {extra:,.1f}")
+        hours += f"; {self.iterations} rounds, {self.evaluations} staffings simulated."
+        notes = f" ({'; '.join(self.notes)})" if self.notes else ""
+        days = (f" At least {self.days_meeting_target:.0%} of simulated days meet each segment's day target."
+                if self.days_meeting_target is not None and self.all_met else "")
+        if not self.all_met:
+            where = ("on the last fresh sample of callers" if self.confirm_replications
+                     else "on the search's random numbers")
+            return f"{hours} Not every target is met {where}{notes}."
+        if self.confirm_replications:
+            said = (f"Every judged target is met on {self.confirm_replications} replications of fresh callers that "
+                    f"the search never used (confirmation sample {self.confirm_samples}).{days}")
+            if self.minimal and self.agent_hours_search == self.agent_hours_verified:
+                said += (" On the search's own random numbers no single agent could go; that minimality is "
+                         "in-sample, and is not claimed for fresh callers.")
+            return f"{hours} {said}{notes}"
+        said = f"Every judged target is met on the search's own random numbers (in-sample, not confirmed).{days}"
+        if self.minimal:
+            said += " Removing any one agent would break one on those same random numbers."
+        return f"{hours} {said}{notes}"
 
     @property
     def verified_scenario(self) -> Scenario:
@@ -198,13 +278,24 @@ class VerifyResult:
                 "worst_interval": r["worst_interval"],
                 "worst_interval_service_level": num(r["worst_interval_service_level"]),
                 "target": num(r["target"]),
+                "service_level_search": num(r["service_level_search"]),
+                "optimism_gap": num(r["optimism_gap"]),
+                "days_meeting": num(r["days_meeting"]),
+                "days_meeting_ci": [num(r["days_meeting_ci_low"]), num(r["days_meeting_ci_high"])],
+                "daily_sl_p10": num(r["daily_sl_p10"]),
             }
         return {
             "intervals": [{"interval": int(r["interval"]), "time": r["time"], "group": r["group"],
                            "agents_planned": int(r["agents_planned"]), "agents_verified": int(r["agents_verified"])}
                           for _, r in self.groups.iterrows()],
             "segments": segs,
-            "agent_hours": {"planned": self.agent_hours_planned, "verified": self.agent_hours_verified},
+            "agent_hours": {"planned": self.agent_hours_planned, "verified": self.agent_hours_verified,
+                            "search": self.agent_hours_search},
+            "confirmation": {"replications": self.confirm_replications, "samples": self.confirm_samples,
+                             "confirmed": self.confirmed,
+                             "first_replication": CONFIRM_OFFSET if self.confirm_replications else None},
+            "days_meeting": {r["segment"]: num(r["days_meeting"]) for _, r in self.segments.iterrows()},
+            "days_meeting_target": self.days_meeting_target,
             "iterations": self.iterations,
             "evaluations": self.evaluations,
             "replications": self.replications,
@@ -216,6 +307,7 @@ class VerifyResult:
                  "offered": num(r["offered"]), "judged": bool(r["judged"]),
                  "service_level": num(r["service_level"]),
                  "service_level_ci": [num(r["service_level_ci_low"]), num(r["service_level_ci_high"])],
+                 "service_level_search": num(r["service_level_search"]), "optimism_gap": num(r["optimism_gap"]),
                  "target": num(r["target"]), "meets": None if r["meets"] is None else bool(r["meets"])}
                 for _, r in self.intervals.iterrows()],
         }
@@ -235,9 +327,14 @@ class _Search:
     """State of one verification: the scenario as arrays, the executor and an evaluation cache."""
 
     def __init__(self, scenario: Scenario, replications: int, seed: int, executor: Executor, min_calls: float,
-                 max_occupancy: float | None, adjustable: np.ndarray) -> None:
+                 max_occupancy: float | None, adjustable: np.ndarray, first_replication: int = 0,
+                 days_meeting: float | None = None, confirming: bool = False) -> None:
         self.sc = scenario
+        # a confirmation judges a service level as missing only when it is below its target by more than its own
+        # one-sided 95% noise (capped at CELL_TOLERANCE / DAY_TOLERANCE); the search judges point estimates
+        self.confirming = confirming
         self.reps = replications
+        self.first = first_replication  # replications first .. first + reps - 1: a sample of its own
         self.seed = seed
         self.ex = executor
         self.min_calls = min_calls
@@ -251,13 +348,15 @@ class _Search:
             esc_sl=scenario.service_level.target if scenario.escalation_groups() and any(
                 s.escalation_probability > 0 for s in segs) else None,
             max_occupancy=max_occupancy,
+            days_meeting=days_meeting,
         )
         self.skills = np.array([[s.name in g.skills for s in segs] for g in scenario.agent_groups])  # (G, K)
         self.esc_skill = np.array([g in scenario.escalation_groups() for g in scenario.agent_groups])
         self.primary = np.array([g.accepts_after_s == 0 for g in scenario.agent_groups])
         # cost of one more agent on the phones for an interval: scheduled cost / (1 - shrinkage)
         self.unit_cost = np.array([max(g.cost_per_hour, 1e-6) / (1.0 - g.shrinkage) for g in scenario.agent_groups])
-        self.batches = task_batches(scenario, replications)  # short days: a few replications to a task
+        # short days: a few replications to a task
+        self.batches = [[r + first_replication for r in b] for b in task_batches(scenario, replications)]
         self.cache: dict[bytes, Evaluation] = {}
         self.ruled_out: set[bytes] = set()  # single removals proven infeasible from a window's bounds
         self.evaluations = 0
@@ -297,7 +396,7 @@ class _Search:
         todo = [gt for gt in removals if key(gt) not in self.cache and key(gt) not in self.ruled_out]
         if todo:
             futs = [self.ex.submit(packed, run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r,
-                                   self.seed, _WINDOW) for r in range(self.reps)]
+                                   self.seed, _WINDOW) for r in range(self.first, self.first + self.reps)]
             per_rep = [unpack(f.result())[1] for f in futs]
             undecided = []
             for j, gt in enumerate(todo):
@@ -309,7 +408,7 @@ class _Search:
             todo = undecided
         if todo:
             futs = [self.ex.submit(packed, run_counts_removals, self.sc, np.asarray(base, np.int64), todo, r,
-                                   self.seed) for r in range(self.reps)]
+                                   self.seed) for r in range(self.first, self.first + self.reps)]
             per_rep = [unpack(f.result()) for f in futs]
             if _key(base) not in self.cache:
                 self.cache[_key(base)] = Evaluation(np.asarray(base, np.int64).copy(), _stack([p[0] for p in per_rep]))
@@ -350,7 +449,7 @@ class _Search:
     def cell_deficit(self, e: Evaluation) -> np.ndarray:
         """(K, T) shortfall of each judged cell against its targets (0 where met or not judged)."""
         t = self.targets
-        d = np.maximum(t.sl[:, None] - np.nan_to_num(e.sl, nan=1.0), 0.0)
+        d = np.maximum(t.sl[:, None] - np.nan_to_num(e.sl, nan=1.0) - self.allowance(e)[0], 0.0)
         d = np.where(d > _EPS, d, 0.0)
         mab = t.max_abandon[:, None]
         d += np.where(np.isfinite(mab), np.maximum(np.nan_to_num(e.abandon, nan=0.0) - mab, 0.0), 0.0)
@@ -378,23 +477,38 @@ class _Search:
         return np.maximum(occ - self.targets.max_occupancy - 1e-9, 0.0)
 
     def day_deficit(self, e: Evaluation) -> np.ndarray:
-        """(K,) whole-day shortfall per segment (mean over replications, as ``simulate`` shows it);
-        escalations, pooled over the day, are one more entry when they have a target."""
+        """(K,) whole-day shortfall per segment (long-run ratios over replications, as ``simulate`` shows them),
+        plus the shortfall of the share of days meeting the target under ``days_meeting``; escalations, pooled
+        over the day, are one more entry when they have a target."""
         t = self.targets
-        sl = np.nanmean(e.day("sl_num", "sl_den"), axis=0)
-        d = np.maximum(t.sl - np.nan_to_num(sl, nan=1.0), 0.0)
-        ab = np.nanmean(e.day("abandoned", "offered"), axis=0)
+        sl = e.long_run("sl_num", "sl_den")
+        d = np.maximum(t.sl - np.nan_to_num(sl, nan=1.0) - self.allowance(e)[1], 0.0)
+        ab = e.long_run("abandoned", "offered")
         d += np.where(np.isfinite(t.max_abandon), np.maximum(np.nan_to_num(ab) - np.nan_to_num(t.max_abandon), 0.0), 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            asa = np.nanmean(e.day("wait_answered_s", "answered"), axis=0)
+            asa = e.long_run("wait_answered_s", "answered")
             d += np.where(np.isfinite(t.max_asa_s),
                           np.maximum(np.nan_to_num(asa) / np.nan_to_num(t.max_asa_s, nan=1.0) - 1.0, 0.0) * 0.1, 0.0)
+        if t.days_meeting is not None:
+            share = e.days_meeting(t.sl)
+            n = e.counts["sl_num"].shape[0]
+            allow = np.minimum(1.645 * np.sqrt(share * (1 - share) / n), DAY_TOLERANCE * 10) if self.confirming else 0
+            d += np.maximum(t.days_meeting - share - allow, 0.0)
         d = np.where(d > _EPS, d, 0.0)
         if t.esc_sl is not None:
             off = e.counts["esc_offered"].sum()
             esc = e.counts["esc_within"].sum() / off if off > 0 else 1.0
             d = np.append(d, max(t.esc_sl - esc, 0.0) if t.esc_sl - esc > _EPS else 0.0)
         return d
+
+    def allowance(self, e: Evaluation) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """How far below its target a service level may be estimated and still be judged as meeting it: 0 in
+        the search; in a confirmation, its one-sided 95% noise, at most CELL_TOLERANCE per cell (K, T) and
+        DAY_TOLERANCE per segment's day (K,)."""
+        if not self.confirming:
+            return 0.0, 0.0
+        cell, day = e.sl_noise()
+        return np.minimum(cell, CELL_TOLERANCE), np.minimum(day, DAY_TOLERANCE)
 
     def slack(self, e: Evaluation) -> tuple[np.ndarray, np.ndarray]:
         """How far each judged cell (K, T) and each segment's whole day (K,) is above its tightest target:
@@ -409,9 +523,11 @@ class _Search:
             room = (1.0 - np.nan_to_num(e.asa_s, nan=0.0, posinf=1e9) / np.where(np.isfinite(masa), masa, 1.0)) * 0.1
             cell = np.where(np.isfinite(masa), np.minimum(cell, room), cell)
             cell = np.where(self.judged(e), cell, np.inf)
-            day = np.nan_to_num(np.nanmean(e.day("sl_num", "sl_den"), axis=0), nan=1.0) - t.sl
-            ab = np.nan_to_num(np.nanmean(e.day("abandoned", "offered"), axis=0))
+            day = np.nan_to_num(e.long_run("sl_num", "sl_den"), nan=1.0) - t.sl
+            ab = np.nan_to_num(e.long_run("abandoned", "offered"))
             day = np.where(np.isfinite(t.max_abandon), np.minimum(day, t.max_abandon - ab), day)
+            if t.days_meeting is not None:
+                day = np.minimum(day, e.days_meeting(t.sl) - t.days_meeting)
         return cell, day
 
     def likely_together(self, base: Evaluation, singles: list[tuple[tuple[int, int], Evaluation]]
@@ -475,9 +591,16 @@ class _Search:
         if not len(bad):
             return {}
         k = int(bad[0])
-        if k < len(self.targets.sl):
-            sl, target, groups = e.sl[k], self.targets.sl[k], self.skills[:, k]
+        t_ = self.targets
+        if k < len(t_.sl):
+            sl, target, groups = e.sl[k], t_.sl[k], self.skills[:, k]
             missed = (self.counts_sum(e, "offered") - self.counts_sum(e, "within"))[k]
+            if t_.days_meeting is not None and e.days_meeting(t_.sl)[k] < t_.days_meeting - _EPS:
+                # too many bad days: where do the bad days (the replications below the target) fall short?
+                low = np.nan_to_num(e.day("sl_num", "sl_den")[:, k], nan=1.0) < target - _EPS
+                num, den = e.counts["sl_num"][low, k].sum(axis=0), e.counts["sl_den"][low, k].sum(axis=0)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sl = np.where(self.judged(e)[k] & (den > 0), num / den, np.nan)
         else:
             sl, target, groups = e.esc_sl, self.targets.esc_sl, self.esc_skill
             missed = self.counts_sum(e, "esc_offered") - self.counts_sum(e, "esc_within")
@@ -503,6 +626,8 @@ def verify(
     groups: list[str] | None = None,
     polish: bool = True,
     max_full_checks: int | None = None,
+    confirm_replications: int | None = None,
+    days_meeting: float | None = None,
 ) -> VerifyResult:
     """Correct the analytic staffing plan of ``scenario`` by simulation (see the module docstring).
 
@@ -514,6 +639,14 @@ def verify(
     removal (each costs up to one simulated day per group and interval); by default at least 2,
     and more while the removals they simulated to the end of the day number fewer than the
     (group, interval) pairs. ``progress(round, max_iterations, message)`` is called as it goes.
+
+    The staffing the search ends with is then confirmed on fresh random numbers (see
+    :func:`_confirm`): ``confirm_replications`` (default :data:`CONFIRM_FACTOR` x ``replications``;
+    0 skips the confirmation) replications that the search never used. With ``days_meeting`` (a share,
+    e.g. 0.9) every segment must also meet its day target on at least that share of simulated days
+    (chance-constrained staffing under uncertain demand: Gurvich, Luedtke & Tezcan 2010, "Staffing call
+    centers with uncertain demand forecasts: a chance-constrained optimization approach", Management
+    Science 56(7)).
     Raises :class:`VerifyError` for options that cannot work.
     """
     reps = scenario.simulation.replications if replications is None else int(replications)
@@ -522,6 +655,11 @@ def verify(
         raise VerifyError(f"--replications must be at least 2 to give a confidence interval, got {reps}")
     if max_iterations < 1:
         raise VerifyError(f"--max-iterations must be at least 1, got {max_iterations}")
+    if days_meeting is not None and not 0 < days_meeting < 1:
+        raise VerifyError(f"--days-meeting must be a share between 0 and 1 (exclusive), got {days_meeting:g}")
+    c_reps = CONFIRM_FACTOR * reps if confirm_replications is None else int(confirm_replications)
+    if c_reps == 1 or c_reps < 0:
+        raise VerifyError(f"--confirm-replications must be 0 (no confirmation) or at least 2, got {c_reps}")
     names = scenario.group_names
     if groups:
         unknown = [g for g in groups if g not in names]
@@ -539,7 +677,7 @@ def verify(
 
     own_ex = executor is None
     ex = executor or (InlineExecutor() if (os.cpu_count() or 1) <= 1 else process_pool(os.cpu_count() or 1))
-    s = _Search(scenario, reps, seed, ex, min_calls, max_occupancy, adjustable)
+    s = _Search(scenario, reps, seed, ex, min_calls, max_occupancy, adjustable, days_meeting=days_meeting)
     notes: list[str] = []
     rounds = 0
 
@@ -553,6 +691,14 @@ def verify(
                       "agent_intervals": int(cur.sum()) if cur is not None else None})
         if progress is not None:
             progress(min(rounds, max_iterations), max_iterations, msg)
+
+    def next_round(msg: str) -> bool:
+        nonlocal rounds
+        if rounds >= max_iterations:
+            return False
+        rounds += 1
+        tick(msg)
+        return True
 
     try:
         tick("simulating the analytic plan")
@@ -568,51 +714,7 @@ def verify(
         cur, e = planned.copy(), e_plan
 
         # 1. repair
-        while not s.feasible(e) and rounds < max_iterations:
-            rounds += 1
-            tick("adding agents where targets fail")
-            short = s.interval_shortfall(e)
-            fail_t = np.flatnonzero(short > 0)
-            cand = {int(t): s.candidates_for(e, int(t)) for t in fail_t}
-            if not len(fail_t):
-                cand = s.day_repair(e)
-            cand = {t: c for t, c in cand.items() if c.any()}
-            if not cand:
-                notes.append("some targets fail but no adjustable group serves them")
-                break
-            step = {t: 1 + int(short[t] > 0.1) + int(short[t] > 0.2) for t in cand}
-            if not len(fail_t):
-                step = dict.fromkeys(cand, 1)
-            multi = sorted({g for c in cand.values() for g in np.flatnonzero(c)}) if any(
-                c.sum() > 1 for c in cand.values()) else []
-            choice = {t: int(np.flatnonzero(c)[0]) for t, c in cand.items()}
-            if multi:
-                variants = []
-                for g in multi:
-                    v = cur.copy()
-                    for t, c in cand.items():
-                        if c[g]:
-                            v[g, t] += 1
-                    variants.append(v)
-                evs = s.evaluate_many(variants)
-                base = s.interval_shortfall(e)
-                for t, c in cand.items():
-                    best, best_score = None, 0.0
-                    for g, ev in zip(multi, evs):
-                        if not c[g]:
-                            continue
-                        gain = float(base[t:t + _WINDOW].sum() - s.interval_shortfall(ev)[t:t + _WINDOW].sum())
-                        score = gain / s.unit_cost[g]
-                        if gain > 0 and (best is None or score > best_score):
-                            best, best_score = g, score
-                    if best is None:  # no single agent helps measurably: the cheapest primary group
-                        gs_ = np.flatnonzero(c & s.primary) if (c & s.primary).any() else np.flatnonzero(c)
-                        best = int(gs_[np.argmin(s.unit_cost[gs_])])
-                    choice[t] = best
-            nxt = cur.copy()
-            for t, g in choice.items():
-                nxt[g, t] += step[t]
-            cur, e = nxt, s.evaluate(nxt)
+        cur, e = _repair(s, cur, e, next_round, notes)
 
         # 2. trim in interleaved classes, 3. polish with single removals
         changed, minimal, polishing = True, False, False
@@ -712,14 +814,137 @@ def verify(
                          "removed, and no further check was made")
         if rounds >= max_iterations:
             notes.append(f"stopped after --max-iterations {max_iterations} rounds")
+        search_cur = cur.copy()
+        conf = _confirm(s, cur, c_reps, tick, notes) if c_reps else None
+        if conf is not None:
+            cur = conf.available
+            e_search = s.evaluate(cur)  # the search's own (in-sample) estimate of the final staffing
+        else:
+            e_search = e
         tick("done")
     finally:
         if own_ex:
             ex.shutdown(wait=True, cancel_futures=True)
 
-    res = _result(scenario, pl, s, planned, cur, e_plan, e, shrink, rounds, seed, minimal, notes)
+    res = _result(scenario, pl, s, planned, cur, e_plan, e_search, conf, shrink, rounds, seed, minimal, notes,
+                  search_cur)
     res.trace = trace
     return res
+
+
+CONFIRM_FACTOR = 5  # confirmation replications per search replication
+MAX_CONFIRMS = 4  # fresh samples tried before the staffing is reported as not confirmed
+CONFIRM_REPAIR_ROUNDS = 10  # rounds of adding agents on one confirming sample
+CONFIRM_OFFSET = 1 << 32  # sample j's replication numbers start at (j + 1) x 2^32: never the search's 0 .. R-1
+
+
+@dataclass
+class _Confirmation:
+    """The last confirming sample: its evaluation of the final staffing ``available``, how many fresh samples
+    were drawn, and whether the last one met every target."""
+
+    evaluation: Evaluation
+    available: np.ndarray
+    samples: int
+    replications: int
+    confirmed: bool
+    added: int  # agent-intervals added on confirming samples
+    judge: _Search  # the last sample's judge (with its noise allowance)
+
+
+def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], None], notes: list[str]
+             ) -> _Confirmation:
+    """Select-then-confirm: the clean-up stage of ranking and selection (Nelson, Swann, Goldsman & Song 2001,
+    "Simple procedures for selecting the best simulated system when the number of alternatives is large",
+    Operations Research 49(6)), as sample-average approximation validates a solution out of sample
+    (Kleywegt, Shapiro & Homem-de-Mello 2002, SIAM J. Optim. 12(2)).
+
+    The staffing the search chose is minimal on the search's random numbers, so its estimates there are
+    optimistic (the winner's curse of optimisation by simulation). It is simulated again on ``c_reps``
+    replications that the search never used (replication numbers from ``CONFIRM_OFFSET`` on, derived from the
+    same seed, so a run is reproducible). Every judged (interval, segment), every day target and every other
+    target is judged on that sample alone; where one misses, agents are added there (on that sample), and the
+    result is confirmed again on the next fresh sample, up to :data:`MAX_CONFIRMS` samples.
+
+    A service level misses on a confirming sample when its estimate is below the target by more than its
+    one-sided 95% noise (t x the ratio estimator's standard error), and that allowance is at most
+    :data:`CELL_TOLERANCE` for an interval and :data:`DAY_TOLERANCE` for a segment's day: judged on point
+    estimates, a cell whose true level sits at its target would fail half of all fresh samples, and the
+    confirmation would add agents for noise alone. The report marks such cells "within noise"."""
+    start = cur.copy()
+    for j in range(MAX_CONFIRMS):
+        sj = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
+                     first_replication=(j + 1) * CONFIRM_OFFSET, days_meeting=s.targets.days_meeting,
+                     confirming=True)
+        tick(f"confirming on fresh callers (sample {j + 1}, {c_reps} replications)")
+        e = sj.evaluate(cur)
+        if sj.feasible(e) or j == MAX_CONFIRMS - 1:
+            ok = sj.feasible(e)
+            if not ok:
+                notes.append(f"the staffing still misses a target on the {MAX_CONFIRMS}th fresh sample of {c_reps} "
+                             "replications")
+            return _Confirmation(e, cur, j + 1, c_reps, ok, int((cur - start).sum()), sj)
+        budget = [CONFIRM_REPAIR_ROUNDS]
+
+        def spend(msg: str, budget: list[int] = budget) -> bool:
+            budget[0] -= 1
+            tick(f"{msg} (on fresh sample {j + 1})")
+            return budget[0] >= 0
+
+        cur, _ = _repair(sj, cur, e, spend, notes)
+    raise AssertionError("unreachable")
+
+
+def _repair(s: _Search, cur: np.ndarray, e: Evaluation, next_round: Callable[[str], bool], notes: list[str]
+            ) -> tuple[np.ndarray, Evaluation]:
+    """Add agents where targets fail, on ``s``'s random numbers, until every target is met or ``next_round``
+    (called once a round) says the budget is spent. Where several groups could take the calls, each is tried
+    by simulation and the one that removes the most shortfall (in the interval and the two after it) per unit
+    of cost wins."""
+    while not s.feasible(e) and next_round("adding agents where targets fail"):
+        short = s.interval_shortfall(e)
+        fail_t = np.flatnonzero(short > 0)
+        cand = {int(t): s.candidates_for(e, int(t)) for t in fail_t}
+        if not len(fail_t):
+            cand = s.day_repair(e)
+        cand = {t: c for t, c in cand.items() if c.any()}
+        if not cand:
+            notes.append("some targets fail but no adjustable group serves them")
+            break
+        step = {t: 1 + int(short[t] > 0.1) + int(short[t] > 0.2) for t in cand}
+        if not len(fail_t):
+            step = dict.fromkeys(cand, 1)
+        multi = sorted({g for c in cand.values() for g in np.flatnonzero(c)}) if any(
+            c.sum() > 1 for c in cand.values()) else []
+        choice = {t: int(np.flatnonzero(c)[0]) for t, c in cand.items()}
+        if multi:
+            variants = []
+            for g in multi:
+                v = cur.copy()
+                for t, c in cand.items():
+                    if c[g]:
+                        v[g, t] += 1
+                variants.append(v)
+            evs = s.evaluate_many(variants)
+            base = s.interval_shortfall(e)
+            for t, c in cand.items():
+                best, best_score = None, 0.0
+                for g, ev in zip(multi, evs):
+                    if not c[g]:
+                        continue
+                    gain = float(base[t:t + _WINDOW].sum() - s.interval_shortfall(ev)[t:t + _WINDOW].sum())
+                    score = gain / s.unit_cost[g]
+                    if gain > 0 and (best is None or score > best_score):
+                        best, best_score = g, score
+                if best is None:  # no single agent helps measurably: the cheapest primary group
+                    gs_ = np.flatnonzero(c & s.primary) if (c & s.primary).any() else np.flatnonzero(c)
+                    best = int(gs_[np.argmin(s.unit_cost[gs_])])
+                choice[t] = best
+        nxt = cur.copy()
+        for t, g in choice.items():
+            nxt[g, t] += step[t]
+        cur, e = nxt, s.evaluate(nxt)
+    return cur, e
 
 
 def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]], halve: bool = True
@@ -757,15 +982,33 @@ def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]], h
     return None
 
 
+def wilson_interval(successes: np.ndarray, n: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (low, high) for a share ``successes / n`` (Wilson 1927; Agresti & Coull 1998):
+    unlike the normal interval it stays inside [0, 1] and keeps its coverage near 0 and 1."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    p = np.asarray(successes, float) / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    # the interval holds p exactly (at p = 0 or 1 its end is p itself, which rounding would otherwise miss)
+    return np.clip(np.minimum(centre - half, p), 0.0, 1.0), np.clip(np.maximum(centre + half, p), 0.0, 1.0)
+
+
 def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: np.ndarray, e_plan: Evaluation,
-            e: Evaluation, shrink: np.ndarray, rounds: int, seed: int, minimal: bool, notes: list[str]
-            ) -> VerifyResult:
+            e_search: Evaluation, conf: _Confirmation | None, shrink: np.ndarray, rounds: int, seed: int,
+            minimal: bool, notes: list[str], search_cur: np.ndarray) -> VerifyResult:
+    """The tables of a verification: every figure from the confirming sample (``conf``) when there is one,
+    beside the search's own estimate of the same staffing (``e_search``, in-sample)."""
+    e = conf.evaluation if conf is not None else e_search
+    judge = conf.judge if conf is not None else s
     names = scenario.group_names
     t_n = scenario.n_intervals
     labels = np.array(scenario.interval_labels())
     own_sched = np.vstack([scenario.agents_per_interval(g) for g in scenario.agent_groups])
     sched_planned = np.where(s.adjustable[:, None], scheduled_agents(planned, shrink), own_sched)
     sched_verified = np.where(s.adjustable[:, None], scheduled_agents(cur, shrink), own_sched)
+    sched_search = np.where(s.adjustable[:, None], scheduled_agents(search_cur, shrink), own_sched)
     assert (available_agents(sched_verified, shrink) == cur).all() or not s.adjustable.all()
     with np.errstate(invalid="ignore", divide="ignore"):
         occ = np.where(cur > 0, e.busy_s / (cur * scenario.interval_s), np.nan)
@@ -777,9 +1020,10 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
     })
     c = e.counts
     sl, lo, hi = ratio_ci(c["sl_num"], c["sl_den"])
+    sl_search = ratio_ci(e_search.counts["sl_num"], e_search.counts["sl_den"])[0]
     sl_plan = ratio_ci(e_plan.counts["sl_num"], e_plan.counts["sl_den"])[0]
-    judged = s.judged(e)
-    deficit = s.cell_deficit(e)
+    judged = judge.judged(e)
+    deficit = judge.cell_deficit(e)
     k_n = len(scenario.segments)
     target = np.repeat(s.targets.sl, t_n)
     intervals = pd.DataFrame({
@@ -788,24 +1032,33 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
         "judged": judged.ravel(), "service_level": sl.ravel(), "service_level_ci_low": lo.ravel(),
         "service_level_ci_high": hi.ravel(), "target": target, "asa_s": e.asa_s.ravel(),
         "abandon_rate": e.abandon.ravel(), "service_level_planned": sl_plan.ravel(),
+        "service_level_search": sl_search.ravel(), "optimism_gap": (sl_search - sl).ravel(),
     })
     intervals["meets"] = [None if not j else bool(d <= 0) for j, d in zip(judged.ravel(), deficit.ravel())]
-    day_sl = e.day("sl_num", "sl_den")
+    intervals["within_noise"] = judged.ravel() & (deficit.ravel() <= 0) & (sl.ravel() < target - _EPS)
+    day_num, day_den = c["sl_num"].sum(axis=2), c["sl_den"].sum(axis=2)  # (R, K)
+    day_sl, day_lo, day_hi = ratio_ci(day_num, day_den)
+    day_search = e_search.long_run("sl_num", "sl_den")
+    daily = e.day("sl_num", "sl_den")
+    share = e.days_meeting(s.targets.sl)
+    n_days = daily.shape[0]
+    share_lo, share_hi = wilson_interval(share * n_days, n_days)
+    day_def = judge.day_deficit(e)
     seg_rows = []
     for k, seg in enumerate(scenario.segments):
-        vals = day_sl[:, k]
-        vals = vals[np.isfinite(vals)]
-        m = float(vals.mean()) if len(vals) else np.nan
-        half = float(t_quantile(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 \
-            else np.nan
         jk = judged[k]
         worst = int(np.flatnonzero(jk)[np.nanargmin(sl[k, jk])]) if jk.any() else None
+        finite = daily[:, k][np.isfinite(daily[:, k])]
         seg_rows.append({
-            "segment": seg.name, "service_level": m, "service_level_ci_low": max(m - half, 0.0),
-            "service_level_ci_high": min(m + half, 1.0), "target": float(s.targets.sl[k]),
+            "segment": seg.name, "service_level": float(day_sl[k]), "service_level_ci_low": float(day_lo[k]),
+            "service_level_ci_high": float(day_hi[k]), "service_level_search": float(day_search[k]),
+            "optimism_gap": float(day_search[k] - day_sl[k]), "target": float(s.targets.sl[k]),
             "worst_interval": None if worst is None else str(labels[worst]),
             "worst_interval_service_level": np.nan if worst is None else float(sl[k, worst]),
-            "meets": bool(s.day_deficit(e)[k] <= 0 and not deficit[k].any()),
+            "days_meeting": float(share[k]), "days_meeting_ci_low": float(share_lo[k]),
+            "days_meeting_ci_high": float(share_hi[k]),
+            "daily_sl_p10": float(np.percentile(finite, 10)) if len(finite) else np.nan,
+            "meets": bool(day_def[k] <= 0 and not deficit[k].any()),
         })
     hours = scenario.interval_s / 3600.0
     adj = s.adjustable[:, None]
@@ -813,6 +1066,10 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
         scenario=scenario, plan=pl, groups=groups, intervals=intervals, segments=pd.DataFrame(seg_rows),
         agent_hours_planned=float((sched_planned * adj).sum() * hours),
         agent_hours_verified=float((sched_verified * adj).sum() * hours),
-        iterations=rounds, evaluations=s.evaluations, replications=s.reps, seed=seed, all_met=s.feasible(e),
+        agent_hours_search=float((sched_search * adj).sum() * hours),
+        iterations=rounds, evaluations=s.evaluations, replications=s.reps, seed=seed, all_met=judge.feasible(e),
         minimal=minimal, notes=notes,
+        confirm_replications=conf.replications if conf is not None else 0,
+        confirm_samples=conf.samples if conf is not None else 0,
+        confirmed=conf is not None and conf.confirmed, days_meeting_target=s.targets.days_meeting,
     )

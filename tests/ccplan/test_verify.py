@@ -32,15 +32,16 @@ def _pooled_ok(scenario, result) -> bool:
         sl = sub["within"] / sub["offered"]
         if (sl[judged] < scenario.sl_target(seg) - 1e-12).any():
             return False
-    day = result.summary["segments"].set_index("segment")
-    return all(day.loc[s.name, "service_level"] >= scenario.sl_target(s) - 1e-12 for s in scenario.segments)
+    day = result.per_replication["segments"].groupby("segment")[["answered_within", "offered"]].sum()
+    return all(day.loc[s.name, "answered_within"] / day.loc[s.name, "offered"] >= scenario.sl_target(s) - 1e-12
+               for s in scenario.segments)
 
 
 @pytest.fixture(scope="module")
 def multigroup():
     sc = load(EXAMPLES / "multigroup_overflow.toml")
-    with ProcessPoolExecutor(2) as ex:
-        res = verify(sc, replications=REPS, seed=11, executor=ex)
+    with ProcessPoolExecutor(2) as ex:  # the search alone: its in-sample properties
+        res = verify(sc, replications=REPS, seed=11, executor=ex, confirm_replications=0)
     return sc, res
 
 
@@ -177,15 +178,18 @@ def test_a_scenario_with_nothing_to_judge_is_refused():
 def test_cli_verify_writes_a_scenario_that_simulates_to_its_targets(tmp_path):
     out = tmp_path / "verified.toml"
     src = EXAMPLES / "peaky_day.toml"
-    r = ccplan("staff", str(src), "--verify", "--replications", "6", "--seed", "3", "--to", str(out), "--json")
+    r = ccplan("staff", str(src), "--verify", "--replications", "6", "--seed", "3", "--to", str(out), "--json",
+               "--confirm-replications", "0")
     assert r.returncode == 0, r.stderr
     obj = json.loads(r.stdout)
     v = obj["verified"]
-    assert set(v) >= {"intervals", "segments", "agent_hours", "iterations"}
+    assert set(v) >= {"intervals", "segments", "agent_hours", "iterations", "confirmation", "days_meeting"}
     assert set(v["intervals"][0]) == {"interval", "time", "group", "agents_planned", "agents_verified"}
-    assert set(v["segments"]["gold"]) == {"service_level", "service_level_ci", "worst_interval",
-                                          "worst_interval_service_level", "target"}
-    assert set(v["agent_hours"]) == {"planned", "verified"}
+    assert set(v["segments"]["gold"]) >= {"service_level", "service_level_ci", "worst_interval",
+                                          "worst_interval_service_level", "target", "service_level_search",
+                                          "optimism_gap", "days_meeting", "daily_sl_p10"}
+    assert set(v["agent_hours"]) >= {"planned", "verified", "search"}
+    assert v["confirmation"]["replications"] == 0
     assert {"intervals", "groups", "segments"} <= set(obj)  # the plan's shape stays
     # the written scenario: valid, only agents_per_interval changed
     before, after = to_dict(load(src)), to_dict(load(out))
@@ -250,3 +254,66 @@ def test_the_early_window_screen_never_rules_out_a_removal_that_keeps_every_targ
         v = base.copy()
         v[g, t] -= 1
         assert not s.feasible(s.evaluate(v)), (g, t)
+
+
+class _Recording(InlineExecutor):
+    """Runs tasks inline and records which replication numbers each simulated staffing was given."""
+
+    def __init__(self) -> None:
+        self.replications: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        if args and getattr(args[0], "__name__", "") == "run_counts_many":
+            self.replications += list(args[3])
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_confirmation_runs_on_replications_the_search_never_used_and_is_deterministic():
+    from ccplan.verify import CONFIRM_OFFSET
+
+    sc = load(presets()["trainer"])
+    ex = _Recording()
+    a = verify(sc, replications=4, seed=5, executor=ex, confirm_replications=12)
+    search = {r for r in ex.replications if r < CONFIRM_OFFSET}
+    fresh = {r for r in ex.replications if r >= CONFIRM_OFFSET}
+    assert search == set(range(4))
+    assert len(fresh) == 12 * a.confirm_samples and min(fresh) == CONFIRM_OFFSET
+    b = verify(sc, replications=4, seed=5, executor=InlineExecutor(), confirm_replications=12)
+    assert a.to_json() == b.to_json()
+    assert a.groups.equals(b.groups) and a.intervals.equals(b.intervals)
+
+
+def test_the_confirmed_staffing_meets_every_target_on_fresh_callers_and_shows_the_search_beside_it():
+    sc = load(EXAMPLES / "peaky_day.toml")
+    res = verify(sc, replications=4, seed=3, executor=InlineExecutor(), confirm_replications=20)
+    assert res.all_met and res.confirmed and res.confirm_replications == 20
+    assert res.intervals["meets"].dropna().all() and res.segments["meets"].all()
+    assert res.agent_hours_verified >= res.agent_hours_search
+    iv = res.intervals
+    assert np.allclose(iv["optimism_gap"], iv["service_level_search"] - iv["service_level"], equal_nan=True)
+    # the confirmation's own tables: the day SL is the long-run ratio over its replications
+    assert res.segments["service_level"].between(res.segments["service_level_ci_low"],
+                                                 res.segments["service_level_ci_high"]).all()
+    assert "fresh callers" in res.outcome() and "the search's minimum on its own random numbers" in res.outcome()
+
+
+def test_days_meeting_staffs_so_that_the_share_of_good_days_reaches_it():
+    sc = load(presets()["trainer"]).with_changes({"simulation.busyness_cv": 0.2})
+    plain = verify(sc, replications=20, seed=2, executor=InlineExecutor(), confirm_replications=0)
+    res = verify(sc, replications=20, seed=2, executor=InlineExecutor(), confirm_replications=40, days_meeting=0.8)
+    assert res.all_met and (res.segments["days_meeting"] >= 0.8).all()
+    assert res.agent_hours_verified > plain.agent_hours_verified  # good days cost more than a good average
+    assert res.to_json()["days_meeting"] == dict(zip(res.segments["segment"], res.segments["days_meeting"]))
+    share = res.segments.set_index("segment")["days_meeting"]
+    low, high = res.segments.set_index("segment")[["days_meeting_ci_low", "days_meeting_ci_high"]].T.to_numpy()
+    assert ((low <= share.to_numpy()) & (share.to_numpy() <= high)).all()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--verify", "--days-meeting", "1.5"], "--days-meeting must be a share between 0 and 1"),
+    (["--days-meeting", "0.9"], "--days-meeting only goes with --verify"),
+    (["--verify", "--confirm-replications", "1"], "--confirm-replications must be 0"),
+])
+def test_bad_confirmation_options_are_one_clear_line(args, message):
+    r = ccplan("staff", str(presets()["trainer"]), *args)
+    assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
