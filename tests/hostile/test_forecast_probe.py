@@ -14,7 +14,14 @@ import pytest
 from ccplan.history import synthetic_history
 from ccplan.scenario import dump, from_dict, load, presets
 from tests.conftest import ROOT
-from tests.hostile.test_corpus import _limited
+
+LIMIT_BYTES = 3 * 2**30
+
+
+def _limited() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
