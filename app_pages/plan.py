@@ -76,12 +76,16 @@ st.subheader("Verify by simulation")
 st.caption("Starts from the analytic plan and lets the simulator decide: agents are added where an interval misses "
            "its target and removed where they are not needed, with the same simulated callers for every candidate "
            "(common random numbers), until every interval with enough calls meets its targets and no group in any "
-           "interval can lose an agent.")
-c = st.columns([1, 1, 2])
+           "interval can lose an agent on those callers. Then the staffing is confirmed on fresh callers the search "
+           "never saw (5× the replications), and agents are added where a target misses there.")
+c = st.columns([1, 1, 1, 2])
 v_reps = c[0].number_input("Replications", min_value=2, max_value=200, value=int(sc.simulation.replications),
                            key="ver_reps")
 v_seed = c[1].number_input("Seed", min_value=0, value=int(sc.simulation.seed), key="ver_seed")
-v_key = common.scenario_key(sc, occ, v_reps, v_seed)
+v_days = c[2].number_input("Days meeting the target (%)", min_value=0, max_value=99, value=0, step=5,
+                           key="ver_days", help="0: judge the long-run service level only. 90: also at least 90% of "
+                                                "simulated days must meet each segment's day target.")
+v_key = common.scenario_key(sc, occ, v_reps, v_seed, v_days)
 if c[2].button("Verify by simulation", type="primary", key="ver_run") and not common.has_result("verify", v_key):
     from ccplan.verify import VerifyError, verify
 
@@ -92,7 +96,8 @@ if c[2].button("Verify by simulation", type="primary", key="ver_run") and not co
 
     try:
         common.cached("verify", v_key, lambda: verify(sc, replications=int(v_reps), seed=int(v_seed),
-                                                      max_occupancy=None if occ >= 1 else occ, progress=_progress))
+                                                      max_occupancy=None if occ >= 1 else occ, progress=_progress,
+                                                      days_meeting=v_days / 100 if v_days else None))
     except VerifyError as exc:
         st.error(common.esc(str(exc)))
     bar.empty()

@@ -641,8 +641,9 @@ def verify(
     (group, interval) pairs. ``progress(round, max_iterations, message)`` is called as it goes.
 
     The staffing the search ends with is then confirmed on fresh random numbers (see
-    :func:`_confirm`): ``confirm_replications`` (default :data:`CONFIRM_FACTOR` x ``replications``;
-    0 skips the confirmation) replications that the search never used. With ``days_meeting`` (a share,
+    :func:`_confirm`): ``confirm_replications`` (default :data:`CONFIRM_FACTOR` x ``replications``,
+    widened until judged cells are known to 2 points; 0 skips the confirmation) replications that the
+    search never used. With ``days_meeting`` (a share,
     e.g. 0.9) every segment must also meet its day target on at least that share of simulated days
     (chance-constrained staffing under uncertain demand: Gurvich, Luedtke & Tezcan 2010, "Staffing call
     centers with uncertain demand forecasts: a chance-constrained optimization approach", Management
@@ -815,7 +816,7 @@ def verify(
         if rounds >= max_iterations:
             notes.append(f"stopped after --max-iterations {max_iterations} rounds")
         search_cur = cur.copy()
-        conf = _confirm(s, cur, c_reps, tick, notes) if c_reps else None
+        conf = _confirm(s, cur, c_reps, tick, notes, grow=confirm_replications is None) if c_reps else None
         if conf is not None:
             cur = conf.available
             e_search = s.evaluate(cur)  # the search's own (in-sample) estimate of the final staffing
@@ -852,8 +853,8 @@ class _Confirmation:
     judge: _Search  # the last sample's judge (with its noise allowance)
 
 
-def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], None], notes: list[str]
-             ) -> _Confirmation:
+def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], None], notes: list[str],
+             grow: bool = True) -> _Confirmation:
     """Select-then-confirm: the clean-up stage of ranking and selection (Nelson, Swann, Goldsman & Song 2001,
     "Simple procedures for selecting the best simulated system when the number of alternatives is large",
     Operations Research 49(6)), as sample-average approximation validates a solution out of sample
@@ -861,10 +862,12 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
 
     The staffing the search chose is minimal on the search's random numbers, so its estimates there are
     optimistic (the winner's curse of optimisation by simulation). It is simulated again on ``c_reps``
-    replications that the search never used (replication numbers from ``CONFIRM_OFFSET`` on, derived from the
+    replications that the search never used (with ``grow``, more where the first sample shows a judged cell's
+    95% half-width above :data:`CELL_TOLERANCE`: as many as bring it there, at most max(20 x the search's, 200)) (replication numbers from ``CONFIRM_OFFSET`` on, derived from the
     same seed, so a run is reproducible). Every judged (interval, segment), every day target and every other
-    target is judged on that sample alone; where one misses, agents are added there (on that sample), and the
-    result is confirmed again on the next fresh sample, up to :data:`MAX_CONFIRMS` samples.
+    target is judged on that sample alone; where one misses, agents are added (on that sample, until every point
+    estimate there meets its target), and the result is confirmed again on the next fresh sample, up to
+    :data:`MAX_CONFIRMS` samples.
 
     A service level misses on a confirming sample when its estimate is below the target by more than its
     one-sided 95% noise (t x the ratio estimator's standard error), and that allowance is at most
@@ -878,6 +881,18 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
                      confirming=True)
         tick(f"confirming on fresh callers (sample {j + 1}, {c_reps} replications)")
         e = sj.evaluate(cur)
+        if grow and j == 0:
+            # enough replications that every judged cell's 95% half-width is at most CELL_TOLERANCE
+            cell_noise = e.sl_noise(0.975)[0][sj.judged(e)]
+            worst = float(cell_noise.max()) if cell_noise.size else 0.0
+            need = min(int(np.ceil(c_reps * (worst / CELL_TOLERANCE) ** 2)), max(20 * s.reps, 200))
+            if need > c_reps:
+                c_reps = need
+                sj = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
+                             first_replication=CONFIRM_OFFSET, days_meeting=s.targets.days_meeting,
+                             confirming=True)
+                tick(f"confirming on fresh callers (sample 1, widened to {c_reps} replications)")
+                e = sj.evaluate(cur)
         if sj.feasible(e) or j == MAX_CONFIRMS - 1:
             ok = sj.feasible(e)
             if not ok:
@@ -891,7 +906,12 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
             tick(f"{msg} (on fresh sample {j + 1})")
             return budget[0] >= 0
 
-        cur, _ = _repair(sj, cur, e, spend, notes)
+        # judged with the noise allowance, repaired to the point estimates: a staffing repaired only to the edge
+        # of this sample's allowance would miss again on the next sample about half the time
+        fix = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
+                      first_replication=sj.first, days_meeting=s.targets.days_meeting)
+        fix.cache = sj.cache  # the same sample: its simulations serve both judges
+        cur, _ = _repair(fix, cur, e, spend, notes)
     raise AssertionError("unreachable")
 
 
