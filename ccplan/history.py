@@ -524,6 +524,8 @@ def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict
     oh, om = (int(x) for x in open_time.split(":"))
     ch, cm = (int(x) for x in close_time.split(":"))
     slots = np.arange(oh * 60 + om, ch * 60 + cm, bucket_minutes)
+    if not len(slots):
+        raise ValueError(f"close_time {close_time} must be after open_time {open_time}")
     x = (slots - slots[0]) / (slots[-1] - slots[0] + bucket_minutes)
     profile = 0.3 + np.exp(-((x - 0.25) / 0.12) ** 2) + 0.7 * np.exp(-((x - 0.65) / 0.15) ** 2)
     profile /= profile.sum()
