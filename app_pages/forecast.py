@@ -6,7 +6,6 @@ import copy
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from matplotlib.figure import Figure
@@ -14,6 +13,7 @@ from matplotlib.figure import Figure
 from app_pages import common
 from ccplan import charts, forecasting
 from ccplan.history import HistoryError, read_history
+from ccplan.outputs import csv_text
 from ccplan.scenario import ScenarioError, to_dict
 from ccplan.volumes import forecast_scenario
 from planner import forecast as fc
@@ -169,7 +169,7 @@ st.dataframe(show[["date", "weekday", "segment", "method", "forecast", "p10", "p
 for n in res.get("notes", []):
     if n not in preview.notes:
         st.info(common.esc(n))
-st.download_button("Download forecast (CSV)", res["intervals"].drop(columns=["q"]).to_csv(index=False),
+st.download_button("Download forecast (CSV)", csv_text(res["intervals"].drop(columns=["q"])),
                    file_name="forecast.csv", mime="text/csv")
 st.subheader("Backtest")
 st.caption("Rolling origin: the history is cut at weekly origins, each method forecasts the weeks after, and is "

@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccplan.scenario import ScenarioError
+from ccplan.scenario import ScenarioError, read_input
 
 BUCKET_MINUTES = (5, 15, 30, 60)
 MIN_DAYS = 14
+MAX_HISTORY_BYTES = 100_000_000  # policy: a year of 15-minute rows for 50 queues is about 70 MB
 MAX_CALLS_PER_BUCKET = 1_000_000  # more in one bucket is a corrupt cell, not a call count
 MAX_AHT_S = 86_400.0
 _KNOWN = ("timestamp", "date", "interval_start", "offered", "segment", "aht_s")
@@ -107,10 +108,10 @@ def _text(source: str | Path | bytes, name: str) -> str:
         if isinstance(source, bytes):
             text = source.decode("utf-8-sig")
         elif isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
-            p = Path(source)
-            if not p.exists():
-                raise HistoryError([("", "no such file")], name)
-            text = p.read_bytes().decode("utf-8-sig")
+            try:
+                text = read_input(source, MAX_HISTORY_BYTES, "history file").decode("utf-8-sig")
+            except ScenarioError as exc:
+                raise HistoryError(exc.problems, name) from None
         else:
             text = str(source).lstrip("\ufeff")
     except UnicodeDecodeError:

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccplan.scenario import Scenario, ScenarioError, clock_label, clock_minutes, from_dict, to_dict
+from ccplan.scenario import Scenario, ScenarioError, clock_label, clock_minutes, from_dict, read_input, to_dict
+
+MAX_VOLUMES_BYTES = 10_000_000  # policy: one day of intervals; 10 MB is thousands of segments
 
 _LABEL_COLS = ("interval", "interval_start", "time", "period", "start")
 _CALLS_COLS = ("calls", "offered", "calls_offered", "offered_calls", "volume")
@@ -31,7 +33,7 @@ def _read_csv(source: str | Path | bytes, name: str) -> pd.DataFrame:
         if isinstance(source, bytes):
             text = source.decode("utf-8-sig")
         elif isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).exists()):
-            text = Path(source).read_text(encoding="utf-8-sig")
+            text = read_input(source, MAX_VOLUMES_BYTES, "volumes file").decode("utf-8-sig")
         else:
             text = str(source)
     except UnicodeDecodeError:

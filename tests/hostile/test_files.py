@@ -124,6 +124,16 @@ def test_a_device_or_fifo_is_refused_as_a_scenario_without_reading_it(tmp_path, 
         assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("args, words", [
+    (["forecast", "/dev/zero"], "a history file must be a regular file"),
+    (["import-volumes", str(presets()["trainer"]), "/dev/zero", "--out", "{tmp}/o.toml"],
+     "a volumes file must be a regular file"),
+])
+def test_a_device_is_refused_as_a_history_or_volumes_file(tmp_path, args, words):
+    r = ccplan(*[a.format(tmp=tmp_path) for a in args], timeout=30)
+    assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
+
+
 def test_an_input_is_read_only_up_to_its_limit(tmp_path):
     big = tmp_path / "big.toml"
     big.write_bytes(b"#" * 2000)
