@@ -137,6 +137,13 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     Tables ``segments`` (one row per segment), ``intervals`` (interval x segment), ``groups`` (one row per
     group), ``group_intervals`` (interval x group), ``segment_groups`` (agent seconds each segment consumed in
     each group) and ``day`` (one row).
+
+    Every ratio (``service_level``, ``abandon_rate``, ``asa_s``) comes with the counts it is made of
+    (:data:`RATIOS`): ``sl_num`` and ``sl_den`` (calls, under each segment's service-level definition),
+    ``abandoned`` and ``offered`` (calls), ``wait_answered_s_total`` (seconds, summed over answered calls) and
+    ``answered`` (calls), so that :func:`summarise` can pool them over replications. ``segments`` also has
+    ``meets_target``: 1.0 when that day's service level meets the segment's target (a day without counted
+    calls does), else 0.0.
     """
     seg = log["segment"].astype(np.int32)
     n_seg = len(scenario.segments)
@@ -152,6 +159,7 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     within = answered & (wait <= thr[seg] + 1e-9)
     short_ab = abandoned & (wait <= thr[seg] + 1e-9)  # abandoned within the threshold ("short abandons")
     defs = [scenario.sl_definition(s) for s in scenario.segments]
+    targets = [scenario.sl_target(s) for s in scenario.segments]
     interval = np.minimum((log["arrival_s"] // isec).astype(np.int32), n_int - 1)
     # callers whose final attempt abandoned (no later success on retry)
     caller = log["caller"]
@@ -187,7 +195,11 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "blocked": int((m & blocked).sum()), "disconnected": int((m & disconnected).sum()),
             "waiting_at_end": int((m & still_waiting).sum()),
             "answered_within": n_within, "abandoned_within": n_short,
+            "sl_num": float(num), "sl_den": float(den),
             "service_level": float(num / den) if den > 0 else np.nan,
+            # a day without counted calls meets its target (as the verifier counts it)
+            "meets_target": float(den <= 0 or num / den >= targets[i] - _TARGET_EPS),
+            "wait_answered_s_total": float(wa.sum()),
             "asa_s": float(wa.mean()) if len(wa) else np.nan,
             "mean_wait_s": float(w.mean()) if len(w) else np.nan,
             "wait_p50_s": float(np.percentile(w, 50)) if len(w) else np.nan,
@@ -228,7 +240,9 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "offered": offered_i, "answered": ans_i.astype(int), "abandoned": ab_i.astype(int),
             "blocked": blocked_i.astype(int),
             "answered_within": within_i.astype(int), "abandoned_within": short_i.astype(int),
+            "sl_num": sl_num_i, "sl_den": sl_den_i,
             "service_level": sl_num_i / sl_den_i,
+            "wait_answered_s_total": wait_ans_i,
             "asa_s": wait_ans_i / ans_i,
             "abandon_rate": ab_i / offered_i,
             "queue_length": queue_time.ravel(),
@@ -289,7 +303,9 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
         "replication": replication, "offered": offered_all, "answered": int(answered.sum()),
         "abandoned": int(abandoned.sum()), "blocked": int(blocked.sum()), "disconnected": int(disconnected.sum()),
         "waiting_at_end": int(still_waiting.sum()),
+        "sl_num": float(day_num), "sl_den": float(day_den),
         "service_level": float(day_num / day_den) if day_den > 0 else np.nan,
+        "wait_answered_s_total": float(wait[answered].sum()),
         "asa_s": float(wait[answered].mean()) if answered.any() else np.nan,
         "abandon_rate": float(abandoned.sum() / offered_all) if offered_all else np.nan,
         "wait_p90_s": float(np.percentile(wait[np.isfinite(wait)], 90)) if np.isfinite(wait).any() else np.nan,
@@ -320,48 +336,218 @@ def _by_definition(defs: list[str], n_int: int, within, offered, answered, short
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high) of a t-based confidence interval for the mean of replication values."""
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return (np.nan, np.nan, np.nan)
-    m = float(v.mean())
-    if len(v) < 2:
-        return (m, np.nan, np.nan)
-    half = float(t_quantile(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return (m, m - half, m + half)
+    """(mean, low, high) of a t-based confidence interval for the mean of replication values (non-finite
+    values left out; nan without values, an unknown interval with one)."""
+    v = np.asarray(values, float).ravel()
+    m, lo, hi = _mean_by_group(v, np.zeros(len(v), np.intp), 1, level)
+    return float(m[0]), float(lo[0]), float(hi[0])
 
+
+def _mean_by_group(values: np.ndarray, codes: np.ndarray, n_groups: int, level: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and t interval of the finite values of each group (``codes``: the group of each value), as
+    (n_groups,) arrays; nan where a group has no value, an unknown interval where it has one."""
+    ok = np.isfinite(values)
+    x = np.where(ok, values, 0.0)
+    n = np.bincount(codes, weights=ok, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(codes, weights=x, minlength=n_groups) / n
+        dev = np.where(ok, x - mean[codes], 0.0)
+        sd = np.sqrt(np.bincount(codes, weights=dev * dev, minlength=n_groups) / (n - 1))
+        half = _t_by_count(n, level) * sd / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def _t_by_count(n: np.ndarray, level: float) -> np.ndarray:
+    """The two-sided ``level`` t quantile for ``n - 1`` degrees of freedom, elementwise (nan where n < 2); one
+    :func:`t_quantile` per distinct n (integer degrees of freedom: scipy is not imported)."""
+    n = np.asarray(n)
+    out = np.full(n.shape, np.nan)
+    for k in np.unique(n[n >= 2]):
+        out[n == k] = t_quantile(0.5 + level / 2, int(k) - 1)
+    return out
+
+
+def _scalar(x: np.ndarray):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def ratio_estimate(num, den, level: float = 0.95):
+    """Long-run ratio over replications and its confidence interval: (estimate, low, high).
+
+    ``num`` and ``den`` are per-replication counts (replications along axis 0; e.g. calls answered within the
+    threshold and calls offered, or seconds waited by answered calls and calls answered). The estimate is the
+    ratio of sums R = sum(num) / sum(den): all good calls over all counted calls of every simulated day, as an
+    ACD reports a service level over many days (a day with more calls weighs more). The mean of each day's own
+    ratio is another quantity: with random busyness it differs from R, and it is not what ACDs report.
+
+    The interval is the ratio estimator's delta method with a t quantile over the n replications:
+    R +- t(n-1) * sd(num_r - R * den_r) / (mean(den) * sqrt(n)), the interval of the classical ratio
+    estimator (Law, *Simulation Modeling and Analysis*, the regenerative method's ratio estimator; Asmussen &
+    Glynn, *Stochastic Simulation*, 2007, ch. III, the delta method for smooth functions of expectations).
+    It is not clipped: callers bound it (a share to [0, 1]). Small samples with a skewed day-to-day spread
+    (rare very busy days) make it a little short: about 93% coverage at 40 days with busyness cv 0.2, 94.8% at
+    200 days (tests/sim/test_estimators.py).
+    Pairs with a non-finite value are left out; the estimate is nan where sum(den) is 0, the interval nan
+    with fewer than two replications. Returns floats for 1-D input, else arrays over the remaining axes.
+    """
+    num = np.asarray(num, float)
+    den = np.asarray(den, float)
+    shape = num.shape[1:]
+    cols = int(np.prod(shape))  # every position after the first axis is a group of its own
+    codes = np.tile(np.arange(cols), num.shape[0])
+    est, low, high = (a.reshape(shape) for a in _ratio_by_group(num.ravel(), den.ravel(), codes, cols, level))
+    return _scalar(est), _scalar(low), _scalar(high)
+
+
+def _ratio_by_group(num: np.ndarray, den: np.ndarray, codes: np.ndarray, n_groups: int, level: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ratio_estimate` of each group of replications (``codes``: the group of each (num, den) pair), as
+    (n_groups,) arrays: the one implementation behind it and :func:`summarise`."""
+    ok = np.isfinite(num) & np.isfinite(den)
+    x, y = np.where(ok, num, 0.0), np.where(ok, den, 0.0)
+    n = np.bincount(codes, weights=ok, minlength=n_groups)
+    sum_x = np.bincount(codes, weights=x, minlength=n_groups)
+    sum_y = np.bincount(codes, weights=y, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = np.where(sum_y > 0, sum_x / np.where(sum_y > 0, sum_y, 1.0), np.nan)
+        # the residuals num - R den sum to 0 over a group's replications: their sd is sqrt(sum sq / (n - 1))
+        resid = np.where(ok, x - est[codes] * y, 0.0)
+        sd = np.sqrt(np.bincount(codes, weights=resid * resid, minlength=n_groups) / (n - 1))
+        half = _t_by_count(n, level) * sd / (sum_y / n) / np.sqrt(n)
+    return est, est - half, est + half
+
+
+def ratio_difference(num_a, den_a, num_b, den_b, level: float = 0.95
+                     ) -> tuple[float, float, float, float, float]:
+    """Difference R_b - R_a of two long-run ratios (:func:`ratio_estimate`) over the same replications:
+    (difference, paired low, paired high, unpaired low, unpaired high).
+
+    Paired (common random numbers, replication r of both saw the same callers): the delta method on
+    z_r = (num_b,r - R_b den_b,r) / mean(den_b) - (num_a,r - R_a den_a,r) / mean(den_a), the linearised
+    difference of the two ratios, gives D +- t(n-1) sd(z) / sqrt(n). Unpaired (as two independent runs):
+    each ratio's delta-method variance, summed, with Welch's degrees of freedom. A replication with a
+    non-finite count in either variant is left out of both. References as :func:`ratio_estimate`.
+    """
+    cols = [np.asarray(c, float) for c in (num_a, den_a, num_b, den_b)]
+    ok = np.logical_and.reduce([np.isfinite(c) for c in cols])
+    na, da, nb, db = (c[ok] for c in cols)
+    n = len(na)
+    if n == 0 or da.sum() <= 0 or db.sum() <= 0:
+        return (np.nan,) * 5
+    one = np.zeros(n, np.intp)  # the ratios as ratio_estimate and summarise compute them, to the last bit
+    r_a, r_b = (float(_ratio_by_group(x, y, one, 1, level)[0][0]) for x, y in ((na, da), (nb, db)))
+    diff = r_b - r_a
+    if n < 2:
+        return (diff, np.nan, np.nan, np.nan, np.nan)
+    z_a = (na - r_a * da) / da.mean()
+    z_b = (nb - r_b * db) / db.mean()
+    t = t_quantile(0.5 + level / 2, n - 1)
+    half = float(t * (z_b - z_a).std(ddof=1) / np.sqrt(n))
+    va, vb = z_a.var(ddof=1) / n, z_b.var(ddof=1) / n
+    se = float(np.sqrt(va + vb))
+    if se > 0:
+        dof = (va + vb) ** 2 / (va ** 2 / (n - 1) + vb ** 2 / (n - 1))
+        half_u = float(t_quantile(0.5 + level / 2, dof) * se)
+    else:
+        half_u = 0.0
+    return diff, diff - half, diff + half, diff - half_u, diff + half_u
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """(share, low, high): a share of ``n`` trials with the Wilson score interval (Wilson, 1927; Agresti &
+    Coull, 1998), which stays inside [0, 1] and keeps its coverage for shares near 0 or 1 and few trials,
+    where the t interval of 0/1 values does neither. (nan, nan, nan) when ``n`` is 0."""
+    if n <= 0:
+        return (np.nan, np.nan, np.nan)
+    p = successes / n
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    z2n = z * z / n
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z2n / (4 * n))
+    return p, 0.0 if successes <= 0 else max(0.0, centre - half), 1.0 if successes >= n else min(1.0, centre + half)
+
+
+#: Ratios over calls and their counts in the per-replication tables: ratio -> (numerator, denominator).
+#: :func:`summarise` reports each as a long-run ratio (:func:`ratio_estimate`), and the mean of the days' own
+#: ratios as ``<ratio>_daily_mean``.
+RATIOS = {"service_level": ("sl_num", "sl_den"), "abandon_rate": ("abandoned", "offered"),
+          "asa_s": ("wait_answered_s_total", "answered")}
+_TARGET_EPS = 1e-12  # a day's service level within rounding of its target meets it (as the verifier judges)
 
 _SHARES = {"service_level", "abandon_rate", "occupancy"}
 _SIGNED = {"profit", "replication", "interval"}
 
 
-def _feasible(column: str, low: float, high: float) -> tuple[float, float]:
+def _feasible(column: str, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A t interval clipped to what the quantity can be: shares to [0, 1], counts, times and costs to >= 0
-    (the README says so: near a bound the t interval is a poor approximation, and the clip keeps it honest)."""
+    (the README says so: near a bound the t interval is a poor approximation, and the clip keeps it honest).
+    An unknown (nan) bound stays unknown."""
     if column in _SHARES:
-        return (min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0)) if low == low else (low, high)
-    if column not in _SIGNED and low == low:
-        return max(low, 0.0), max(high, 0.0)
+        return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+    if column not in _SIGNED:
+        return np.maximum(low, 0.0), np.maximum(high, 0.0)  # nan stays nan
     return low, high
 
 
+def days_meeting(meets_target: np.ndarray, service_level: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Days that meet the target, from per-replication (one simulated day each) values: ``days_meeting`` (the
+    share of days whose own service level meets the target, :func:`wilson_interval`) with
+    ``days_meeting_ci_low`` / ``_high``, and ``daily_sl_p10``, the 10th percentile of the days' service levels
+    (linear interpolation; one day in ten is worse). Days without a judged value are left out."""
+    m = np.asarray(meets_target, float)
+    m = m[np.isfinite(m)]
+    share, lo, hi = wilson_interval(int(m.sum()), len(m), level)
+    v = np.asarray(service_level, float)
+    v = v[np.isfinite(v)]
+    return {"days_meeting": share, "days_meeting_ci_low": lo, "days_meeting_ci_high": hi,
+            "daily_sl_p10": float(np.percentile(v, 10)) if len(v) else np.nan}
+
+
 def summarise(per_rep: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.DataFrame:
-    """Mean and CI across replications for every numeric column: ``X``, ``X_ci_low``, ``X_ci_high``."""
+    """Estimate and 95% CI across replications for every numeric column: ``X``, ``X_ci_low``, ``X_ci_high``;
+    one row per group of ``keys`` (in order of first appearance).
+
+    Counts, times and money: the mean per replication (simulated day), with a t interval. Ratios over calls
+    (:data:`RATIOS`, when their counts are in the table): the long-run ratio of sums with its delta-method
+    interval (:func:`ratio_estimate`), plus ``X_daily_mean``, the mean of the days' own ratios (no interval).
+    A table with ``meets_target`` (segments) reports :func:`days_meeting` in its place. Vectorised over the
+    groups (a table of 300 segments x 96 intervals has 28,800).
+    """
     value_cols = [c for c in per_rep.columns if c not in keys + ["replication", "time"]
                   and pd.api.types.is_numeric_dtype(per_rep[c])]
-    rows = []
-    group_iter = per_rep.groupby(keys, sort=False, observed=True) if keys else [((), per_rep)]
-    for k, sub in group_iter:
-        k = k if isinstance(k, tuple) else (k,)
-        row = dict(zip(keys, k))
-        if "time" in sub.columns:
-            row["time"] = sub["time"].iloc[0]
-        for c in value_cols:
-            m, lo, hi = confidence_interval(sub[c].to_numpy(), level)
-            row[c], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = m, *_feasible(c, lo, hi)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    ratios = {c: nd for c, nd in RATIOS.items() if c in value_cols and all(x in per_rep.columns for x in nd)}
+    if keys:
+        codes = per_rep.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    else:
+        codes = np.zeros(len(per_rep), np.intp)
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    first = np.unique(codes, return_index=True)[1]
+    out: dict[str, np.ndarray] = {k: per_rep[k].to_numpy()[first] for k in keys}
+    if "time" in per_rep.columns:
+        out["time"] = per_rep["time"].to_numpy()[first]
+
+    def column(c: str) -> np.ndarray:
+        return per_rep[c].to_numpy(dtype=float, na_value=np.nan)
+
+    for c in value_cols:
+        if c == "meets_target":
+            sl = column("service_level") if "service_level" in per_rep.columns else np.full(len(per_rep), np.nan)
+            met = column(c)
+            rows = [days_meeting(met[codes == g], sl[codes == g], level) for g in range(n_groups)]
+            for k in ("days_meeting", "days_meeting_ci_low", "days_meeting_ci_high", "daily_sl_p10"):
+                out[k] = np.array([r[k] for r in rows], float)
+            continue
+        if c in ratios:
+            num, den = ratios[c]
+            m, lo, hi = _ratio_by_group(column(num), column(den), codes, n_groups, level)
+        else:
+            m, lo, hi = _mean_by_group(column(c), codes, n_groups, level)
+        lo, hi = _feasible(c, lo, hi)
+        out[c], out[f"{c}_ci_low"], out[f"{c}_ci_high"] = m, lo, hi
+        if c in ratios:
+            out[f"{c}_daily_mean"] = _mean_by_group(column(c), codes, n_groups, level)[0]
+    return pd.DataFrame(out)
 
 
 def interval_counts(log: dict[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
