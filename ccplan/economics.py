@@ -18,6 +18,12 @@ Per segment (and in total):
 - profit = margin - lost_value - agent_cost - telephony_cost;
 - cost_per_answered = (agent_cost + telephony_cost) / answered;
 - cost_per_sl_point = (agent_cost + telephony_cost) / (service level in percentage points).
+
+Every figure is priced per replication (a simulated day). The summary gives money and counts as the mean per
+day; service level, ASA and abandonment as long-run ratios over all days (all good calls over all counted
+calls, :func:`sim.metrics.ratio_estimate`), as ``ccplan simulate`` shows them, with ``days_meeting`` (share of
+days meeting the segment's target) and ``daily_sl_p10``; cost_per_answered and cost_per_sl_point are the mean
+of each day's own value.
 """
 
 from __future__ import annotations
@@ -75,7 +81,10 @@ def _allocate(gc: pd.DataFrame, seg_groups: pd.DataFrame, scenario: Scenario) ->
 
 
 def price_simulation(result) -> Economics:
-    """Price a :class:`sim.runner.SimulationResult` per segment and in total, with CIs over replications."""
+    """Price a :class:`sim.runner.SimulationResult` per segment and in total, with CIs over replications
+    (:func:`sim.metrics.summarise`: ratios over calls pooled over replications, money as the mean per day).
+    The per-replication table keeps each ratio's counts (``sl_num``/``sl_den``, ``abandoned``/``offered``,
+    ``wait_answered_s_total``/``answered``) so that comparisons can pool them too."""
     sc: Scenario = result.scenario
     seg = result.per_replication["segments"]
     gc = group_costs(result.per_replication["groups"], sc)
@@ -91,7 +100,9 @@ def price_simulation(result) -> Economics:
         "replication": df["replication"], "segment": df["segment"],
         "offered": df["offered"], "answered": df["answered"], "abandoned": df["abandoned"],
         "lost_callers": df["lost_callers"], "answered_within": df["answered_within"],
-        "service_level": df["service_level"], "asa_s": df["asa_s"], "abandon_rate": df["abandon_rate"],
+        "sl_num": df["sl_num"], "sl_den": df["sl_den"], "wait_answered_s_total": df["wait_answered_s_total"],
+        "service_level": df["service_level"], "meets_target": df["meets_target"], "asa_s": df["asa_s"],
+        "abandon_rate": df["abandon_rate"],
         "wait_p90_s": df["wait_p90_s"],
         "agent_cost": df["paid_cost"], "busy_cost": df["busy_cost"], "idle_cost": df["idle_cost"],
         "shrinkage_cost": df["shrinkage_cost"],
@@ -103,9 +114,14 @@ def price_simulation(result) -> Economics:
     # total per replication: money summed, service pooled
     day = result.per_replication["day"].set_index("replication")
     tot = out.groupby("replication", sort=True)[["offered", "answered", "abandoned", "lost_callers",
-                                                 "answered_within"] + MONEY[:-1]].sum().reset_index()
+                                                 "answered_within", "wait_answered_s_total"]
+                                                + MONEY[:-1]].sum().reset_index()
     tot["segment"] = TOTAL
-    tot["service_level"] = tot["replication"].map(day["service_level"])  # pooled, each segment by its definition
+    # pooled, each segment by its definition
+    tot["sl_num"] = tot["replication"].map(day["sl_num"])
+    tot["sl_den"] = tot["replication"].map(day["sl_den"])
+    tot["service_level"] = tot["replication"].map(day["service_level"])
+    tot["meets_target"] = np.nan  # the segments have targets, the total has none
     tot["asa_s"] = tot["replication"].map(day["asa_s"])
     tot["abandon_rate"] = tot["abandoned"] / tot["offered"].where(tot["offered"] > 0)
     tot["wait_p90_s"] = tot["replication"].map(day["wait_p90_s"])

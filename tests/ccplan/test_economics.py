@@ -103,3 +103,21 @@ def test_plan_pricing_adds_up():
     assert segs["agent_cost"].sum() == pytest.approx(p.groups["cost"].sum())
     tot = priced[priced["segment"] == TOTAL].iloc[0]
     assert tot["profit"] == pytest.approx(tot["margin"] - tot["lost_value"] - tot["agent_cost"] - tot["telephony_cost"])
+
+
+def test_the_priced_service_level_is_the_simulators_long_run_ratio():
+    """Economics prices per replication, but its service level, ASA and abandonment are the same long-run
+    ratios ``simulate`` reports (segments), and the total pools every segment's calls."""
+    sc = load(presets()["trainer"])
+    res = simulate(sc, replications=4, seed=2, executor=InlineExecutor())
+    eco = price_simulation(res)
+    summ = eco.summary.set_index("segment")
+    sim_summ = res.summary["segments"].set_index("segment")
+    for col in ("service_level", "service_level_ci_low", "service_level_ci_high", "asa_s", "abandon_rate",
+                "days_meeting", "daily_sl_p10"):
+        for seg in sc.segment_names:
+            assert summ.loc[seg, col] == sim_summ.loc[seg, col], (seg, col)
+    seg = res.per_replication["segments"]
+    assert summ.loc[TOTAL, "service_level"] == pytest.approx(seg["sl_num"].sum() / seg["sl_den"].sum(), abs=1e-12)
+    assert summ.loc[TOTAL, "asa_s"] == pytest.approx(seg["wait_answered_s_total"].sum() / seg["answered"].sum())
+    assert np.isnan(summ.loc[TOTAL, "days_meeting"])  # the total has no target
