@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ccplan.economics import TOTAL, Economics, price_simulation
-from sim.metrics import t_quantile
+from sim.metrics import RATIOS, ratio_difference, t_quantile
 from ccplan.scenario import Scenario, ScenarioError
 from sim.runner import SimulationResult, simulate_many
 
@@ -28,6 +28,9 @@ from sim.runner import SimulationResult, simulate_many
 SEGMENT_METRICS = ["offered", "answered", "abandoned", "service_level", "asa_s", "abandon_rate", "wait_p90_s",
                    "agent_cost", "telephony_cost", "margin", "lost_value", "profit", "cost_per_answered"]
 WITH_CI = ["service_level", "asa_s", "abandon_rate", "agent_cost", "profit"]
+# per segment and variant, no difference: the share of simulated days meeting the target (Wilson CI) and the
+# 10th percentile of the days' service levels
+DAY_METRICS = ["days_meeting", "daily_sl_p10"]
 
 
 def _parse_value(text: str) -> Any:
@@ -118,9 +121,13 @@ def variants_of(base: Scenario, vary: list[str]) -> list[tuple[str, Scenario]]:
 class Comparison:
     """Variants side by side. ``variants``: (name, SimulationResult, Economics) in the given order,
     the first being the baseline; ``table``: one row per variant x segment (and total) with
-    mean and CI of every metric; ``differences``: variant - baseline per segment and metric with
+    estimate and CI of every metric (:func:`sim.metrics.summarise`: service level, ASA and abandonment
+    are long-run ratios over all replications; ``days_meeting`` and ``daily_sl_p10`` per segment);
+    ``differences``: variant - baseline per segment and metric with
     the paired CI (``ci_low``/``ci_high``), the unpaired one (``unpaired_ci_low``/``high``), and
-    ``same_callers`` (False where the variant's arrivals differ: see :func:`different_callers`)."""
+    ``same_callers`` (False where the variant's arrivals differ: see :func:`different_callers`). A ratio's
+    difference is the difference of the two long-run ratios (:func:`sim.metrics.ratio_difference`), so it
+    equals the difference of the values in ``table``."""
 
     variants: list[tuple[str, SimulationResult, Economics]]
     table: pd.DataFrame
@@ -152,6 +159,10 @@ class Comparison:
                     d[m] = fin(r[m])
                     if m in WITH_CI:
                         d[f"{m}_ci"] = [fin(r[f"{m}_ci_low"]), fin(r[f"{m}_ci_high"])]
+                if r["segment"] != TOTAL:  # the total has no target
+                    for m in DAY_METRICS:
+                        d[m] = fin(r[m])
+                    d["days_meeting_ci"] = [fin(r["days_meeting_ci_low"]), fin(r["days_meeting_ci_high"])]
                 segs[r["segment"]] = d
             total = segs.pop(TOTAL)
             out["variants"].append({"name": name, "segments": segs, "total": total})
@@ -184,7 +195,9 @@ def different_callers(base: Scenario, other: Scenario) -> list[str]:
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, float]:
-    """(mean diff, paired low, paired high, unpaired low, unpaired high) for b - a over replications."""
+    """(mean diff, paired low, paired high, unpaired low, unpaired high) for b - a over replications: the
+    t interval of the per-replication differences (paired), and Welch's (unpaired). For counts, times and
+    money; ratios over calls use :func:`sim.metrics.ratio_difference`."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     ok = np.isfinite(a) & np.isfinite(b)
     a, b = a[ok], b[ok]
@@ -247,7 +260,12 @@ def compare(
                 continue
             idx = a.index.intersection(b.index)
             for m in SEGMENT_METRICS:
-                d, lo, hi, ulo, uhi = paired_difference(a.loc[idx, m].to_numpy(), b.loc[idx, m].to_numpy())
+                if m in RATIOS:  # long-run ratios: the difference of the ratios of sums (delta method)
+                    num, den = RATIOS[m]
+                    d, lo, hi, ulo, uhi = ratio_difference(a.loc[idx, num].to_numpy(), a.loc[idx, den].to_numpy(),
+                                                           b.loc[idx, num].to_numpy(), b.loc[idx, den].to_numpy())
+                else:
+                    d, lo, hi, ulo, uhi = paired_difference(a.loc[idx, m].to_numpy(), b.loc[idx, m].to_numpy())
                 diffs.append({"variant": name, "segment": seg, "metric": m, "diff": d, "ci_low": lo, "ci_high": hi,
                               "unpaired_ci_low": ulo, "unpaired_ci_high": uhi,
                               "same_callers": seg != TOTAL and seg not in other_callers
@@ -259,7 +277,8 @@ def frontier(comparison: Comparison, path: str) -> pd.DataFrame:
     """Cost vs service level per segment across the variants of a sweep.
 
     One row per variant x segment: value (of the varied path), agent_cost, service_level
-    (with CIs), profit; ``best`` marks the variant with the highest total profit.
+    (the long-run ratio over all replications, with CIs), days_meeting (share of simulated days meeting the
+    segment's target; nan for the total), profit; ``best`` marks the variant with the highest total profit.
     """
     rows = []
     for name, _, eco in comparison.variants:
@@ -267,7 +286,8 @@ def frontier(comparison: Comparison, path: str) -> pd.DataFrame:
         for _, r in eco.summary.iterrows():
             rows.append({"variant": name, "value": value, "segment": r["segment"], "agent_cost": r["agent_cost"],
                          "service_level": r["service_level"], "service_level_ci_low": r["service_level_ci_low"],
-                         "service_level_ci_high": r["service_level_ci_high"], "profit": r["profit"],
+                         "service_level_ci_high": r["service_level_ci_high"], "days_meeting": r["days_meeting"],
+                         "profit": r["profit"],
                          "profit_ci_low": r["profit_ci_low"], "profit_ci_high": r["profit_ci_high"],
                          "abandon_rate": r["abandon_rate"], "asa_s": r["asa_s"]})
     df = pd.DataFrame(rows)

@@ -152,3 +152,47 @@ def test_unrelated_scenarios_are_not_said_to_see_the_same_callers():
     assert cmp.to_json()["differences"][0]["segments"]["silver"]["service_level"]["same_callers"] is True
     cmp2 = compare([("a", trainer), ("b", trainer.with_changes({"routing.policy": "fifo"}))], replications=2)
     assert cmp2.callers_note() == "common random numbers: every variant sees the same callers"
+
+
+def test_a_variant_identical_to_the_baseline_differs_by_zero_with_a_zero_width_interval():
+    base = load(presets()["trainer"])
+    cmp = compare([("a", base), ("b", base)], replications=3, seed=4, executor=InlineExecutor())
+    d = cmp.differences
+    for m in ("service_level", "asa_s", "abandon_rate", "agent_cost", "profit"):
+        rows = d[d["metric"] == m]
+        assert (rows["diff"] == 0).all() and (rows["ci_low"] == 0).all() and (rows["ci_high"] == 0).all(), m
+
+
+def test_a_service_level_difference_is_the_difference_of_the_long_run_ratios(trainer_fifo_vs_priority):
+    """Differences of rates are R_b - R_a of the ratios of sums over replications (the values the table shows),
+    with the paired delta-method interval (sim.metrics.ratio_difference)."""
+    from sim.metrics import RATIOS, ratio_difference
+
+    cmp = trainer_fifo_vs_priority
+    (_, _, eco_a), (name_b, _, eco_b) = cmp.variants
+    for metric, (num, den) in RATIOS.items():
+        for seg in ("gold", "silver", "total"):
+            a = eco_a.per_replication[eco_a.per_replication["segment"] == seg]
+            b = eco_b.per_replication[eco_b.per_replication["segment"] == seg]
+            r_a, r_b = a[num].sum() / a[den].sum(), b[num].sum() / b[den].sum()
+            row = cmp.differences[(cmp.differences["segment"] == seg) & (cmp.differences["metric"] == metric)].iloc[0]
+            assert row["diff"] == pytest.approx(r_b - r_a, rel=0, abs=1e-12)  # ASA's seconds: to rounding
+            if metric != "asa_s":  # whole numbers of calls: exactly
+                assert row["diff"] == r_b - r_a
+            shown = cmp.table.set_index(["variant", "segment"])[metric]
+            assert row["diff"] == shown[(name_b, seg)] - shown[(cmp.variants[0][0], seg)]  # the same estimator
+            expected = ratio_difference(a[num].to_numpy(), a[den].to_numpy(), b[num].to_numpy(), b[den].to_numpy())
+            assert (row["ci_low"], row["ci_high"]) == expected[1:3]
+
+
+def test_each_variant_reports_the_days_meeting_the_target(trainer_fifo_vs_priority):
+    cmp = trainer_fifo_vs_priority
+    out = cmp.to_json()
+    for v, (_, res, _) in zip(out["variants"], cmp.variants):
+        per_rep = res.per_replication["segments"]
+        for seg, s in v["segments"].items():
+            sl = per_rep[per_rep["segment"] == seg]["service_level"]
+            assert s["days_meeting"] == float((sl >= 0.80).mean())
+            assert s["days_meeting_ci"][0] <= s["days_meeting"] <= s["days_meeting_ci"][1]
+            assert s["daily_sl_p10"] == pytest.approx(float(np.percentile(sl, 10)), abs=1e-12)
+        assert "days_meeting" not in v["total"]
