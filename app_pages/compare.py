@@ -30,6 +30,20 @@ def difference_table(diffs: pd.DataFrame, currency: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def days_meeting_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per variant and segment: the share of simulated days meeting the target [95% CI] and the 10th
+    percentile of the days' service levels (the total has no target and is left out)."""
+    rows = []
+    for _, r in table[table["days_meeting"].notna()].iterrows():
+        ci = "" if pd.isna(r["days_meeting_ci_low"]) else \
+            f" [{r['days_meeting_ci_low']:.0%} – {r['days_meeting_ci_high']:.0%}]"
+        rows.append({"variant": r["variant"], "segment": r["segment"],
+                     "days meeting target [95% CI]": f"{r['days_meeting']:.0%}{ci}",
+                     "day SL p10": "—" if pd.isna(r["daily_sl_p10"]) else f"{r['daily_sl_p10']:.1%}",
+                     "service level (all days)": f"{r['service_level']:.1%}"})
+    return pd.DataFrame(rows)
+
+
 sc = common.scenario()
 st.title("Compare variants")
 st.caption("Every variant is simulated with the same callers (common random numbers), so differences come from "
@@ -96,6 +110,12 @@ if common.has_result("cmp", key):
     st.pyplot(charts.comparison_figure(cmp.table, metric, sc.currency,
                                        targets={s: sc.sl_target(s) for s in sc.segment_names}
                                        if metric == "service_level" else None), width="stretch")
+    st.subheader("Days meeting the target")
+    st.caption("Service levels above pool every simulated day's calls (all good calls ÷ all counted calls, as an ACD "
+               "reports many days). Here: the share of simulated days whose own service level meets the segment's "
+               "target, with its 95% CI (Wilson), and the 10th percentile of the days' service levels (one day in "
+               "ten is worse).")
+    st.dataframe(days_meeting_table(cmp.table), hide_index=True, width="stretch", key="cmp_days_table")
     st.subheader(f"Differences to '{common.esc(names[0])}' (paired 95% CI; unpaired for comparison)")
     st.dataframe(difference_table(cmp.differences, sc.currency), hide_index=True, width="stretch",
                  key="cmp_diff_table")

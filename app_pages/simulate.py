@@ -57,7 +57,7 @@ for seg in sc.segment_names:
         k[0].metric("Service level", f"{r['service_level']:.1%}", delta_text(r["service_level"] - target, "service_level"),
                     help=f"{sc.sl_label(seg)}; against the target {target:.0%}; 95% CI {r['service_level_ci_low']:.1%} – "
                          f"{r['service_level_ci_high']:.1%}")
-        k[0].caption(sc.sl_label(seg))
+        k[0].caption(f"{sc.sl_label(seg)}; over all simulated days")
         k[1].metric("ASA", f"{r['asa_s']:.1f} s", help=f"95% CI {r['asa_s_ci_low']:.1f} – {r['asa_s_ci_high']:.1f} s")
         k[2].metric("Abandonment", f"{r['abandon_rate']:.2%}",
                     help=f"95% CI {r['abandon_rate_ci_low']:.2%} – {r['abandon_rate_ci_high']:.2%}")
@@ -66,6 +66,12 @@ for seg in sc.segment_names:
         k[4].metric(f"Profit ({sc.currency})", f"{r['profit']:,.0f}",
                     help=f"profit contribution of the segment; 95% CI {r['profit_ci_low']:,.0f} – "
                          f"{r['profit_ci_high']:,.0f}")
+        if pd.notna(r["days_meeting"]):
+            ci = "" if pd.isna(r["days_meeting_ci_low"]) else \
+                f" (95% CI {r['days_meeting_ci_low']:.0%} – {r['days_meeting_ci_high']:.0%})"
+            p10 = "" if pd.isna(r["daily_sl_p10"]) else f"; one day in ten is below {r['daily_sl_p10']:.1%}"
+            st.caption(f"Days meeting the target: **{r['days_meeting']:.0%}** of {res.replications} simulated days"
+                       f"{ci}{p10}.")
 
 prev = history[-2] if len(history) > 1 and history[-1]["key"] == key else None
 if prev is not None:
@@ -91,7 +97,10 @@ if prev is not None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="sim_before_after")
     st.caption(f"Agent hours {prev['hours']:,.0f} → {history[-1]['hours']:,.0f}.")
 
-st.subheader("KPI table (mean ± half-width of the 95% CI)")
+st.subheader("KPI table (± half-width of the 95% CI)")
+st.caption("Service level, ASA and abandonment over all simulated days (all calls of every replication pooled); "
+           "calls, costs and profit per day. Days meeting target: share of simulated days whose own service level "
+           "meets the target [95% CI]; day SL p10: one day in ten is worse.")
 rows = []
 for seg, r in summ.iterrows():
     rows.append({
@@ -99,6 +108,10 @@ for seg, r in summ.iterrows():
         "offered": f"{r['offered']:,.0f}",
         "service level": common.fmt_ci(r["service_level"], r["service_level_ci_low"], r["service_level_ci_high"], ".1%"),
         "target": f"{sc.sl_target(seg):.0%}" if seg in sc.segment_names else "",
+        "days meeting target": "" if pd.isna(r["days_meeting"]) else
+        f"{r['days_meeting']:.0%}" + ("" if pd.isna(r["days_meeting_ci_low"]) else
+                                      f" [{r['days_meeting_ci_low']:.0%}–{r['days_meeting_ci_high']:.0%}]"),
+        "day SL p10": "" if pd.isna(r["daily_sl_p10"]) else f"{r['daily_sl_p10']:.1%}",
         "ASA (s)": common.fmt_ci(r["asa_s"], r["asa_s_ci_low"], r["asa_s_ci_high"], ".1f"),
         "abandonment": common.fmt_ci(r["abandon_rate"], r["abandon_rate_ci_low"], r["abandon_rate_ci_high"], ".2%"),
         "wait p90 (s)": f"{r['wait_p90_s']:.0f}",
