@@ -808,7 +808,7 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
                                  f"an exponential {what} has cv 1; choose lognormal or gamma for another cv"))
             if kind == "deterministic" and cv != 0:
                 problems.append((f"segments[{i}].{cv_key}", f"a deterministic {what} has cv 0"))
-            if kind in ("lognormal", "gamma", "uniform") and cv <= 0:
+            if kind in ("lognormal", "gamma") and cv <= 0:  # (a uniform of cv 0 is a point: accepted, as before)
                 problems.append((f"segments[{i}].{cv_key}", f"must be > 0 for {kind} (for a fixed {what} choose "
                                                             f"{dist_key} = 'deterministic')"))
         if seg.get("aht_s") is None and seg.get("handle_time") != "empirical":
