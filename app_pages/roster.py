@@ -231,13 +231,15 @@ if st.session_state.get("roster_applied"):
 if r is None:
     st.stop()
 if not r.ok:
-    st.error(common.esc(f"No roster: {r.message}"))
+    why = r.message.replace("--time-limit", "the time limit")
+    st.error(common.esc(why[0].upper() + why[1:] if why.startswith("no roster") else f"No roster: {why}"))
     st.stop()
 if r.status == "optimal":
     st.success(f"Optimal roster (proven, gap 0), solved in {r.solve_time_s:.1f} s.")
 else:
-    st.warning(f"Stopped at the time limit: the best roster found may cost up to {r.gap:.2%} more than the optimum. "
-               "Raise the time limit for a better one.")
+    st.warning((f"Stopped at the time limit: the best roster found may cost up to {r.gap_text} more than the optimum. "
+                if r.gap_text != "unknown" else "Stopped at the time limit: how far the best roster found is from the "
+                "optimum is not known. ") + "Raise the time limit for a better one.")
 k = st.columns(4)
 k[0].metric("Headcount", f"{int(r.groups['headcount'].sum())}")
 k[1].metric("Paid hours", f"{r.paid_hours:,.1f}")

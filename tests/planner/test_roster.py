@@ -232,9 +232,129 @@ def test_a_time_limit_returns_the_best_roster_found_with_its_gap():
     s = load(presets()["telecom"])
     req = plan(s).scheduled
     r = roster.solve(s, req, time_limit_s=0.05)  # the proof of optimality takes about a second here
-    assert r.status == "time limit"
+    assert r.status in ("time limit", roster.NO_ROSTER_IN_TIME)
     assert "time limit" in r.message
     if r.ok:  # HiGHS found a roster before the limit: it is valid, its gap is reported
         assert r.gap > 0
         assert np.all(coverage_from_listing(s, r.shifts) >= req - 1e-9)
         assert r.cost >= roster.solve(s, req).cost - 1e-6
+    else:
+        assert "raise --time-limit" in r.message and r.shifts.empty
+
+
+def _fine(step: int, groups: int = 3):
+    """Telecom with ``groups`` groups, shift and break starts every ``step`` minutes."""
+    d = to_dict(load(presets()["telecom"]))
+    while len(d["agent_groups"]) < groups:
+        d["agent_groups"].append(dict(d["agent_groups"][-1], name=f"team{len(d['agent_groups'])}"))
+    for sh in d["shifts"]:
+        sh["start_every_minutes"] = step
+        for b in sh.get("breaks", []):
+            b["start_every_minutes"] = step
+    return from_dict(d)
+
+
+def _built(monkeypatch, s, req, **kwargs):
+    """Solve, capturing the model handed to HiGHS."""
+    box = {}
+    real = roster.milp
+
+    def spy(c, **kw):
+        box["a"] = kw["constraints"].A
+        return real(c, **kw)
+
+    monkeypatch.setattr(roster, "milp", spy)
+    return roster.solve(s, req, **kwargs), box.get("a")
+
+
+@pytest.mark.parametrize("case", [*sorted(presets()), "day28", "every 5 min"])
+def test_the_size_estimated_before_building_is_the_built_models(monkeypatch, case):
+    s = load(DAY28) if case == "day28" else _fine(5) if case == "every 5 min" else load(presets()[case])
+    size = roster.model_size(s)
+    r, a = _built(monkeypatch, s, plan(s).scheduled, time_limit_s=2.0)
+    assert r.status in ("optimal", "time limit", roster.NO_ROSTER_IN_TIME)
+    assert a.shape == (size.rows, size.variables)
+    assert a.nnz <= size.nonzeros <= 1.2 * a.nnz  # an upper bound, and a close one
+    assert sum(sh.variables for sh in size.shifts) == size.variables
+    assert not size.too_large and size.bytes < roster.MAX_MODEL_BYTES
+
+
+def test_one_minute_starts_and_breaks_are_refused_before_anything_is_built(monkeypatch):
+    s = _fine(1)
+    size = roster.model_size(s)
+    assert size.variables == 298_413 and size.too_large
+    monkeypatch.setattr(roster, "patterns", lambda _s: pytest.fail("the model was built"))
+    with pytest.raises(roster.RosterError) as exc:
+        roster.solve(s, plan(s).scheduled)
+    msg = str(exc.value)
+    assert "298,413 integer variables" in msg and f"{roster.MAX_VARIABLES:,} variables" in msg
+    assert "shift 'full' alone gives 208,947" in msg  # 241 starts x 3 groups x (1 + 288 break times)
+    assert "start_every_minutes (now 1)" in msg and "for its breaks (now 1)" in msg
+
+
+def test_the_bytes_bound_refuses_a_model_with_few_variables_but_many_nonzeros(monkeypatch):
+    s = _fine(5)
+    monkeypatch.setattr(roster, "MAX_MODEL_BYTES", roster.model_size(s).bytes - 1)
+    with pytest.raises(roster.RosterError, match="GB to build and solve"):
+        roster.solve(s, plan(s).scheduled)
+
+
+def test_building_the_model_counts_against_the_time_limit(monkeypatch):
+    s = _fine(2)  # 76k variables: building takes longer than 1 ms
+    monkeypatch.setattr(roster, "milp", lambda *a, **k: pytest.fail("HiGHS ran after the time limit"))
+    r = roster.solve(s, plan(s).scheduled, time_limit_s=0.001)
+    assert r.status == roster.NO_ROSTER_IN_TIME and not r.ok
+    assert "no roster found within the time limit of 0.001 s" in r.message and "raise --time-limit" in r.message
+    assert r.to_json()["status"] == roster.NO_ROSTER_IN_TIME and r.to_json()["shifts"] == []
+
+
+def test_highs_is_given_what_is_left_of_the_time_limit(monkeypatch):
+    s = load(presets()["telecom"])
+    seen = {}
+    real = roster.milp
+
+    def spy(c, **kw):
+        seen["limit"] = kw["options"]["time_limit"]
+        return real(c, **kw)
+
+    monkeypatch.setattr(roster, "milp", spy)
+    roster.solve(s, plan(s).scheduled, time_limit_s=10.0)
+    assert 0 < seen["limit"] < 10.0
+
+
+def _highs_says(monkeypatch, status: int, with_x: bool, gap):
+    """HiGHS stopped with ``status`` (1: time limit), the optimal roster as its best one or none, and ``gap``."""
+    real = roster.milp
+
+    def fake(c, **kw):
+        res = real(c, **kw)
+        res.status, res.mip_gap = status, gap
+        if not with_x:
+            res.x = None
+        return res
+
+    monkeypatch.setattr(roster, "milp", fake)
+
+
+def test_no_roster_at_the_time_limit_is_not_a_roster(monkeypatch):
+    s = load(DAY28)
+    _highs_says(monkeypatch, 1, False, None)
+    r = roster.solve(s, plan(s).scheduled, time_limit_s=7.0)
+    assert r.status == roster.NO_ROSTER_IN_TIME and not r.ok
+    assert r.message == "no roster found within the time limit of 7 s (93 variables); raise --time-limit"
+    out = r.to_json()
+    assert out["cost"] is None and out["gap"] is None and out["shifts"] == []
+    assert out["groups"]["agents"] == {"required": plan(s).scheduled[0].tolist()}
+
+
+@pytest.mark.parametrize("gap,text", [(0.0421, "4.21%"), (None, "unknown"), (float("nan"), "unknown"),
+                                      (float("inf"), "unknown")])
+def test_a_roster_found_at_the_time_limit_is_reported_with_its_gap_or_says_it_is_unknown(monkeypatch, gap, text):
+    s = load(DAY28)
+    _highs_says(monkeypatch, 1, True, gap)
+    r = roster.solve(s, plan(s).scheduled, time_limit_s=7.0)
+    assert r.status == "time limit" and r.ok and r.gap_text == text
+    assert "nan" not in r.message
+    assert r.message.endswith("with a gap of 4.21%" if text != "unknown" else "the gap to the optimum is not known")
+    assert r.to_json()["gap"] == (gap if text != "unknown" else None)
+    assert not r.shifts.empty
