@@ -125,3 +125,95 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_unchanged():
     remote = box["res"]
     for name in ("segments", "groups", "day"):
         assert remote.per_replication[name].equals(local.per_replication[name]), name
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"), ("10.0.0.5:8786", "tcp://10.0.0.5:8786"),
+    ("TCP://host.example:1", "tcp://host.example:1"), ("[::1]:8786", "tcp://[::1]:8786"),
+])
+def test_tcp_addresses_are_accepted_with_or_without_the_scheme(given, expected):
+    from ccplan.cluster import check_address
+
+    assert check_address(given) == expected
+
+
+@pytest.mark.parametrize("given,words", [
+    ("tls://127.0.0.1:8786", "tls:// needs certificates"), ("ucx://127.0.0.1:8786", "'ucx' is not supported"),
+    ("inproc://x", "'inproc' is not supported"), ("127.0.0.1", "(no port)"), ("tcp://h:0", "is not tcp://"),
+    ("tcp://h:99999", "is not tcp://"), ("tcp://[::1", "is not tcp://"), ("tcp://h:1/path", "is not tcp://"),
+    ("tcp://user@h:1", "is not tcp://"), ("tcp://", "is not tcp://"),
+])
+def test_other_protocols_and_malformed_addresses_are_refused_before_connecting(given, words):
+    from ccplan.cluster import ClusterError, check_address
+
+    with pytest.raises(ClusterError) as exc:
+        check_address(given)
+    assert words in str(exc.value) and "tcp://HOST:PORT" in str(exc.value)
+
+
+class _FakeClient:
+    """A client whose tasks never finish, with a scheduler that reports ``workers`` (None: does not answer)."""
+
+    def __init__(self, workers):
+        from concurrent.futures import Future
+
+        self.workers, self.status, self.scheduler = workers, "running", self
+        self.futures: list[Future] = []
+        fake = self
+
+        class _Ex:
+            def submit(self, fn, *args, **kwargs):
+                f = Future()
+                fake.futures.append(f)
+                return f
+
+        self._ex = _Ex()
+
+    def get_executor(self, **kwargs):
+        return self._ex
+
+    def identity(self, **kwargs):
+        return None
+
+    def sync(self, fn, *args, callback_timeout=None, **kwargs):
+        if self.workers is None:
+            raise TimeoutError("no answer")
+        return {"n_workers": self.workers}
+
+
+@pytest.mark.parametrize("workers,words", [(0, "no Dask worker has been connected"), (None, "has not answered for")])
+def test_the_watchdog_ends_outstanding_work_when_no_worker_or_no_scheduler_is_left(workers, words):
+    from ccplan.cluster import ClusterError, WatchedExecutor
+
+    client = _FakeClient(workers)
+    ex = WatchedExecutor(client, "tcp://h:1", no_worker_s=1.0, scheduler_lost_s=1.0)
+    try:
+        fut = ex.submit(print, "never runs")
+        t0 = time.perf_counter()
+        with pytest.raises(ClusterError, match=words):
+            fut.result(timeout=10)
+        assert time.perf_counter() - t0 < 3  # 1 s, polled every 0.5 s
+        assert client.futures[0].cancelled()
+        with pytest.raises(ClusterError, match=words):
+            ex.submit(print, "refused")
+    finally:
+        ex.shutdown()
+
+
+def test_a_cancelled_task_means_a_lost_scheduler_and_results_and_errors_pass_through():
+    from ccplan.cluster import ClusterError, WatchedExecutor
+
+    client = _FakeClient(2)
+    ex = WatchedExecutor(client, "tcp://h:1")
+    try:
+        ok, bad, lost = (ex.submit(print) for _ in range(3))
+        client.futures[0].set_result(42)
+        client.futures[1].set_exception(ValueError("the task's own error"))
+        client.futures[2].cancel()
+        assert ok.result(timeout=5) == 42
+        with pytest.raises(ValueError, match="the task's own error"):
+            bad.result(timeout=5)
+        with pytest.raises(ClusterError, match="lost the connection to the Dask scheduler at tcp://h:1"):
+            lost.result(timeout=5)
+    finally:
+        ex.shutdown()
