@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
+from ccplan.outputs import csv_text
 
 SHIFT_COLS = {
     "name": st.column_config.TextColumn("shift", required=True),
@@ -258,8 +259,8 @@ common.table(r.groups, sc.currency)
 with st.expander("Coverage per interval and group"):
     common.table(r.coverage, sc.currency)
 c = st.columns(3)
-c[0].download_button("Download shifts (CSV)", show.to_csv(index=False), file_name="roster_shifts.csv", mime="text/csv")
-c[1].download_button("Download coverage (CSV)", r.coverage.to_csv(index=False), file_name="roster_coverage.csv",
+c[0].download_button("Download shifts (CSV)", csv_text(show), file_name="roster_shifts.csv", mime="text/csv")
+c[1].download_button("Download coverage (CSV)", csv_text(r.coverage), file_name="roster_coverage.csv",
                      mime="text/csv")
 c[2].button("Apply roster to scenario", key="roster_apply", on_click=_apply_roster, args=(key,), type="primary",
             help="Every group's agents per interval become the roster's coverage; Simulate then shows the service "

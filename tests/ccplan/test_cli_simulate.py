@@ -24,7 +24,10 @@ def test_simulate_json_shape():
     for seg in out["segments"].values():
         assert set(seg) == {"offered", "answered", "abandoned", "service_level", "service_level_ci", "asa_s",
                             "abandon_rate", "wait_p90_s", "blocked", "disconnected", "retries",
-                            "service_level_definition"}
+                            "service_level_definition", "asa_s_ci", "abandon_rate_ci", "service_level_daily_mean",
+                            "days_meeting", "days_meeting_ci", "daily_sl_p10"}
+        assert seg["days_meeting_ci"][0] <= seg["days_meeting"] <= seg["days_meeting_ci"][1]
+        assert 0 <= seg["daily_sl_p10"] <= 1
         assert seg["service_level_definition"] == "offered"
         assert seg["blocked"] == 0 and seg["disconnected"] == 0  # no lines, calls served at closing
         low, high = seg["service_level_ci"]
