@@ -345,6 +345,7 @@ def test_running_a_simulation_produces_the_kpi_table():
     kpi = next(d.value for d in at.dataframe if "service level" in d.value.columns)
     assert list(kpi["segment"]) == ["gold", "silver", "total"]
     assert kpi["service level"].str.contains("%").all()
+    assert kpi["days meeting target"].iloc[:2].str.contains("%").all() and kpi["days meeting target"].iloc[2] == ""
     # changing the chart does not re-simulate: the cached result is reused
     results_before = at.session_state["_results"]["sim"]
     at.radio(key="sim_chart").set_value("Profit per segment").run()
@@ -361,6 +362,8 @@ def test_compare_page_runs_two_variants():
     assert not at.exception
     diff = next(d.value for d in at.dataframe if "paired 95% CI" in d.value.columns)
     assert set(diff["segment"]) >= {"gold", "silver"} and "paired 95% CI" in diff.columns
+    days = next(d.value for d in at.dataframe if "days meeting target [95% CI]" in d.value.columns)
+    assert set(days["segment"]) == {"gold", "silver"} and days["days meeting target [95% CI]"].str.contains("%").all()
 
 
 def test_duplicate_or_missing_names_while_editing_do_not_break_the_page():
@@ -391,7 +394,7 @@ def test_staffing_plan_verifies_by_simulation_and_applies_the_result():
     at.number_input(key="ver_reps").set_value(3).run()
     at.button(key="ver_run").click().run()
     assert not at.exception, at.exception
-    assert any("removing any one agent" in s.value for s in at.success)
+    assert any("fresh callers that the search never used" in plain(s.value) for s in at.success)
     labels = [m.label for m in at.metric]
     assert "Agent hours, verified" in labels
     res = next(iter(at.session_state["_results"]["verify"].values()))
