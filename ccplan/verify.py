@@ -43,8 +43,9 @@ numbers, so a +-1 agent step is compared on exactly the same callers. Concretely
 An interval counts as meeting its target when the simulated estimate (the ratio of summed
 counts over replications) is at or above it; each estimate comes with a 95% confidence
 interval (ratio estimator over replications, t quantile, clipped to the feasible range).
-Intervals with fewer than ``min_calls`` offered calls (mean per replication) are reported
-as too few to judge and are not chased: their staffing stays at the analytic plan.
+Intervals with fewer than ``min_calls`` calls (planned in the scenario, or offered per replication at the
+analytic plan, retrials included) are reported as too few to judge and are not chased: their staffing stays
+at the analytic plan. Which cells are judged is fixed once, so a sample cannot move a cell across the line.
 The simulation is the real one: patience, retrials, escalation, overflow, reserve and
 shrinkage all stay in the model. Agents are counted on the phones (available); scheduled
 agents are ceil(available / (1 - shrinkage)), the fewest that give them.
@@ -333,6 +334,7 @@ class _Search:
         # a confirmation judges a service level as missing only when it is below its target by more than its own
         # one-sided 95% noise (capped at CELL_TOLERANCE / DAY_TOLERANCE); the search judges point estimates
         self.confirming = confirming
+        self.judged_mask: np.ndarray | None = None  # (K, T), set by fix_judged
         self.reps = replications
         self.first = first_replication  # replications first .. first + reps - 1: a sample of its own
         self.seed = seed
@@ -443,8 +445,15 @@ class _Search:
 
     # ----------------------------------------------------------------- judging
     def judged(self, e: Evaluation) -> np.ndarray:
-        """(K, T) cells with enough calls to judge."""
-        return e.offered_mean >= self.min_calls
+        """(K, T) cells with enough calls to judge: fixed once for the whole verification (:meth:`fix_judged`),
+        so that a cell near the threshold is not judged on one sample and skipped on the next."""
+        return self.judged_mask if self.judged_mask is not None else e.offered_mean >= self.min_calls
+
+    def fix_judged(self, e_plan: Evaluation) -> None:
+        """Judge the cells whose planned calls (the scenario's volume) or mean offered calls at the analytic
+        plan (retrials included) reach ``min_calls`` per replication, from now on, whatever a sample shows."""
+        planned = np.vstack([self.sc.calls_per_interval(k) for k in self.sc.segments])
+        self.judged_mask = (planned >= self.min_calls) | (e_plan.offered_mean >= self.min_calls)
 
     def cell_deficit(self, e: Evaluation) -> np.ndarray:
         """(K, T) shortfall of each judged cell against its targets (0 where met or not judged)."""
@@ -704,6 +713,7 @@ def verify(
     try:
         tick("simulating the analytic plan")
         e_plan = s.evaluate(planned)
+        s.fix_judged(e_plan)
         if not s.judged(e_plan).any() and not (s.targets.esc_sl is not None and
                                                (e_plan.esc_offered_mean >= min_calls).any()):
             raise VerifyError(f"nothing to verify: no interval has at least {min_calls:g} offered calls of a "
@@ -879,6 +889,7 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
         sj = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
                      first_replication=(j + 1) * CONFIRM_OFFSET, days_meeting=s.targets.days_meeting,
                      confirming=True)
+        sj.judged_mask = s.judged_mask
         tick(f"confirming on fresh callers (sample {j + 1}, {c_reps} replications)")
         e = sj.evaluate(cur)
         if grow and j == 0:
@@ -891,6 +902,7 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
                 sj = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
                              first_replication=CONFIRM_OFFSET, days_meeting=s.targets.days_meeting,
                              confirming=True)
+                sj.judged_mask = s.judged_mask
                 tick(f"confirming on fresh callers (sample 1, widened to {c_reps} replications)")
                 e = sj.evaluate(cur)
         if sj.feasible(e) or j == MAX_CONFIRMS - 1:
@@ -911,6 +923,7 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
         fix = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
                       first_replication=sj.first, days_meeting=s.targets.days_meeting)
         fix.cache = sj.cache  # the same sample: its simulations serve both judges
+        fix.judged_mask = s.judged_mask
         cur, _ = _repair(fix, cur, e, spend, notes)
     raise AssertionError("unreachable")
 
