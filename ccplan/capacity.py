@@ -1170,6 +1170,7 @@ def sweep(plan: CapacityPlan, requirement: Requirement, path: str, values: list[
 
 
 def sweep_json(sw: Sweep) -> dict[str, Any]:
+    """The ``sweep`` object of ``capacity --vary --json``: path, table rows, the optimal classes per value."""
     from ccplan.report import records
 
     return {"path": sw.path, "table": records(sw.table), "hires": records(sw.hires)}
@@ -1211,7 +1212,8 @@ def capacity_figure(weeks: pd.DataFrame, hires: pd.DataFrame, title: str = "Requ
         mine = hires[hires["group"] == g] if len(hires) else hires
         for i, r in enumerate(mine.itertuples()):  # training bars staggered so that overlapping classes show
             ax.axvline(r.week, color="C1", lw=1, alpha=0.6)
-            ax.hlines(bottom + (0.04 + 0.06 * (i % 3)) * span, r.week - 0.5, r.productive_from_week - 0.5, color="C1", lw=5, alpha=0.5)
+            ax.hlines(bottom + (0.04 + 0.06 * (i % 3)) * span, r.week - 0.5, r.productive_from_week - 0.5,
+                      color="C1", lw=5, alpha=0.5)
             ax.annotate(f"+{r.count}", (r.week, top + 0.03 * span), ha="center", va="bottom", fontsize=8,
                         color="C1")
         if len(mine):
