@@ -336,8 +336,8 @@ with st.expander("Fill from the current scenario", expanded=False):
                                     need_source=False)
             with st.spinner("Planning the scenario's day"):
                 r = cap.requirement_from_scenario(p2, sc, sc.name)
-            _load({**data, **{k: v for k, v in plan_data.items() if k != "min_coverage"}}, r.table, f"{sc.name} × "
-                  f"{int(days)} days ÷ {float(hours):g} h")
+            _load({**plan_data, "open_days_per_week": int(days), "fte_hours": float(hours)}, r.table,
+                  f"{sc.name} × {int(days)} days ÷ {float(hours):g} h")
             st.rerun()
         except ScenarioError as exc:
             _show_problems(exc, plan_data, "Not filled")
