@@ -17,6 +17,7 @@ PAGES = [
     st.Page("app_pages/erlang.py", title="Erlang calculator", icon=":material/calculate:"),
     st.Page("app_pages/plan.py", title="Staffing plan", icon=":material/calendar_month:"),
     st.Page("app_pages/roster.py", title="Roster", icon=":material/groups:"),
+    st.Page("app_pages/capacity.py", title="Capacity", icon=":material/group_add:"),
     st.Page("app_pages/simulate.py", title="Simulate", icon=":material/play_circle:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/trainer.py", title="Trainer: priorities", icon=":material/school:"),

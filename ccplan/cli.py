@@ -1150,6 +1150,176 @@ def import_volumes(
         console.print(f"note: {_safe(n)}")
 
 
+@app.command()
+def capacity(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="Capacity plan (TOML): horizon, groups, hiring classes, fixed hires and the requirement's source (see docs/capacity.md).")],
+    optimize: Annotated[bool, typer.Option("--optimize", help="Also find the cheapest hiring plan (MILP, HiGHS): hiring cost + salaries + understaffing penalty, shown beside no hiring and the fixed hires.")] = False,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Time limit in seconds for each solve; the best plan found is reported with its MIP gap, and none found in time is an error (exit 1).")] = 30.0,
+    vary: Annotated[Optional[str], typer.Option("--vary", help="Sweep one setting, e.g. attrition_per_month=0.02:0.06:0.01 or volume_growth=0,0.005,0.01 (weekly compound growth of the requirement): the optimal plan and its cost for each value (implies --optimize).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for weeks.csv, hiring.csv, comparison.csv, requirement.csv and capacity.png (with --vary also sweep.csv, sweep_hires.csv and sweep.png).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
+) -> None:
+    """Headcount over weeks: attrition, hiring classes, training and ramp-up against the required FTE; with
+    --optimize, the cheapest hiring plan (MILP, HiGHS).
+
+    Planned FTE counts productive people (trainees 0, ramp-up at its share); over/under = planned - required;
+    cost = hiring + salaries of everyone employed + the understaffing penalty per FTE-week short.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ccplan import capacity as cap
+    from planner.capacity import CapacityError
+
+    if not time_limit > 0:
+        raise UserError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
+    p = cap.load_plan(plan_file)
+    inputs = [plan_file, *cap.input_paths(p)]
+    if out is not None:
+        check_dir(out, "--out", inputs, force)
+    path, values = cap.parse_vary(vary, p) if vary else (None, [])
+    optimize = optimize or vary is not None
+
+    def counting(label: str, what: str) -> Progress:
+        return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(what), TimeElapsedColumn(),
+                        console=err_console, transient=True)
+
+    try:
+        with counting("reading the requirement", "files") as bar:
+            task = bar.add_task("", total=None)
+            req = cap.read_requirement(p, lambda d, t: bar.update(task, completed=d, total=t))
+        with Progress(TextColumn("solving the hiring plan (HiGHS)"), BarColumn(), TextColumn("time limit {task.total:.0f} s"),
+                      TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task("", total=time_limit)
+            rep = cap.run(p, req, optimize, time_limit, lambda d, t: bar.update(task, completed=d))
+        sw = None
+        if path is not None:
+            with counting(f"sweeping {path}", "values") as bar:
+                task = bar.add_task("", total=len(values))
+                sw = cap.sweep(p, req, path, values, time_limit, lambda d, t: bar.update(task, completed=d))
+    except CapacityError as exc:
+        raise UserError(str(exc)) from None
+    m = rep.main
+    if out is not None and m.ok:
+        with staged_dir(out, inputs) as tmp:
+            write_csv(m.weeks, tmp / "weeks.csv")
+            write_csv(m.hires, tmp / "hiring.csv")
+            write_csv(rep.comparison(), tmp / "comparison.csv")
+            write_csv(req.table, tmp / "requirement.csv")
+            _save(cap.capacity_figure(m.weeks, m.hires, f"Required and planned FTE — {p.name} ({m.label})"),
+                  tmp / "capacity.png")
+            if sw is not None:
+                write_csv(sw.table, tmp / "sweep.csv")
+                write_csv(sw.hires, tmp / "sweep_hires.csv")
+                _save(cap.sweep_figure(sw), tmp / "sweep.png")
+    if as_json:
+        obj = rep.to_json()
+        if sw is not None:
+            obj["sweep"] = cap.sweep_json(sw)
+        _print_json(obj)
+        if not m.ok:
+            sys.exit(1)
+        return
+    _print_capacity(rep, sw)
+    if m.ok and out is not None:
+        console.print(f"written to {out}/ (weeks.csv, hiring.csv, comparison.csv, requirement.csv, capacity.png"
+                      + (", sweep.csv, sweep_hires.csv, sweep.png" if sw is not None else "") + ")")
+    if not m.ok:
+        raise UserError(f"no hiring plan: {m.message}")
+
+
+def _print_capacity(rep, sw) -> None:
+    """The capacity command's tables: the plans side by side, the classes, the weeks, the sweep."""
+    from ccplan.capacity import COMPARISON_COLUMNS, HIRE_COLUMNS, SWEEP_COLUMNS, column_label
+
+    p, m, cur = rep.plan, rep.main, rep.plan.currency
+    status = {"optimal": "[green]optimal[/green] (gap 0)", "evaluated": "evaluated",
+              "time limit": f"[yellow]time limit[/yellow], gap {m.gap_text}"}.get(m.status, f"[red]{m.status}[/red]")
+    console.print(f"[bold]{_safe(p.name)}[/bold] — {p.weeks} weeks from {p.start.isoformat()}, requirement: "
+                  f"{_safe(rep.requirement.source)}" + (f", growing {p.volume_growth:+.2%} a week" if p.volume_growth
+                                                        else ""))
+    console.print(f"Shown: {m.label} — {status}" + (f", solved in {m.solve_time_s:.1f} s" if m.label == "optimal"
+                                                     else ""))
+    t = Table(title=f"Hiring plans side by side (over the horizon, {_safe(cur)})", title_justify="left")
+    cmp = rep.comparison()
+    cols = [c for c in cmp.columns if c != "meets_min_coverage" or p.min_coverage is not None]
+    for c in cols:
+        t.add_column(_safe(column_label(c, "", COMPARISON_COLUMNS)), justify="left" if c in ("plan", "status")
+                     else "right")
+    for r in cmp.to_dict(orient="records"):
+        cells = []
+        for c in cols:
+            v = r[c]
+            if c in ("plan", "status", "meets_min_coverage"):
+                cells.append(_safe(str(v)) + (" ★" if c == "plan" and v == m.label and len(cmp) > 1 else ""))
+            elif v is None or pd_isna(v):
+                cells.append("-")
+            elif c in ("hires", "classes", "weeks_short"):
+                cells.append(f"{int(v):,}")
+            elif c == "shortfall_fte_weeks":
+                cells.append(f"{v:,.1f}")
+            else:
+                cells.append(f"{v:,.0f}")
+        t.add_row(*cells)
+    console.print(t)
+    if not m.ok:
+        console.print(f"[red]{_safe(m.message)}[/red]")
+        return
+    if len(m.hires):
+        h = Table(title=f"Hiring classes ({m.label})", title_justify="left")
+        for c in m.hires.columns:
+            h.add_column(_safe(column_label(c, cur, HIRE_COLUMNS)), justify="left" if c in ("group", "week_start") else "right")
+        for r in m.hires.itertuples(index=False):
+            h.add_row(_safe(r.group), str(r.week), r.week_start, str(r.count), str(r.productive_from_week),
+                      str(r.full_from_week), f"{r.hiring_cost:,.0f}")
+        console.print(h)
+    else:
+        console.print(f"No hiring classes ({m.label}).")
+    w = Table(title=f"Per week ({m.label}): FTE; over/under = planned − required", title_justify="left")
+    for c in ("week", "week of", "group", "required", "planned", "over/under", "in training", "class starts",
+              f"cost ({cur})"):
+        w.add_column(_safe(c), justify="left" if c in ("week of", "group") else "right")
+    for r in m.weeks.itertuples(index=False):
+        shown = round(float(r.over_under), 1) + 0.0  # no "-0.0": a shortfall under 0.05 FTE rounds to 0
+        ou = f"{shown:+,.1f}"
+        w.add_row(str(r.week), r.week_start, _safe(r.group), f"{r.required_fte:,.1f}", f"{r.planned_fte:,.1f}",
+                  f"[red]{ou}[/red]" if shown < 0 else ou, f"{r.in_training:,.1f}",
+                  f"+{r.hires}" if r.hires else "", f"{r.cost:,.0f}")
+    console.print(w)
+    console.print(f"Total cost {m.cost:,.0f} {_safe(cur)}: hiring {m.total('hiring_cost'):,.0f}, salaries "
+                  f"{m.total('salary_cost'):,.0f}, understaffing penalty {m.total('understaff_cost'):,.0f} "
+                  f"({m.total('shortfall_fte'):,.1f} FTE-weeks short × {p.understaff_penalty_per_fte_week:,.0f}).")
+    if m.status == "time limit":
+        console.print(f"[yellow]note:[/yellow] {_safe(m.message)}")
+    for n in rep.notes:
+        console.print(f"[yellow]note:[/yellow] {_safe(n)}")
+    if sw is not None:
+        s = Table(title=f"Sweep of {_safe(sw.path)}: the optimal plan for each value ({_safe(cur)})",
+                  title_justify="left")
+        for c in sw.table.columns:
+            s.add_column(_safe(column_label(c, "", SWEEP_COLUMNS)), justify="left" if c == "status" else "right")
+        for r in sw.table.to_dict(orient="records"):
+            cells = []
+            for c in sw.table.columns:
+                v = r[c]
+                if c == "status":
+                    cells.append(_safe(v))
+                elif c == "value":
+                    cells.append(_safe(f"{v:g}" if isinstance(v, (int, float)) else str(v)))
+                elif v is None or pd_isna(v):
+                    cells.append("-")
+                elif c == "gap":
+                    cells.append(f"{v:.2%}")
+                elif c in ("hires", "classes"):
+                    cells.append(f"{int(v):,}")
+                elif c == "shortfall_fte_weeks":
+                    cells.append(f"{v:,.1f}")
+                else:
+                    cells.append(f"{v:,.0f}")
+            s.add_row(*cells)
+        console.print(s)
+
+
 def pd_isna(x) -> bool:
     import math
 

@@ -11,7 +11,7 @@ from ccplan.scenario import presets
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = ["app_pages/scenario.py", "app_pages/forecast.py", "app_pages/erlang.py", "app_pages/plan.py", "app_pages/roster.py",
-         "app_pages/simulate.py",
+         "app_pages/capacity.py", "app_pages/simulate.py",
          "app_pages/compare.py", "app_pages/trainer.py", "app_pages/glossary.py"]
 
 
@@ -642,3 +642,103 @@ def test_the_call_log_downloads_as_csv_as_well_as_parquet():
     at = simulated_trainer(2)
     labels = [e.proto.label for e in at.get("download_button")]
     assert "Call log (CSV)" in labels and "Call log (Parquet)" in labels
+
+
+def capacity_page() -> AppTest:
+    at = start()
+    at.switch_page("app_pages/capacity.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_capacity_page_shows_the_fixed_hires_then_optimizes_beside_them():
+    at = capacity_page()
+    assert not at.error
+    assert any("fixed hires" in i.value for i in at.info)
+    assert {m.label for m in at.metric} >= {"Total cost (USD)", "Persons hired", "Shortfall FTE-weeks"}
+    at.button(key="cap_optimize").click().run()
+    assert not at.exception, at.exception
+    assert any("Optimal hiring plan" in s.value for s in at.success)
+    rep = next(iter(at.session_state["_results"]["capacity"].values()))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Total cost (USD)"] == f"{rep.main.cost:,.0f}" and metrics["Persons hired"] == str(
+        rep.main.persons_hired)
+    cmp = next(d.value for d in at.dataframe if "plan" in d.value.columns and "status" in d.value.columns)
+    assert list(cmp["plan"]) == ["no hiring", "fixed hires", "optimal"]
+    assert cmp["cost"].iloc[2] <= cmp["cost"].iloc[1] <= cmp["cost"].iloc[0]
+
+
+def test_capacity_page_sweeps_attrition_into_one_table():
+    at = capacity_page()
+    at.button(key="cap_sweep").click().run()
+    assert not at.exception, at.exception
+    sw = next(iter(at.session_state["_results"]["capacity_sweep"].values()))
+    assert sw.path == "attrition_per_month" and list(sw.table["value"]) == [0.02, 0.03, 0.04, 0.05, 0.06]
+    assert (sw.table["status"] == "optimal").all()
+    assert any("value" in d.value.columns and len(d.value) == 5 for d in at.dataframe)
+
+
+def test_capacity_page_growth_slider_compounds_the_requirement():
+    at = capacity_page()
+    before = at.session_state["cap_req"]["required_fte"].tolist()
+    at.slider(key=f"cap_wi_growth_{at.session_state['cap_ver']}").set_value(0.01).run()
+    assert not at.exception
+    weeks = next(d.value for d in at.dataframe if "over_under" in d.value.columns)
+    assert weeks["required_fte"].tolist() == pytest.approx([v * 1.01 ** w for w, v in enumerate(before)])
+
+
+@pytest.mark.parametrize("table,column,value,expected", [
+    ("groups", "attrition_per_month", 1.0, "Groups, row 1 ('agents'): attrition_per_month**: must be < 1"),
+    ("hires", "count", 25, "Fixed hires, row 1 ('agents'): count**: 25 is above max_class 20"),
+    ("hiring", "training_weeks", 40, "Hiring classes, row 1 ('agents'): training_weeks**: 40 weeks of training"),
+    ("groups", "headcount", None, "Groups, row 1 ('agents'): headcount**: required field is missing"),
+])
+def test_capacity_page_names_a_bad_cell_and_never_raises(table, column, value, expected):
+    at = capacity_page()
+    data = copy.deepcopy(at.session_state["cap_data"])
+    if value is None:
+        data[table][0].pop(column)
+    else:
+        data[table][0][column] = value
+    at.session_state["cap_data"] = data
+    at.session_state["cap_ver"] = at.session_state["cap_ver"] + 1
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(plain(e.value) for e in at.error)
+    assert plain(expected) in errors, errors
+
+
+def test_capacity_page_names_missing_weeks_of_the_requirement():
+    at = capacity_page()
+    req = at.session_state["cap_req"]
+    at.session_state["cap_req"] = req[req["week"] <= 10]
+    at.session_state["cap_ver"] = at.session_state["cap_ver"] + 1
+    at.run()
+    assert not at.exception
+    errors = " ".join(plain(e.value) for e in at.error)
+    assert "no requirement for week(s) 11" in errors and "'agents'" in errors
+
+
+def test_capacity_page_fills_the_requirement_from_the_scenario_or_names_the_missing_group():
+    at = start()
+    at.selectbox(key="preset").select("trainer").run()
+    at.switch_page("app_pages/capacity.py").run()
+    at.button(key="cap_from_scenario").click().run()
+    assert not at.exception
+    assert any("has no agent group 'agents'" in plain(e.value) for e in at.error)
+    data = copy.deepcopy(at.session_state["cap_data"])
+    for table in ("hiring", "hires"):
+        for row in data[table]:
+            row["group"] = "team"
+    data["groups"][0]["name"] = "team"
+    at.session_state["cap_data"] = data
+    at.session_state["cap_ver"] = at.session_state["cap_ver"] + 1
+    at.run()
+    at.button(key="cap_from_scenario").click().run()
+    assert not at.exception, at.exception
+    from ccplan.capacity import scenario_agent_hours
+
+    req = at.session_state["cap_req"]
+    expected = scenario_agent_hours(at.session_state["scenario"])[0] * 5 / 40
+    assert set(req["group"]) == {"team"} and req["required_fte"].tolist() == pytest.approx([expected] * 26)
+    assert not at.error
