@@ -17,7 +17,8 @@ RUNS = {
     "simulate": ["simulate", "scenarios/trainer.toml", "-r", "4", "--json"],
     "compare": ["compare", "scenarios/trainer.toml", "--vary", "routing.policy=fifo,priority", "-r", "3", "--json"],
     "sweep": ["sweep", "scenarios/trainer.toml", "--vary", "agent_groups.team.agents=48:50", "-r", "2", "--json"],
-    "staff --verify": ["staff", "scenarios/trainer.toml", "--verify", "-r", "3", "--json"],
+    "staff --verify": ["staff", "scenarios/trainer.toml", "--verify", "-r", "3", "--confirm-replications", "6",
+                       "--json"],
 }
 
 

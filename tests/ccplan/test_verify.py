@@ -80,9 +80,9 @@ def test_multigroup_verification_needs_fewer_agents_than_the_analytic_plan(multi
 
 def test_verification_is_deterministic_for_a_seed_whatever_the_executor():
     sc = load(presets()["trainer"])
-    a = verify(sc, replications=4, seed=5, executor=InlineExecutor())
+    a = verify(sc, replications=4, seed=5, executor=InlineExecutor(), confirm_replications=8)
     with ProcessPoolExecutor(2) as ex:
-        b = verify(sc, replications=4, seed=5, executor=ex)
+        b = verify(sc, replications=4, seed=5, executor=ex, confirm_replications=8)
     assert a.groups.equals(b.groups)
     assert a.to_json() == b.to_json()
 

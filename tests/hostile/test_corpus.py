@@ -102,7 +102,8 @@ def test_a_value_no_engine_can_run_is_refused_by_name(files, name, verb):
                                   "zero_agents", "gamma_cv_1e-300", "gamma_cv_1e-12", "patience_gamma_cv_1e-300",
                                   "patience_lognormal_cv_1e-12", "patience_gamma_max_cv"])
 @pytest.mark.parametrize("verb", [["staff"], ["simulate", "-r", "2"], ["staff", "--verify", "-r", "2",
-                                                                       "--max-iterations", "2"]])
+                                                                       "--max-iterations", "2",
+                                                                       "--confirm-replications", "4"]])
 def test_an_extreme_but_valid_scenario_runs_or_says_why_not(files, name, verb):
     r = run(verb[0], str(files[name]), *verb[1:])
     assert r.returncode in (0, 1), (name, verb, r.returncode, r.stderr[-300:])
