@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ccplan.economics import TOTAL, Economics, price_simulation
-from sim.metrics import RATIOS, ratio_difference, t_quantile
+from sim.metrics import RATIOS, difference_intervals, ratio_difference
 from ccplan.scenario import Scenario, ScenarioError
 from sim.runner import SimulationResult, simulate_many
 
@@ -204,21 +204,10 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tupl
     n = len(a)
     if n == 0:
         return (np.nan,) * 5
-    d = b - a
-    mean = float(d.mean())
+    mean = float((b - a).mean())
     if n < 2:
         return (mean, np.nan, np.nan, np.nan, np.nan)
-    t = t_quantile(0.5 + level / 2, n - 1)
-    half = float(t * d.std(ddof=1) / np.sqrt(n))
-    # independent samples (Welch) for comparison
-    va, vb = a.var(ddof=1) / n, b.var(ddof=1) / n
-    se = np.sqrt(va + vb)
-    if se > 0:
-        dof = (va + vb) ** 2 / (va**2 / (n - 1) + vb**2 / (n - 1))
-        half_u = float(t_quantile(0.5 + level / 2, dof) * se)
-    else:
-        half_u = 0.0
-    return mean, mean - half, mean + half, mean - half_u, mean + half_u
+    return difference_intervals(mean, a, b, level)
 
 
 def compare(

@@ -143,7 +143,9 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     ``abandoned`` and ``offered`` (calls), ``wait_answered_s_total`` (seconds, summed over answered calls) and
     ``answered`` (calls), so that :func:`summarise` can pool them over replications. ``segments`` also has
     ``meets_target``: 1.0 when that day's service level meets the segment's target (a day without counted
-    calls does), else 0.0.
+    calls does), else 0.0; ``capped_abandon`` and ``capped_overflow`` count the attempts of the segment whose
+    wait a queue cap (``max_queue_s``) ended, by outcome (a capped abandonment is also in ``abandoned``; a call
+    moved by ``overflow:SEGMENT`` stays counted in its own segment, answered or abandoned there).
     """
     seg = log["segment"].astype(np.int32)
     n_seg = len(scenario.segments)
@@ -176,6 +178,11 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     esc_handle = np.where(np.isfinite(log["escalation_end_s"]), log["escalation_end_s"] - log["escalation_answer_s"],
                           0.0) if any_esc else None
     handle_done = np.where(answered, log["end_s"] - log["answer_s"], 0.0)
+    # queue caps (max_queue_s): attempts a cap ended, by outcome (a column only when a segment has a cap)
+    cap = log.get("queue_cap")
+    capped = cap is not None and bool(cap.any())
+    cap_ab = (cap == 1) if capped else None
+    cap_ov = (cap == 2) if capped else None
 
     rows = []
     day_num = day_den = 0.0
@@ -207,6 +214,8 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "wait_p99_s": float(np.percentile(w, 99)) if len(w) else np.nan,
             "abandon_rate": float((m & abandoned).sum() / offered) if offered else np.nan,
             "lost_callers": int((m & lost).sum()),
+            "capped_abandon": int((m & cap_ab).sum()) if capped else 0,
+            "capped_overflow": int((m & cap_ov).sum()) if capped else 0,
             "escalated": int((m & esc).sum()),
             "wait_s_total": float(np.nansum(wait[m])),
             "handle_s_total": float(handle_done[m].sum()),
@@ -440,11 +449,19 @@ def ratio_difference(num_a, den_a, num_b, den_b, level: float = 0.95
     diff = r_b - r_a
     if n < 2:
         return (diff, np.nan, np.nan, np.nan, np.nan)
-    z_a = (na - r_a * da) / da.mean()
-    z_b = (nb - r_b * db) / db.mean()
+    return difference_intervals(diff, (na - r_a * da) / da.mean(), (nb - r_b * db) / db.mean(), level)
+
+
+def difference_intervals(diff: float, a: np.ndarray, b: np.ndarray, level: float = 0.95
+                         ) -> tuple[float, float, float, float, float]:
+    """(diff, paired low, paired high, unpaired low, unpaired high) around a difference ``diff`` of two
+    estimates whose per-replication values (or linearised residuals) are ``a`` and ``b`` (n >= 2 each, same
+    replications): paired, diff +- t(n-1) sd(b - a) / sqrt(n); unpaired, Welch's interval from the two
+    variances, as two independent runs would give it."""
+    n = len(a)
     t = t_quantile(0.5 + level / 2, n - 1)
-    half = float(t * (z_b - z_a).std(ddof=1) / np.sqrt(n))
-    va, vb = z_a.var(ddof=1) / n, z_b.var(ddof=1) / n
+    half = float(t * (b - a).std(ddof=1) / np.sqrt(n))
+    va, vb = a.var(ddof=1) / n, b.var(ddof=1) / n
     se = float(np.sqrt(va + vb))
     if se > 0:
         dof = (va + vb) ** 2 / (va ** 2 / (n - 1) + vb ** 2 / (n - 1))
