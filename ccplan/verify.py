@@ -62,7 +62,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from sim.metrics import t_quantile
+from sim.metrics import ratio_estimate, t_quantile, wilson_interval
 from ccplan.scenario import Scenario, available_agents, from_dict, to_dict
 from planner.staffing import Plan, plan as analytic_plan, scheduled_agents
 from sim.runner import (InlineExecutor, packed, process_pool, run_counts_many, run_counts_removals, task_batches,
@@ -163,22 +163,13 @@ class Evaluation:
 
 def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95, upper: float | None = 1.0
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ratio estimate sum(num)/sum(den) over replications (axis 0) with a t confidence interval
-    (delta method), clipped to [0, upper]. Returns (estimate, low, high); nan where den sums to 0."""
-    num = np.asarray(num, float)
-    den = np.asarray(den, float)
-    r_n = num.shape[0]
-    tot = den.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est = np.where(tot > 0, num.sum(axis=0) / tot, np.nan)
-        resid = num - est[None] * den
-        s = np.sqrt((resid ** 2).sum(axis=0) / max(r_n - 1, 1))
-        half = t_quantile(0.5 + level / 2, max(r_n - 1, 1)) * s / (tot / r_n) / np.sqrt(r_n)
-    if r_n < 2:
-        half = np.full_like(est, np.nan)
-    lo = np.maximum(est - half, 0.0)
-    hi = est + half if upper is None else np.minimum(est + half, upper)
-    return est, lo, hi
+    """:func:`sim.metrics.ratio_estimate` (the long-run ratio over replications, axis 0, with its delta-method
+    t interval) clipped to [0, upper]: the interval a share can have. nan where den sums to 0."""
+    est, lo, hi = ratio_estimate(num, den, level)
+    if np.asarray(num).shape[0] < 2:
+        lo, hi = np.full_like(est, np.nan), np.full_like(est, np.nan)
+    hi = hi if upper is None else np.minimum(hi, upper)
+    return est, np.maximum(lo, 0.0), hi
 
 
 @dataclass
@@ -1015,19 +1006,6 @@ def _apply_removals(s: _Search, cur: np.ndarray, order: list[tuple[int, int]], h
     return None
 
 
-def wilson_interval(successes: np.ndarray, n: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval (low, high) for a share ``successes / n`` (Wilson 1927; Agresti & Coull 1998):
-    unlike the normal interval it stays inside [0, 1] and keeps its coverage near 0 and 1."""
-    from statistics import NormalDist
-
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    p = np.asarray(successes, float) / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    # the interval holds p exactly (at p = 0 or 1 its end is p itself, which rounding would otherwise miss)
-    return np.clip(np.minimum(centre - half, p), 0.0, 1.0), np.clip(np.maximum(centre + half, p), 0.0, 1.0)
-
-
 def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: np.ndarray, e_plan: Evaluation,
             e_search: Evaluation, conf: _Confirmation | None, shrink: np.ndarray, rounds: int, seed: int,
             minimal: bool, notes: list[str], search_cur: np.ndarray) -> VerifyResult:
@@ -1075,7 +1053,7 @@ def _result(scenario: Scenario, pl: Plan, s: _Search, planned: np.ndarray, cur: 
     daily = e.day("sl_num", "sl_den")
     share = e.days_meeting(s.targets.sl)
     n_days = daily.shape[0]
-    share_lo, share_hi = wilson_interval(share * n_days, n_days)
+    share_lo, share_hi = np.array([wilson_interval(int(round(x * n_days)), n_days)[1:] for x in share]).T
     day_def = judge.day_deficit(e)
     seg_rows = []
     for k, seg in enumerate(scenario.segments):
