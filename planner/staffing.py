@@ -433,6 +433,14 @@ def approximate_reasons(scenario) -> list[str]:
     if any(s.groups is not None for s in scenario.segments) or any(g.serves for g in scenario.agent_groups) \
             or scenario.routing.agent_choice != "preference":
         reasons.append("routing preferences (segment groups, group serves or agent choice) are not in the formulas")
+    own = [s.name for s in scenario.segments
+           if s.agent_choice is not None and s.agent_choice != scenario.routing.agent_choice]
+    if own:
+        reasons.append(f"the agent choice of {', '.join(own)} (segment agent_choice) is not in the formulas")
+    capped = [s.name for s in scenario.segments if s.max_queue_s is not None]
+    if capped:
+        reasons.append(f"queue caps (max_queue_s of {', '.join(capped)}) change the load: the formulas ignore them "
+                       "(check with --verify)")
     if scenario.capacity.lines is not None and lines_in_formulas(scenario) is None:
         reasons.append(f"the {scenario.capacity.lines} phone lines are shared by several groups (the formulas "
                        "treat one pool as M/M/c/N only)")

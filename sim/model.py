@@ -61,6 +61,7 @@ from sim.calendar import DayEnvironment, bucket_width
 from sim.routing import Policy, policy_for
 
 WAITING, ANSWERED, ABANDONED, BLOCKED, DISCONNECTED = 0, 1, 2, 3, 4
+CAP_ABANDON, CAP_OVERFLOW = 1, 2  # how a queue cap (max_queue_s) ended a wait
 _NEG_INF = float("-inf")
 
 
@@ -169,12 +170,22 @@ class CallCenterModel:
         factors = [[scenario.handle_factor(g, sg.name) for sg in segs] for g in scenario.agent_groups]
         self.factor = factors if any(f != 1.0 for row in factors for f in row) else None
         self.choice = scenario.routing.agent_choice
+        # a segment's own agent_choice overrides the routing's for its arriving calls (escalations: the routing's)
+        self.q_choice = [s.agent_choice or self.choice for s in segs] + ([self.choice] if esc_groups else [])
         # flags read once per call (inlined for speed: no string compares on the hot path)
-        self.by_preference = self.choice == "preference"
-        self.longest_idle = self.choice == "longest_idle"
+        self.by_preference = all(c == "preference" for c in self.q_choice)
+        self.longest_idle = any(c == "longest_idle" for c in self.q_choice)  # agents' idle times are tracked
+        self.idle_first = [c == "longest_idle" for c in self.q_choice]  # per queue: the longest-idle agent answers
         # a stream is made only when the scenario draws from it (making one costs 36 us; streams are keyed by
         # name, so skipping one changes no other)
-        self.route_rng = stream(self.seed, replication, "__routing__", "routing") if self.choice == "random" else None
+        self.route_rng = stream(self.seed, replication, "__routing__", "routing") \
+            if "random" in self.q_choice else None
+        # queue caps: per segment None or (max_queue_s, target queue or -1 for "abandon"); None when no segment
+        # has one, so the arrival path pays one test
+        caps = [None if s.max_queue_s is None else
+                (s.max_queue_s, seg_index[s.max_queue_outcome[len("overflow:"):]]
+                 if s.max_queue_outcome.startswith("overflow:") else -1) for s in segs]
+        self.caps = caps if any(c is not None for c in caps) else None
         self.lines = scenario.capacity.lines
         self.in_system = 0
         self.disconnect = scenario.simulation.at_close == "disconnect"
@@ -266,6 +277,8 @@ class CallCenterModel:
         self.c_abandon = nan_d * n
         self.c_group = array("i", [-1]) * n
         self.c_agent = array("i", [-1]) * n
+        # the queue cap that ended a wait (CAP_ABANDON, CAP_OVERFLOW): a column only when a segment has a cap
+        self.c_cap = array("b", [0]) * n if self.caps is not None else _Absent("b", 0)
         if has_esc:
             self.c_esc = array("b", [0]) * n
             self.c_esc_enq = nan_d * n
@@ -337,21 +350,64 @@ class CallCenterModel:
         else:
             cands = [g for g in self.q_groups[q] if self._may_take(g, q)]
             if cands:
-                self._start(self._choose(cands), cid, 0)
+                self._start(self._choose(cands, q), cid, 0)
                 return
         self.queues[q].append(cid)
         pat = self.c_patience[cid]
-        if pat != float("inf"):
+        if self.caps is not None and self.caps[q] is not None and self.caps[q][0] < pat:
+            self._cap_timer(cid, q, pat)
+        elif pat != float("inf"):
             env = self.env
             env.call_at(env.now + pat, self._abandon, (cid,))
         for g in self.q_overflow[q]:
             self._at(g.accepts_after_s, self._overflow_check, g)
 
-    def _choose(self, cands: list[_Group]) -> _Group:
-        """Among groups that may take a call: random (in proportion to free agents) or longest idle."""
-        if len(cands) == 1:
+    def _cap_timer(self, cid: int, q: int, pat: float) -> None:
+        """A queued call whose segment's cap comes before its patience: one timer at the cap. With outcome
+        ``abandon`` it replaces the patience timer, so a cap is exactly a patience of min(patience, cap) drawn
+        from the same patience stream; with ``overflow`` the patience timer stays (the caller keeps waiting
+        elsewhere)."""
+        env = self.env
+        cap, target = self.caps[q]
+        if target < 0:
+            env.call_at(env.now + cap, self._cap_abandon, (cid,))
+            return
+        if pat != float("inf"):
+            env.call_at(env.now + pat, self._abandon, (cid,))
+        env.call_at(env.now + cap, self._cap_overflow, (cid, q, target))
+
+    def _cap_abandon(self, cid: int) -> None:
+        if self.c_state[cid] == WAITING:
+            self.c_cap[cid] = CAP_ABANDON
+            self._abandon(cid)
+
+    def _cap_overflow(self, cid: int, q: int, target: int) -> None:
+        """The call leaves its queue for ``target``'s, placed by its arrival time (it keeps it); it is not capped
+        again there."""
+        if self.c_state[cid] != WAITING:
+            return
+        self.c_cap[cid] = CAP_OVERFLOW
+        self.queues[q].remove(cid)
+        cands = [g for g in self.q_groups[target] if self._may_take(g, target)]
+        if cands:
+            self._start(self._choose(cands, target), cid, 0)
+            return
+        dq = self.queues[target]
+        t = self.c_arrival[cid]
+        i = len(dq)
+        while i > 0 and self.c_arrival[dq[i - 1]] > t:
+            i -= 1
+        dq.insert(i, cid)
+        for g in self.q_overflow[target]:
+            self._at(max(0.0, g.accepts_after_s - (self.env.now - t)), self._overflow_check, g)
+
+    def _choose(self, cands: list[_Group], q: int) -> _Group:
+        """Among groups that may take a call of queue ``q``, by that queue's agent choice: the first (preference),
+        random (in proportion to free agents) or the group of the longest-idle agent."""
+        choice = self.q_choice[q]
+        if len(cands) == 1 or choice == "preference":
             return cands[0]
-        if self.choice == "random":
+        if choice == "random":
             u = self.route_rng.random() * sum(len(g.free) for g in cands)
             for g in cands:
                 u -= len(g.free)
@@ -359,6 +415,30 @@ class CallCenterModel:
                     return g
             return cands[-1]
         return min(cands, key=lambda g: g.since.get(g.free[0], 0.0))
+
+    def _arrive_closed(self, cid: int) -> None:
+        """A retry arriving after closing: with ``at_close = "disconnect"`` it is disconnected; with ``"serve"`` it
+        is served in overtime (if every agent who may take it has gone home, one is called back)."""
+        if self.disconnect:
+            self.c_state[cid] = DISCONNECTED
+            return
+        q = self.c_seg[cid]
+        if any(g.busy or g.free for g in self.q_groups[q]) or (self.lines is not None and self.in_system >= self.lines):
+            self._arrive(cid)
+            return
+        if self.lines is not None:
+            self.in_system += 1
+        self._start(self._recall(self.q_groups[q][0]), cid, 0)
+
+    def _recall(self, g: _Group) -> _Group:
+        """After closing, call one agent of ``g`` back (overtime counts from the recall)."""
+        if g.off:
+            g.free.append(g.off.pop())
+        else:
+            g.free.append(g.next_id)
+            g.next_id += 1
+        g.overtime_s -= self.env.now - self.close_s
+        return g
 
     def _abandon(self, cid: int) -> None:
         if self.c_state[cid] != WAITING:
@@ -377,8 +457,9 @@ class CallCenterModel:
             rng = self.retry_rng[s]
             if rng.random() < p:
                 t = now + (self.retry_delay[s] if self.retry_fixed[s] else rng.exponential(self.retry_delay[s]))
-                if t < self.close_s:
-                    self._at(t - now, self._arrive, self._new_retry(cid, s, t, rng))
+                # a retry after closing reaches a closed center: served in overtime or disconnected (at_close)
+                self._at(t - now, self._arrive if t < self.close_s else self._arrive_closed,
+                         self._new_retry(cid, s, t, rng))
 
     def _new_retry(self, parent: int, s: int, t: float, rng: np.random.Generator) -> int:
         cid = len(self.c_seg)
@@ -405,6 +486,7 @@ class CallCenterModel:
                        (self.c_esc_enq, np.nan), (self.c_esc_answer, np.nan), (self.c_esc_end, np.nan),
                        (self.c_esc_group, -1), (self.c_esc_agent, -1)):
             lst.append(v)
+        self.c_cap.append(0)
         return cid
 
     def _overflow_check(self, g: _Group) -> None:
@@ -413,7 +495,8 @@ class CallCenterModel:
 
     def _start(self, g: _Group, cid: int, leg: int) -> None:
         # the longest-idle agent is the first freed (g.free keeps the order agents became free)
-        agent = g.free.pop(0) if self.longest_idle else g.free.pop()
+        agent = g.free.pop(0) if self.longest_idle and self.idle_first[self.c_seg[cid] if leg == 0 else self.esc_q] \
+            else g.free.pop()
         g.busy += 1
         g.handled += 1
         now = self.env.now
@@ -470,14 +553,7 @@ class CallCenterModel:
                 return
         if self.closed and not any(g.busy or g.free for g in self.q_groups[q]):
             # after closing every escalation agent has gone home: call one back
-            g = self.q_groups[q][0]
-            if g.off:
-                g.free.append(g.off.pop())
-            else:
-                g.free.append(g.next_id)
-                g.next_id += 1
-            g.overtime_s -= self.env.now - self.close_s  # overtime counts from the recall
-            self._start(g, cid, 1)
+            self._start(self._recall(self.q_groups[q][0]), cid, 1)
             return
         self.queues[q].append(cid)
         for g in self.q_overflow[q]:
@@ -605,7 +681,7 @@ class CallCenterModel:
         return {g.name: g.finishing_s for g in self.groups}
 
     _COLUMNS = ("c_seg", "c_arrival", "c_answer", "c_end", "c_abandon", "c_state", "c_retry", "c_caller", "c_group",
-                "c_agent", "c_handle", "c_esc", "c_esc_enq", "c_esc_answer", "c_esc_end", "c_esc_group",
+                "c_agent", "c_handle", "c_cap", "c_esc", "c_esc_enq", "c_esc_answer", "c_esc_end", "c_esc_group",
                 "c_esc_agent")
 
     def raw_columns(self, copy: bool = True) -> dict[str, np.ndarray]:
@@ -636,7 +712,8 @@ class CallCenterModel:
         """True when a copy whose state equals this model's at an interval boundary has the same future
         (:meth:`state_key`): no retrials (they add attempts and draw random numbers as they go) and an
         agent choice that does not depend on agent identities or draws."""
-        return not any(p > 0 for p in self.retry_p) and self.choice == "preference"
+        return not any(p > 0 for p in self.retry_p) and self.by_preference \
+            and not any(c is not None and c[1] >= 0 for c in (self.caps or ()))
 
     def state_key(self, interval: int) -> tuple:
         """Everything the rest of the day depends on, taken just before ``interval``'s boundary (as
@@ -689,7 +766,7 @@ def merge_coupled(copy_cols: dict[str, np.ndarray], base_cols: dict[str, np.ndar
     open1 = (state == WAITING) | ((state == ANSWERED) & np.isnan(c["c_end"]))  # first leg waiting or in service
     open2 = open1 | ((c["c_esc"] == 1) & np.isnan(c["c_esc_end"]))  # escalation leg still to come or under way
     out = dict(c)
-    for name in ("c_answer", "c_end", "c_abandon", "c_state", "c_group", "c_agent", "c_esc"):
+    for name in ("c_answer", "c_end", "c_abandon", "c_state", "c_group", "c_agent", "c_cap", "c_esc"):
         out[name] = np.where(open1, b[name], c[name])
     out["c_esc_enq"] = np.where(open1, b["c_esc_enq"], c["c_esc_enq"])
     for name in ("c_esc_answer", "c_esc_end", "c_esc_group", "c_esc_agent"):
@@ -720,6 +797,7 @@ def log_from_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "group": cols["c_group"].astype(np.int16),
         "agent": cols["c_agent"].astype(np.int32),
         "handle_s": cols["c_handle"],
+        "queue_cap": cols["c_cap"].astype(np.int8),
         "escalated": cols["c_esc"].astype(bool),
         "escalation_wait_s": esc_answer if no_esc else esc_answer - esc_enq,
         "escalation_answer_s": esc_answer,
