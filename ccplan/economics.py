@@ -11,10 +11,10 @@ Per segment (and in total):
   allocated to segments in proportion to the agent time each consumed in that
   group (handle time and escalation time). It splits into busy_cost, idle_cost
   (available but not on a call) and shrinkage_cost, each allocated the same way;
-- telephony_cost: (waiting + talking minutes) x telephony_per_minute;
-- margin: answered calls x value_per_call;
-- lost_value: callers whose last attempt abandoned (no later success on a retry)
-  x clv x churn_per_abandon;
+- telephony_cost: (waiting + talking minutes, callbacks included) x telephony_per_minute;
+- margin: (answered calls + callbacks made) x value_per_call (a completed callback earns like an answer);
+- lost_value: (callers whose last attempt abandoned (no later success on a retry) + callbacks that expired
+  unanswered) x clv x churn_per_abandon (an unanswered callback counts like an abandonment);
 - profit = margin - lost_value - agent_cost - telephony_cost;
 - cost_per_answered = (agent_cost + telephony_cost) / answered;
 - cost_per_sl_point = (agent_cost + telephony_cost) / (service level in percentage points).
@@ -107,9 +107,9 @@ def price_simulation(result) -> Economics:
         "agent_cost": df["paid_cost"], "busy_cost": df["busy_cost"], "idle_cost": df["idle_cost"],
         "shrinkage_cost": df["shrinkage_cost"],
         "telephony_cost": (df["wait_s_total"] + df["escalation_wait_s_total"] + df["handle_s_total"]
-                           + df["escalation_handle_s_total"]) * tel,
-        "margin": df["answered"] * df["value_per_call"],
-        "lost_value": df["lost_callers"] * df["loss_per_lost_caller"],
+                           + df["escalation_handle_s_total"] + df["callback_handle_s_total"]) * tel,
+        "margin": (df["answered"] + df["callbacks_made"]) * df["value_per_call"],
+        "lost_value": (df["lost_callers"] + df["callbacks_expired"]) * df["loss_per_lost_caller"],
     })
     # total per replication: money summed, service pooled
     day = result.per_replication["day"].set_index("replication")

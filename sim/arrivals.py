@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # appended, never reordered: a stream's key is its position, and old positions keep old numbers
-STREAMS = ("arrivals", "handle", "patience", "retrial", "escalation", "escalation_handle", "busyness", "routing")
+STREAMS = ("arrivals", "handle", "patience", "retrial", "escalation", "escalation_handle", "busyness", "routing",
+           "callback")
 
 
 class Distribution:

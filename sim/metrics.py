@@ -145,7 +145,15 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     ``meets_target``: 1.0 when that day's service level meets the segment's target (a day without counted
     calls does), else 0.0; ``capped_abandon`` and ``capped_overflow`` count the attempts of the segment whose
     wait a queue cap (``max_queue_s``) ended, by outcome (a capped abandonment is also in ``abandoned``; a call
-    moved by ``overflow:SEGMENT`` stays counted in its own segment, answered or abandoned there).
+    moved by ``overflow:SEGMENT`` stays counted in its own segment, answered or abandoned there; ``capped_callback``:
+    offered a callback at the cap). Callbacks: ``callbacks_offered``, ``callbacks_accepted`` (those callers left
+    the queue: offered = answered + abandoned + blocked + disconnected + callbacks_accepted + waiting_at_end),
+    ``callbacks_made`` (the customer reached and served), of which ``callbacks_within_window`` (the call back
+    ended within ``window_s`` of the acceptance) and ``callbacks_late``, ``callbacks_expired`` (no answer after
+    every attempt, or not made by a closing with ``at_close = "disconnect"``) and ``callbacks_pending``
+    (accepted = made + expired + pending); ``callback_service_level`` = within the window / accepted, and
+    ``callback_resolution_s``, the mean time from the caller's arrival to the end of the call back, are the day's
+    own ratios (their counts, with ``callback_resolution_s_total``, are in the table for pooling).
     """
     seg = log["segment"].astype(np.int32)
     n_seg = len(scenario.segments)
@@ -156,7 +164,8 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     abandoned = log["abandoned"]
     blocked = log.get("blocked", np.zeros(len(seg), bool))
     disconnected = log.get("disconnected", np.zeros(len(seg), bool))
-    still_waiting = ~answered & ~abandoned & ~blocked & ~disconnected
+    callback = log.get("callback", np.zeros(len(seg), bool))
+    still_waiting = ~answered & ~abandoned & ~blocked & ~disconnected & ~callback
     wait = log["wait_s"]
     within = answered & (wait <= thr[seg] + 1e-9)
     short_ab = abandoned & (wait <= thr[seg] + 1e-9)  # abandoned within the threshold ("short abandons")
@@ -183,6 +192,18 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     capped = cap is not None and bool(cap.any())
     cap_ab = (cap == 1) if capped else None
     cap_ov = (cap == 2) if capped else None
+    cap_cb = (cap == 3) if capped else None
+    # callbacks (segments with [segments.callback]): offers, acceptances and the calls made back
+    cb_state = log.get("callback_state")
+    has_cb = cb_state is not None and bool(np.isfinite(log["callback_offer_s"]).any())
+    if has_cb:
+        cb_offered = np.isfinite(log["callback_offer_s"])
+        cb_accepted = log["callback"]
+        cb_done = cb_state == 2
+        due = log["callback_accept_s"] + np.array([s.callback.window_s if s.callback else np.inf
+                                                   for s in scenario.segments])[seg]
+        cb_within = cb_done & (log["callback_end_s"] <= due + 1e-9)
+        cb_resolution = np.where(cb_done, log["callback_end_s"] - log["arrival_s"], 0.0)
 
     rows = []
     day_num = day_den = 0.0
@@ -216,6 +237,21 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
             "lost_callers": int((m & lost).sum()),
             "capped_abandon": int((m & cap_ab).sum()) if capped else 0,
             "capped_overflow": int((m & cap_ov).sum()) if capped else 0,
+            "capped_callback": int((m & cap_cb).sum()) if capped else 0,
+            "callbacks_offered": int((m & cb_offered).sum()) if has_cb else 0,
+            "callbacks_accepted": int((m & cb_accepted).sum()) if has_cb else 0,
+            "callbacks_made": int((m & cb_done).sum()) if has_cb else 0,
+            "callbacks_within_window": int((m & cb_within).sum()) if has_cb else 0,
+            "callbacks_late": int((m & cb_done & ~cb_within).sum()) if has_cb else 0,
+            "callbacks_expired": int((m & (cb_state == 3)).sum()) if has_cb else 0,
+            "callbacks_pending": int((m & (cb_state == 1)).sum()) if has_cb else 0,
+            "callback_service_level": float((m & cb_within).sum() / (m & cb_accepted).sum())
+            if has_cb and (m & cb_accepted).any() else np.nan,
+            "callback_resolution_s_total": float(cb_resolution[m].sum()) if has_cb else 0.0,
+            "callback_handle_s_total": float(np.where(m & cb_done, log["callback_end_s"] - log["callback_answer_s"],
+                                                      0.0).sum()) if has_cb else 0.0,
+            "callback_resolution_s": float(cb_resolution[m & cb_done].mean())
+            if has_cb and (m & cb_done).any() else np.nan,
             "escalated": int((m & esc).sum()),
             "wait_s_total": float(np.nansum(wait[m])),
             "handle_s_total": float(handle_done[m].sum()),
@@ -265,6 +301,10 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     if any_esc:
         busy += _overlap_by_interval(log["escalation_answer_s"], log["escalation_end_s"], np.maximum(g1, 0), n_grp,
                                      isec, n_int)
+    g2 = log["callback_group"].astype(np.int32) if has_cb else None
+    if has_cb:  # the calls made back
+        busy += _overlap_by_interval(log["callback_answer_s"], log["callback_end_s"], np.maximum(g2, 0), n_grp,
+                                     isec, n_int)
     g_rows, gi_rows = [], []
     for gi, g in enumerate(scenario.agent_groups):
         avail = scenario.available_per_interval(g)
@@ -276,7 +316,8 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
         sched_s = float(scenario.agents_per_interval(g).sum() * isec)
         g_rows.append({
             "replication": replication, "group": g.name,
-            "handled": int(((g0 == gi) & answered).sum() + (g1 == gi).sum()),
+            "handled": int(((g0 == gi) & answered).sum() + (g1 == gi).sum()
+                           + (((g2 == gi) & (cb_state == 2)).sum() if has_cb else 0)),
             "busy_s": busy_total, "available_s": float(avail_s.sum()), "scheduled_s": sched_s,
             "overtime_s": ot, "finishing_s": fin,
             "occupancy": busy_total / denom if denom > 0 else np.nan,
@@ -299,6 +340,11 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     if any_esc:
         e_ok = g1 >= 0
         sg += np.bincount(seg[e_ok].astype(np.int64) * n_grp + g1[e_ok], weights=esc_handle[e_ok],
+                          minlength=n_seg * n_grp).reshape(n_seg, n_grp)
+    if has_cb:
+        c_ok = (g2 >= 0) & (cb_state == 2)
+        sg += np.bincount(seg[c_ok].astype(np.int64) * n_grp + g2[c_ok],
+                          weights=(log["callback_end_s"] - log["callback_answer_s"])[c_ok],
                           minlength=n_seg * n_grp).reshape(n_seg, n_grp)
     segment_groups = {
         "replication": np.full(n_seg * n_grp, replication),
@@ -492,7 +538,7 @@ RATIOS = {"service_level": ("sl_num", "sl_den"), "abandon_rate": ("abandoned", "
           "asa_s": ("wait_answered_s_total", "answered")}
 _TARGET_EPS = 1e-12  # a day's service level within rounding of its target meets it (as the verifier judges)
 
-_SHARES = {"service_level", "abandon_rate", "occupancy"}
+_SHARES = {"service_level", "abandon_rate", "occupancy", "callback_service_level"}
 _SIGNED = {"profit", "replication", "interval"}
 
 

@@ -61,7 +61,9 @@ from sim.calendar import DayEnvironment, bucket_width
 from sim.routing import Policy, policy_for
 
 WAITING, ANSWERED, ABANDONED, BLOCKED, DISCONNECTED = 0, 1, 2, 3, 4
-CAP_ABANDON, CAP_OVERFLOW = 1, 2  # how a queue cap (max_queue_s) ended a wait
+CALLBACK = 5  # an inbound attempt whose caller accepted a callback (left the queue)
+CAP_ABANDON, CAP_OVERFLOW, CAP_CALLBACK = 1, 2, 3  # how a queue cap (max_queue_s) ended a wait
+CB_NONE, CB_PENDING, CB_DONE, CB_EXPIRED = 0, 1, 2, 3  # a callback's state (c_cb_state)
 _NEG_INF = float("-inf")
 
 
@@ -184,12 +186,24 @@ class CallCenterModel:
         # has one, so the arrival path pays one test
         caps = [None if s.max_queue_s is None else
                 (s.max_queue_s, seg_index[s.max_queue_outcome[len("overflow:"):]]
-                 if s.max_queue_outcome.startswith("overflow:") else -1) for s in segs]
+                 if s.max_queue_outcome.startswith("overflow:") else (-2 if s.max_queue_outcome == "callback" else -1))
+                for s in segs]
         self.caps = caps if any(c is not None for c in caps) else None
+        # callbacks: per segment the [segments.callback] settings or None; None when no segment offers them
+        cbs = [s.callback for s in segs]
+        self.cb = cbs if any(c is not None for c in cbs) else None
+        self.cb_rng = [stream(self.seed, replication, s.name, "callback") if s.callback is not None else None
+                       for s in segs] if self.cb is not None else None
+        self.cb_queues: list[deque] = [deque() for _ in segs]  # accepted callbacks waiting for an agent, by due time
+        # a queued call needs more than its patience timer (caps or callbacks): one test on the queueing path
+        self.extras = self.caps is not None or self.cb is not None
         self.lines = scenario.capacity.lines
         self.in_system = 0
         self.disconnect = scenario.simulation.at_close == "disconnect"
         self.q_overflow = [[grp for grp in gl if grp.accepts_after_s > 0] for gl in self.q_groups]
+        # per group: the segments with callbacks whose calls it takes (callbacks are made by the segment's groups)
+        self.cb_q = [[q for q in range(self.n_seg) if self.cb is not None and self.cb[q] is not None
+                      and any(x is grp for x in self.q_groups[q])] for grp in self.groups]
         if available is None:
             self.avail = np.vstack([scenario.available_per_interval(g) for g in scenario.agent_groups])
         else:
@@ -279,6 +293,18 @@ class CallCenterModel:
         self.c_agent = array("i", [-1]) * n
         # the queue cap that ended a wait (CAP_ABANDON, CAP_OVERFLOW): a column only when a segment has a cap
         self.c_cap = array("b", [0]) * n if self.caps is not None else _Absent("b", 0)
+        if self.cb is not None:  # the callback leg of each attempt (offer, acceptance, the call made)
+            self.c_cb_offer, self.c_cb_answer, self.c_cb_end = nan_d * n, nan_d * n, nan_d * n
+            self.c_cb_accept = nan_d * n
+            self.c_cb_state = array("b", [CB_NONE]) * n
+            self.c_cb_tries = array("h", [0]) * n
+            self.c_cb_group = array("i", [-1]) * n
+            self.c_cb_agent = array("i", [-1]) * n
+        else:
+            self.c_cb_offer, self.c_cb_answer, self.c_cb_end, self.c_cb_accept = (_Absent("d", np.nan)
+                                                                                   for _ in range(4))
+            self.c_cb_state, self.c_cb_tries = _Absent("b", 0), _Absent("h", 0)
+            self.c_cb_group, self.c_cb_agent = _Absent("i", -1), _Absent("i", -1)
         if has_esc:
             self.c_esc = array("b", [0]) * n
             self.c_esc_enq = nan_d * n
@@ -354,13 +380,124 @@ class CallCenterModel:
                 return
         self.queues[q].append(cid)
         pat = self.c_patience[cid]
-        if self.caps is not None and self.caps[q] is not None and self.caps[q][0] < pat:
-            self._cap_timer(cid, q, pat)
+        if self.extras:
+            if self._queued_extras(cid, q, pat):
+                return
         elif pat != float("inf"):
             env = self.env
             env.call_at(env.now + pat, self._abandon, (cid,))
         for g in self.q_overflow[q]:
             self._at(g.accepts_after_s, self._overflow_check, g)
+
+    def _queued_extras(self, cid: int, q: int, pat: float) -> bool:
+        """Timers of a call just queued in a scenario with caps or callbacks; True when it accepted a callback
+        on arrival (it left the queue)."""
+        cb = self.cb[q] if self.cb is not None else None
+        if cb is not None:
+            if cb.mode == "expected_wait":
+                if self._expected_wait(q) > cb.offer_after_s and self._offer(cid, q):
+                    return True
+            elif cb.offer_after_s <= 0:
+                if self._offer(cid, q):
+                    return True
+            elif cb.offer_after_s < pat:
+                self._at(cb.offer_after_s, self._offer_timer, cid, q)
+        if self.caps is not None and self.caps[q] is not None and self.caps[q][0] < pat:
+            self._cap_timer(cid, q, pat)
+        elif pat != float("inf"):
+            self._at(pat, self._abandon, cid)
+        return False
+
+    # ------------------------------------------------------------------ callbacks
+    def _expected_wait(self, q: int) -> float:
+        """The wait a caller queueing now can expect: (calls ahead + 1) x the segment's mean handle time / the
+        agents on duty in the groups that take it (infinite when none are)."""
+        dq = self.queues[q]
+        ahead = sum(1 for c in dq if self.c_state[c] == WAITING)  # the caller itself included (just queued)
+        agents = sum(len(g.free) + g.busy for g in self.q_groups[q])
+        return ahead * float(self.handle_dist[q].mean if self.scales[q][0] is None else
+                             np.mean(self.scales[q][0])) / agents if agents else float("inf")
+
+    def _offer_timer(self, cid: int, q: int) -> None:
+        if self.c_state[cid] == WAITING:
+            self._offer(cid, q)
+
+    def _offer(self, cid: int, q: int) -> bool:
+        """Offer a waiting caller a callback; on acceptance the caller leaves the queue and the callback waits
+        for an agent (True)."""
+        cb = self.cb[q]
+        now = self.env.now
+        self.c_cb_offer[cid] = now
+        if self.cb_rng[q].random() >= cb.accept_probability:
+            return False
+        self.c_state[cid] = CALLBACK
+        self.c_cb_accept[cid] = now
+        self.c_cb_state[cid] = CB_PENDING
+        if self.lines is not None:
+            self.in_system -= 1  # the caller hung up
+        self._cb_enqueue(cid, q)
+        return True
+
+    def _cb_enqueue(self, cid: int, q: int) -> None:
+        """A callback (new, or due for another attempt) waits for an agent of the segment's groups."""
+        if self.closed and self.disconnect:
+            self.c_cb_state[cid] = CB_EXPIRED  # the center has closed: the promise is broken
+            return
+        self.cb_queues[q].append(cid)
+        if self.closed and not any(g.busy or g.free for g in self.q_groups[q]):
+            self._recall(self.q_groups[q][0])
+        for g in self.q_groups[q]:
+            if g.free:
+                self._dispatch(g)
+
+    def _inbound_waiting(self, g: _Group) -> bool:
+        state = self.c_state
+        for q in g.queue_ids:
+            dq = self.queues[q]
+            if q != self.esc_q:
+                while dq and state[dq[0]] != WAITING:
+                    dq.popleft()
+            if dq:
+                return True
+        return False
+
+    def _dispatch_callbacks(self, g: _Group) -> None:
+        """Callbacks rank below inbound calls: a free agent makes one only when no inbound call waits in any
+        queue its group serves (escalations included); among the callbacks of the segments it takes, the one
+        due first (acceptance + window_s)."""
+        cbq = self.cb_queues
+        while g.free and not self._inbound_waiting(g):
+            best, best_due = -1, None
+            for q in self.cb_q[g.index]:
+                if cbq[q]:
+                    due = self.c_cb_accept[cbq[q][0]] + self.cb[q].window_s
+                    if best_due is None or due < best_due:
+                        best, best_due = q, due
+            if best < 0:
+                return
+            self._callback_attempt(g, cbq[best].popleft(), best)
+
+    def _callback_attempt(self, g: _Group, cid: int, q: int) -> None:
+        """An agent calls the customer back: reached with answer_probability (the agent then serves aht_factor x
+        the call's handle time), else another attempt window_s / attempts later, or the callback expires."""
+        cb = self.cb[q]
+        self.c_cb_tries[cid] += 1
+        if self.cb_rng[q].random() < cb.answer_probability:
+            agent = g.free.pop()
+            g.busy += 1
+            g.handled += 1
+            now = self.env.now
+            self.c_cb_answer[cid] = now
+            self.c_cb_group[cid] = g.index
+            self.c_cb_agent[cid] = agent
+            ht = self.c_handle[cid] * cb.aht_factor
+            if self.factor is not None:
+                ht *= self.factor[g.index][q]
+            self.env.call_at(now + ht, self._finish, (g, agent, cid, 2))
+        elif self.c_cb_tries[cid] >= cb.attempts:
+            self.c_cb_state[cid] = CB_EXPIRED
+        else:
+            self._at(cb.window_s / cb.attempts, self._cb_enqueue, cid, q)
 
     def _cap_timer(self, cid: int, q: int, pat: float) -> None:
         """A queued call whose segment's cap comes before its patience: one timer at the cap. With outcome
@@ -369,6 +506,9 @@ class CallCenterModel:
         elsewhere)."""
         env = self.env
         cap, target = self.caps[q]
+        if target == -2:
+            env.call_at(env.now + cap, self._cap_callback, (cid, q))
+            return
         if target < 0:
             env.call_at(env.now + cap, self._cap_abandon, (cid,))
             return
@@ -380,6 +520,14 @@ class CallCenterModel:
         if self.c_state[cid] == WAITING:
             self.c_cap[cid] = CAP_ABANDON
             self._abandon(cid)
+
+    def _cap_callback(self, cid: int, q: int) -> None:
+        """Outcome ``callback``: the caller still waiting at the cap is offered a callback; one who declines
+        hangs up (an abandonment at the cap)."""
+        if self.c_state[cid] == WAITING:
+            self.c_cap[cid] = CAP_CALLBACK
+            if not self._offer(cid, q):
+                self._abandon(cid)
 
     def _cap_overflow(self, cid: int, q: int, target: int) -> None:
         """The call leaves its queue for ``target``'s, placed by its arrival time (it keeps it); it is not capped
@@ -487,6 +635,10 @@ class CallCenterModel:
                        (self.c_esc_group, -1), (self.c_esc_agent, -1)):
             lst.append(v)
         self.c_cap.append(0)
+        for lst, v in ((self.c_cb_offer, np.nan), (self.c_cb_answer, np.nan), (self.c_cb_end, np.nan),
+                       (self.c_cb_accept, np.nan), (self.c_cb_state, CB_NONE), (self.c_cb_tries, 0),
+                       (self.c_cb_group, -1), (self.c_cb_agent, -1)):
+            lst.append(v)
         return cid
 
     def _overflow_check(self, g: _Group) -> None:
@@ -525,6 +677,9 @@ class CallCenterModel:
                 self._escalate(cid)
             elif self.lines is not None:
                 self.in_system -= 1
+        elif leg == 2:  # a callback made
+            self.c_cb_end[cid] = now
+            self.c_cb_state[cid] = CB_DONE
         else:
             self.c_esc_end[cid] = now
             if self.lines is not None:
@@ -608,6 +763,8 @@ class CallCenterModel:
                 break
             cid = self.queues[q].popleft()
             self._start(g, cid, 1 if q == self.esc_q else 0)
+        if self.cb is not None and g.free:
+            self._dispatch_callbacks(g)
         if self.closed and g.free:
             # nothing left for these agents: they go home (overtime counted to now)
             g.overtime_s += (self.env.now - self.close_s) * len(g.free)
@@ -656,6 +813,11 @@ class CallCenterModel:
                         if self.lines is not None:
                             self.in_system -= 1
                 self.queues[q].clear()
+            if self.cb is not None:  # callbacks not yet made will not be: the promise is broken
+                for dq in self.cb_queues:
+                    for cid in dq:
+                        self.c_cb_state[cid] = CB_EXPIRED
+                    dq.clear()
         for g in self.groups:
             g.leaving = 0
             g.target = 0
@@ -681,7 +843,8 @@ class CallCenterModel:
         return {g.name: g.finishing_s for g in self.groups}
 
     _COLUMNS = ("c_seg", "c_arrival", "c_answer", "c_end", "c_abandon", "c_state", "c_retry", "c_caller", "c_group",
-                "c_agent", "c_handle", "c_cap", "c_esc", "c_esc_enq", "c_esc_answer", "c_esc_end", "c_esc_group",
+                "c_agent", "c_handle", "c_cap", "c_cb_offer", "c_cb_accept", "c_cb_answer", "c_cb_end",
+                "c_cb_state", "c_cb_group", "c_cb_agent", "c_esc", "c_esc_enq", "c_esc_answer", "c_esc_end", "c_esc_group",
                 "c_esc_agent")
 
     def raw_columns(self, copy: bool = True) -> dict[str, np.ndarray]:
@@ -712,7 +875,7 @@ class CallCenterModel:
         """True when a copy whose state equals this model's at an interval boundary has the same future
         (:meth:`state_key`): no retrials (they add attempts and draw random numbers as they go) and an
         agent choice that does not depend on agent identities or draws."""
-        return not any(p > 0 for p in self.retry_p) and self.by_preference \
+        return not any(p > 0 for p in self.retry_p) and self.by_preference and self.cb is None \
             and not any(c is not None and c[1] >= 0 for c in (self.caps or ()))
 
     def state_key(self, interval: int) -> tuple:
@@ -798,6 +961,14 @@ def log_from_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "agent": cols["c_agent"].astype(np.int32),
         "handle_s": cols["c_handle"],
         "queue_cap": cols["c_cap"].astype(np.int8),
+        "callback": state == CALLBACK,  # the caller accepted a callback (left the queue)
+        "callback_offer_s": cols["c_cb_offer"],
+        "callback_accept_s": cols["c_cb_accept"],
+        "callback_answer_s": cols["c_cb_answer"],
+        "callback_end_s": cols["c_cb_end"],
+        "callback_state": cols["c_cb_state"].astype(np.int8),
+        "callback_group": cols["c_cb_group"].astype(np.int16),
+        "callback_agent": cols["c_cb_agent"].astype(np.int32),
         "escalated": cols["c_esc"].astype(bool),
         "escalation_wait_s": esc_answer if no_esc else esc_answer - esc_enq,
         "escalation_answer_s": esc_answer,

@@ -1,5 +1,6 @@
-"""Issue 29 routing features: a segment's own agent choice, queue caps (max_queue_s with outcome abandon or
-overflow:SEGMENT) and retrials that come back after closing (served in overtime or disconnected, never dropped)."""
+"""Issue 29: callbacks ([segments.callback]), a segment's own agent choice, queue caps (max_queue_s with outcome
+abandon, callback or overflow:SEGMENT) and retrials that come back after closing (served in overtime or
+disconnected, never dropped)."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from ccplan.scenario import ScenarioError, from_dict
 from sim.metrics import replication_metrics
-from sim.model import CAP_ABANDON, CAP_OVERFLOW, CallCenterModel
+from sim.model import CAP_ABANDON, CAP_CALLBACK, CAP_OVERFLOW, CallCenterModel
 from tests.sim.test_invariants import small_scenarios
 
 
@@ -125,15 +126,25 @@ def test_a_queue_cap_outcome_must_name_another_segment():
 
 @st.composite
 def capped_scenarios(draw):
+    from ccplan.scenario import Callback
+
     sc = draw(small_scenarios())
     names = sc.segment_names
     segs = []
     for s in sc.segments:
         upd = {}
         if draw(st.booleans()):
+            upd["callback"] = Callback(
+                offer_after_s=draw(st.sampled_from([0.0, 30.0, 120.0])),
+                mode=draw(st.sampled_from(["waited", "expected_wait"])),
+                accept_probability=draw(st.sampled_from([0.0, 0.5, 1.0])),
+                window_s=draw(st.sampled_from([600.0, 3600.0])),
+                aht_factor=draw(st.sampled_from([0.5, 1.0, 1.5])),
+                answer_probability=draw(st.sampled_from([0.3, 1.0])), attempts=draw(st.integers(1, 3)))
+        if draw(st.booleans()):
             upd["max_queue_s"] = draw(st.floats(1, 300))
             others = [n for n in names if n != s.name]
-            outcomes = ["abandon"] + [f"overflow:{n}" for n in others]
+            outcomes = ["abandon"] + [f"overflow:{n}" for n in others] + (["callback"] if "callback" in upd else [])
             upd["max_queue_outcome"] = draw(st.sampled_from(outcomes))
         if draw(st.booleans()):
             upd["agent_choice"] = draw(st.sampled_from(["preference", "longest_idle", "random"]))
@@ -143,16 +154,27 @@ def capped_scenarios(draw):
 
 @settings(max_examples=40, deadline=None)
 @given(sc=capped_scenarios(), seed=st.integers(0, 1000))
-def test_with_caps_and_agent_choices_every_call_is_conserved_and_no_agent_serves_two(sc, seed):
+def test_with_caps_callbacks_and_agent_choices_every_call_and_callback_is_conserved(sc, seed):
     model, log = run(sc, seed)
     assert model.violations == []
-    states = np.column_stack([log[k] for k in ("answered", "abandoned", "blocked", "disconnected")])
+    states = np.column_stack([log[k] for k in ("answered", "abandoned", "blocked", "disconnected", "callback")])
     assert np.all(states.sum(axis=1) <= 1)
     m = replication_metrics(log, sc, model.overtime_s(), 0, model.finishing_s())["segments"]
+    # offered = answered + abandoned + callbacks accepted + waiting at end (+ blocked, disconnected)
     assert (m["offered"] == m["answered"] + m["abandoned"] + m["blocked"] + m["disconnected"]
-            + m["waiting_at_end"]).all()
+            + m["callbacks_accepted"] + m["waiting_at_end"]).all()
+    # each accepted callback is made, expired or pending; made = within the window + late
+    assert (m["callbacks_accepted"] == m["callbacks_made"] + m["callbacks_expired"] + m["callbacks_pending"]).all()
+    assert (m["callbacks_made"] == m["callbacks_within_window"] + m["callbacks_late"]).all()
+    assert (m["callbacks_accepted"] <= m["callbacks_offered"]).all()
     assert (m["capped_abandon"] <= m["abandoned"]).all()
-    legs = pd.DataFrame({"g": log["group"], "a": log["agent"], "s": log["answer_s"], "e": log["end_s"]})
+    legs = pd.concat([
+        pd.DataFrame({"g": log["group"], "a": log["agent"], "s": log["answer_s"], "e": log["end_s"]}),
+        pd.DataFrame({"g": log["escalation_group"], "a": log["escalation_agent"], "s": log["escalation_answer_s"],
+                      "e": log["escalation_end_s"]}),
+        pd.DataFrame({"g": log["callback_group"], "a": log["callback_agent"], "s": log["callback_answer_s"],
+                      "e": log["callback_end_s"]}),
+    ])
     legs = legs[legs["g"] >= 0].sort_values(["g", "a", "s"])
     for _, sub in legs.groupby(["g", "a"]):
         assert np.all(sub["s"].to_numpy()[1:] >= sub["e"].to_numpy()[:-1] - 1e-9)
@@ -187,3 +209,99 @@ def test_a_retry_after_closing_reaches_a_closed_center_with_disconnect():
     _, log, late = _late_retries("disconnect")
     assert np.all(log["disconnected"][late])
     assert not log["answered"][late].any()
+
+
+# ------------------------------------------------------------------ callbacks
+def _callback_day(callback: dict, at_close: str = "serve", agents: int = 5, **seg):
+    return from_dict(scenario(
+        [{"name": "a", "calls_per_interval": [70.0] * 6, "aht_s": 240, "patience_s": 300,
+          "value_per_call": 10.0, "clv": 100.0, "churn_per_abandon": 0.1, "callback": callback, **seg}],
+        [{"name": "g", "skills": ["a"], "agents": agents, "cost_per_hour": 20.0}], simulation={"at_close": at_close}))
+
+
+def test_with_every_waiting_caller_taking_a_callback_at_once_no_inbound_call_waits():
+    # accept_probability 1, offer_after_s 0 (waited mode), callbacks made only by otherwise idle agents:
+    # every inbound call is answered on arrival (wait exactly 0 s) or its caller accepts a callback at the
+    # instant it would have queued (it leaves at once); no inbound call abandons or waits at the end
+    sc = _callback_day({"offer_after_s": 0, "mode": "waited", "accept_probability": 1.0, "window_s": 7200})
+    model, log = run(sc)
+    assert model.violations == []
+    assert np.all(log["wait_s"][log["answered"]] == 0.0)
+    assert not log["abandoned"].any()
+    cb = log["callback"]
+    assert cb.sum() > 20
+    np.testing.assert_array_equal(log["callback_accept_s"][cb], log["arrival_s"][cb])
+    assert np.all(log["answered"] | cb)
+    m = replication_metrics(log, sc, model.overtime_s(), 0, model.finishing_s())["segments"].iloc[0]
+    assert m["callbacks_made"] == m["callbacks_accepted"] == cb.sum() and m["callbacks_pending"] == 0
+
+
+def test_a_callback_is_made_only_when_no_inbound_call_of_the_groups_segments_waits():
+    sc = _callback_day({"offer_after_s": 60, "mode": "waited", "accept_probability": 0.5, "window_s": 1800},
+                       agents=4)
+    _, log = run(sc)
+    arrival = log["arrival_s"]
+    leave = np.where(log["answered"], log["answer_s"], np.where(log["abandoned"], log["abandon_s"],
+                     np.where(log["callback"], log["callback_accept_s"], np.inf)))
+    starts = log["callback_answer_s"][np.isfinite(log["callback_answer_s"])]
+    assert len(starts) > 5
+    for t in starts:
+        assert not np.any((arrival < t - 1e-9) & (leave > t + 1e-9))
+
+
+def test_expected_wait_mode_offers_on_arrival_and_waited_mode_after_the_wait():
+    exp = _callback_day({"offer_after_s": 120, "mode": "expected_wait", "accept_probability": 0.5})
+    _, log = run(exp)
+    off = np.isfinite(log["callback_offer_s"])
+    assert off.sum() > 5 and np.all(log["callback_offer_s"][off] == log["arrival_s"][off])
+    wai = _callback_day({"offer_after_s": 90, "mode": "waited", "accept_probability": 0.5})
+    _, log = run(wai)
+    off = np.isfinite(log["callback_offer_s"])
+    assert off.sum() > 5 and np.allclose(log["callback_offer_s"][off] - log["arrival_s"][off], 90.0)
+
+
+def test_unanswered_callbacks_are_tried_attempts_times_then_expire():
+    sc = _callback_day({"offer_after_s": 30, "accept_probability": 1.0, "answer_probability": 0.0, "attempts": 3,
+                        "window_s": 900})
+    model, log = run(sc)
+    m = replication_metrics(log, sc, model.overtime_s(), 0, model.finishing_s())["segments"].iloc[0]
+    assert m["callbacks_accepted"] > 0 and m["callbacks_made"] == 0
+    assert m["callbacks_expired"] == m["callbacks_accepted"] and m["callback_service_level"] == 0.0
+    assert all(model.c_cb_tries[i] == 3 for i in np.nonzero(log["callback"])[0])
+
+
+def test_at_close_disconnect_expires_the_callbacks_not_yet_made_and_serve_makes_them_in_overtime():
+    cb = {"offer_after_s": 0, "accept_probability": 1.0, "window_s": 7200}
+    for at_close in ("serve", "disconnect"):
+        sc = _callback_day(cb, at_close=at_close, agents=4)
+        model, log = run(sc)
+        m = replication_metrics(log, sc, model.overtime_s(), 0, model.finishing_s())["segments"].iloc[0]
+        assert m["callbacks_pending"] == 0
+        if at_close == "serve":
+            assert m["callbacks_expired"] == 0 and m["callbacks_made"] == m["callbacks_accepted"]
+            assert np.nanmax(log["callback_end_s"]) > sc.n_intervals * sc.interval_s
+        else:
+            assert m["callbacks_expired"] > 0
+
+
+def test_a_queue_cap_with_outcome_callback_offers_one_at_the_cap():
+    sc = _callback_day({"offer_after_s": 10_000, "accept_probability": 1.0}, max_queue_s=45,
+                       max_queue_outcome="callback")
+    _, log = run(sc)
+    capped = log["queue_cap"] == CAP_CALLBACK
+    assert capped.sum() > 5 and np.all(log["callback"][capped])
+    assert np.allclose(log["callback_accept_s"][capped] - log["arrival_s"][capped], 45.0)
+
+
+def test_a_made_callback_earns_the_value_of_a_call_and_an_expired_one_costs_like_an_abandonment():
+    from ccplan.economics import price_simulation
+    from sim.runner import InlineExecutor, simulate
+
+    sc = _callback_day({"offer_after_s": 30, "accept_probability": 1.0, "answer_probability": 0.5, "attempts": 1})
+    res = simulate(sc, replications=2, seed=3, executor=InlineExecutor())
+    eco = price_simulation(res).per_replication
+    seg = res.per_replication["segments"]
+    row, e = seg.iloc[0], eco[eco["segment"] == "a"].iloc[0]
+    assert row["callbacks_made"] > 0 and row["callbacks_expired"] > 0
+    assert e["margin"] == (row["answered"] + row["callbacks_made"]) * 10.0
+    assert e["lost_value"] == (row["lost_callers"] + row["callbacks_expired"]) * 100.0 * 0.1
