@@ -437,6 +437,10 @@ def approximate_reasons(scenario) -> list[str]:
            if s.agent_choice is not None and s.agent_choice != scenario.routing.agent_choice]
     if own:
         reasons.append(f"the agent choice of {', '.join(own)} (segment agent_choice) is not in the formulas")
+    cb = [s.name for s in scenario.segments if s.callback is not None]
+    if cb:
+        reasons.append(f"callbacks ({', '.join(cb)}) move load from the queue to idle time: the formulas ignore "
+                       "them (check with --verify)")
     capped = [s.name for s in scenario.segments if s.max_queue_s is not None]
     if capped:
         reasons.append(f"queue caps (max_queue_s of {', '.join(capped)}) change the load: the formulas ignore them "

@@ -15,7 +15,24 @@ Rules:
   and may take it, in the segment's ``groups`` order (default: scenario order);
   with ``routing.agent_choice = "random"`` a group is drawn with probability
   proportional to its free agents, with ``"longest_idle"`` the group whose free
-  agent has been idle longest takes it. Otherwise the call waits.
+  agent has been idle longest takes it. A segment's own ``agent_choice``
+  overrides the routing's for its calls. Otherwise the call waits.
+- Queue caps: a caller of a segment with ``max_queue_s`` still waiting that long
+  leaves the queue: ``abandon`` (an abandonment at the cap: exactly a patience of
+  min(patience, cap), same draw), ``callback`` (offered a callback; one who
+  declines hangs up) or ``overflow:SEGMENT`` (moved to that queue in arrival-time
+  order, keeping its arrival time and patience; not capped again).
+- Callbacks (``[segments.callback]``): a caller is offered a callback after
+  waiting ``offer_after_s`` (mode ``waited``; 0: as soon as it queues) or, mode
+  ``expected_wait``, on arrival when (calls ahead + 1) x mean handle time / agents
+  on duty for the segment exceeds it; accepted with ``accept_probability`` (the
+  caller leaves the queue). A callback ranks below every inbound call: an agent of
+  one of the segment's groups makes it only when no inbound call waits in any
+  queue its group serves; the earliest due first. Each attempt reaches the
+  customer with ``answer_probability`` (then aht_factor x the call's handle time);
+  an unanswered one costs no agent time and is retried window_s / attempts later,
+  up to ``attempts``, then expires. At closing, ``serve`` makes the pending ones in
+  overtime; ``disconnect`` expires them.
 - A free agent takes, among the queue heads its group may serve, the first in
   the group's ``serves`` order when given, else the routing policy's choice.
 - With ``capacity.lines``, a call arriving when that many calls are in the system
@@ -33,8 +50,9 @@ Rules:
 - Available agents per interval = floor(scheduled x (1 - shrinkage)). At an
   interval boundary free agents leave at once; busy ones finish their call first.
 - Abandoned callers call again with ``retrial_probability`` after an exponential
-  delay (a new attempt, flagged ``retry``), unless that falls after closing, at
-  most ``max_retrials`` times per caller.
+  delay (a new attempt, flagged ``retry``), at most ``max_retrials`` times per
+  caller; a retry after closing is served in overtime (``at_close = "serve"``, an
+  agent called back if all have gone) or disconnected (``"disconnect"``).
 - An answered call is escalated with ``escalation_probability`` when its handle
   time ends: it waits (first, ahead of every other call) for a group with the
   ``escalation`` skill and takes ``escalation_aht_s``.
