@@ -167,8 +167,9 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     callback = log.get("callback", np.zeros(len(seg), bool))
     still_waiting = ~answered & ~abandoned & ~blocked & ~disconnected & ~callback
     wait = log["wait_s"]
-    within = answered & (wait <= thr[seg] + 1e-9)
-    short_ab = abandoned & (wait <= thr[seg] + 1e-9)  # abandoned within the threshold ("short abandons")
+    sl_wait = _caller_wait(log) if scenario.service_level.wait_counted == "caller" else wait
+    within = answered & (sl_wait <= thr[seg] + 1e-9)
+    short_ab = abandoned & (sl_wait <= thr[seg] + 1e-9)  # abandoned within the threshold ("short abandons")
     defs = [scenario.sl_definition(s) for s in scenario.segments]
     targets = [scenario.sl_target(s) for s in scenario.segments]
     interval = np.minimum((log["arrival_s"] // isec).astype(np.int32), n_int - 1)
@@ -368,6 +369,25 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
     }])
     return {"segments": segments, "intervals": intervals, "groups": groups, "group_intervals": group_intervals,
             "segment_groups": segment_groups, "day": day}
+
+
+def _caller_wait(log: dict[str, np.ndarray]) -> np.ndarray:
+    """``[service_level] wait_counted = "caller"``: each attempt's wait plus the queue time of the caller's
+    earlier attempts (a caller's attempts are rows in time order); the attempt's own wait without retries."""
+    wait = log["wait_s"]
+    if not len(wait) or not log["retry"].any():
+        return wait
+    caller = log["caller"]
+    order = np.argsort(caller, kind="stable")  # by caller, each caller's attempts in row (= time) order
+    w = np.nan_to_num(wait[order], nan=0.0)
+    cum = np.cumsum(w)
+    c = caller[order]
+    first = np.r_[True, c[1:] != c[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(c)), 0))
+    before = cum[start] - w[start]  # the running total just before each caller's first attempt
+    total = np.empty_like(w)
+    total[order] = cum - before
+    return np.where(np.isnan(wait), np.nan, total)
 
 
 def _columns(rows: list[dict]) -> Columns:

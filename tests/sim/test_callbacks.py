@@ -305,3 +305,23 @@ def test_a_made_callback_earns_the_value_of_a_call_and_an_expired_one_costs_like
     assert row["callbacks_made"] > 0 and row["callbacks_expired"] > 0
     assert e["margin"] == (row["answered"] + row["callbacks_made"]) * 10.0
     assert e["lost_value"] == (row["lost_callers"] + row["callbacks_expired"]) * 100.0 * 0.1
+
+
+# ------------------------------------------------------------------ wait counted per caller
+def test_wait_counted_by_caller_adds_the_queue_time_of_earlier_attempts():
+    from sim.metrics import _caller_wait
+
+    base = scenario([{"name": "a", "calls_per_interval": [90.0] * 4, "aht_s": 300, "patience_s": 60,
+                      "retrial_probability": 0.8, "retrial_delay_s": 120}],
+                    [{"name": "g", "skills": ["a"], "agents": 7}])
+    by_attempt = from_dict(base)
+    by_caller = from_dict({**base, "service_level": {"answer_within_s": 20, "wait_counted": "caller"}})
+    model, log = run(by_attempt)
+    total = _caller_wait(log)
+    for c in np.unique(log["caller"][log["retry"]])[:20]:  # by hand for some callers who retried
+        rows = np.nonzero(log["caller"] == c)[0]
+        assert np.allclose(total[rows], np.cumsum(np.nan_to_num(log["wait_s"][rows])))
+    a = replication_metrics(log, by_attempt, model.overtime_s(), 0, model.finishing_s())["segments"].iloc[0]
+    b = replication_metrics(log, by_caller, model.overtime_s(), 0, model.finishing_s())["segments"].iloc[0]
+    thr = 20 + 1e-9
+    assert b["answered_within"] == int((log["answered"] & (total <= thr)).sum()) < a["answered_within"]
