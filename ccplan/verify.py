@@ -835,6 +835,7 @@ def verify(
 
 
 CONFIRM_FACTOR = 5  # confirmation replications per search replication
+CONFIRM_MAX_FACTOR, CONFIRM_MIN_CAP = 10, 100  # a widened confirmation has at most max(10 R, 100) replications
 MAX_CONFIRMS = 4  # fresh samples tried before the staffing is reported as not confirmed
 CONFIRM_REPAIR_ROUNDS = 10  # rounds of adding agents on one confirming sample
 CONFIRM_OFFSET = 1 << 32  # sample j's replication numbers start at (j + 1) x 2^32: never the search's 0 .. R-1
@@ -864,8 +865,9 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
     The staffing the search chose is minimal on the search's random numbers, so its estimates there are
     optimistic (the winner's curse of optimisation by simulation). It is simulated again on ``c_reps``
     replications that the search never used (with ``grow``, more where the first sample shows a judged cell's
-    95% half-width above :data:`CELL_TOLERANCE`: as many as bring it there, at most max(20 x the search's, 200)) (replication numbers from ``CONFIRM_OFFSET`` on, derived from the
-    same seed, so a run is reproducible). Every judged (interval, segment), every day target and every other
+    95% half-width above :data:`CELL_TOLERANCE`: as many as bring it there, at most
+    max(:data:`CONFIRM_MAX_FACTOR` x the search's, :data:`CONFIRM_MIN_CAP`)), numbered from ``CONFIRM_OFFSET``
+    on and derived from the same seed, so a run is reproducible. Every judged (interval, segment), every day target and every other
     target is judged on that sample alone; where one misses, agents are added (on that sample, until every point
     estimate there meets its target), and the result is confirmed again on the next fresh sample, up to
     :data:`MAX_CONFIRMS` samples.
@@ -887,7 +889,7 @@ def _confirm(s: _Search, cur: np.ndarray, c_reps: int, tick: Callable[[str], Non
             # enough replications that every judged cell's 95% half-width is at most CELL_TOLERANCE
             cell_noise = e.sl_noise(0.975)[0][sj.judged(e)]
             worst = float(cell_noise.max()) if cell_noise.size else 0.0
-            need = min(int(np.ceil(c_reps * (worst / CELL_TOLERANCE) ** 2)), max(20 * s.reps, 200))
+            need = min(int(np.ceil(c_reps * (worst / CELL_TOLERANCE) ** 2)), max(CONFIRM_MAX_FACTOR * s.reps, CONFIRM_MIN_CAP))
             if need > c_reps:
                 c_reps = need
                 sj = _Search(s.sc, c_reps, s.seed, s.ex, s.min_calls, s.targets.max_occupancy, s.adjustable,
