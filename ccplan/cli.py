@@ -100,25 +100,29 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
         console.print(_safe(s.description))
     console.print(
         f"{s.n_intervals} intervals of {s.interval_minutes} min from {s.open_time}; "
-        f"routing {s.routing.policy}; currency {s.currency}"
+        f"routing {s.routing.policy}" + (f" (aging {s.routing.aging_s:g} s)" if s.routing.policy == "aging" else "")
+        + f", agent choice {s.routing.agent_choice}; "
+        f"lines {s.capacity.lines if s.capacity.lines is not None else 'unlimited'}; at close {s.simulation.at_close}; "
+        f"busyness cv {s.simulation.busyness_cv:g}; currency {s.currency}"
     )
     seg_t = Table(title="Segments", title_justify="left")
-    for col in ("segment", "prio", "calls/day", "AHT s", "patience s", "SL target", "value/call", "CLV"):
-        seg_t.add_column(col, justify="left" if col == "segment" else "right")
+    for col in ("segment", "prio", "calls/day", "AHT s", "patience s", "SL target", "value/call", "CLV", "options"):
+        _validate_column(seg_t, col, "left" if col in ("segment", "options") else "right")
     for seg in s.segments:
         seg_t.add_row(
             _safe(seg.name), str(seg.priority), _fmt(float(s.calls_per_interval(seg).sum()), 0),
             _fmt(s.mean_aht_s(seg), 0) + (" (per interval)" if isinstance(seg.aht_s, tuple) else ""),
-            "-" if seg.patience_s is None else (
-                f"{min(seg.patience_s):,.0f}-{max(seg.patience_s):,.0f}" if isinstance(seg.patience_s, tuple)
-                else _fmt(seg.patience_s, 0)),
+            _validate_patience(seg),
             _safe(target_text(s, seg.name)), _fmt(seg.value_per_call, 2), _fmt(seg.clv, 0),
+            _safe("; ".join(_validate_segment_options(s, seg))) or "-",
         )
     console.print(seg_t)
-    console.print(f"[dim]{_safe(sl_caption(s))}[/dim]")
+    console.print(f"[dim]{_safe(sl_caption(s))}; waits counted per "
+                  + ("caller (queue time over all its attempts)" if s.service_level.wait_counted == "caller"
+                     else "attempt") + "[/dim]")
     grp_t = Table(title="Agent groups", title_justify="left")
     for col in ("group", "skills", "agents (min-max)", "cost/h", "shrinkage", "options"):
-        grp_t.add_column(col, justify="left" if col in ("group", "skills", "options") else "right")
+        _validate_column(grp_t, col, "left" if col in ("group", "skills", "options") else "right")
     for g in s.agent_groups:
         a = s.agents_per_interval(g)
         opts = []
@@ -126,6 +130,10 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
             opts.append(f"overflow after {g.accepts_after_s:g}s")
         if g.reserve:
             opts.append(f"reserve {g.reserve} for {', '.join(g.reserve_for)}")
+        if g.serves:
+            opts.append(f"serves {' > '.join(g.serves)} first")
+        if g.handle_time_factor:
+            opts.append("handle time x " + ", ".join(f"{v:g} on {k}" for k, v in g.handle_time_factor.items()))
         grp_t.add_row(_safe(g.name), _safe(", ".join(g.skills)), f"{a.min()}-{a.max()}", _fmt(g.cost_per_hour, 2),
                       f"{g.shrinkage:.0%}", _safe("; ".join(opts)) or "-")
     console.print(grp_t)
@@ -144,12 +152,73 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
                          f"{sh.earliest_start}-{sh.latest_start} every {step} min",
                          _safe(", ".join(sh.groups) if sh.groups else "all"), cap, brk)
         console.print(sh_t)
-    load_df = s.offered_load().groupby(["interval", "time"], as_index=False)["traffic_erlangs"].sum()
+    load_df = s.offered_load()
+    factors = {seg.name: _validate_handle_factor(s, seg) for seg in s.segments}
+    load_df["traffic_erlangs"] = load_df["traffic_erlangs"] * load_df["segment"].map(factors)
+    load_df = load_df.groupby(["interval", "time"], as_index=False)["traffic_erlangs"].sum()
     cells = [f"{t} {e:6.1f}" for t, e in zip(load_df["time"], load_df["traffic_erlangs"])]
-    console.print("Offered load (Erlangs, all segments) per interval:")
+    console.print("Offered load (Erlangs, all segments) per interval"
+                  + (", with each segment's handle_time_factor (the mean over its groups, weighted by scheduled "
+                     "agents)" if any(f != 1.0 for f in factors.values()) else "") + ":")
     per_row = 6 if console.width >= 100 else 4
     for i in range(0, len(cells), per_row):
         console.print("  " + "   ".join(cells[i : i + per_row]))
+
+
+def _validate_column(table: Table, header: str, justify: str) -> None:
+    """A column whose header is never cut and whose cells wrap rather than lose text, however narrow the
+    console."""
+    table.add_column(header, justify=justify, min_width=len(header), overflow="fold")
+
+
+def _validate_patience(seg) -> str:
+    if seg.patience == "empirical":
+        from ccplan.scenario import read_samples
+
+        try:
+            mean = float(read_samples(seg.patience_file).mean()) if seg.patience_s is None else None
+        except ValueError:
+            mean = None
+        scale = "" if seg.patience_s is None else f", scaled to {_fmt(seg.patience_s, 0)}" \
+            if not isinstance(seg.patience_s, tuple) else ", scaled per interval"
+        return "empirical" + (f" (mean {mean:,.0f})" if mean is not None else "") + scale
+    if seg.patience_s is None:
+        return "never"
+    text = (f"{min(seg.patience_s):,.0f}-{max(seg.patience_s):,.0f}" if isinstance(seg.patience_s, tuple)
+            else _fmt(seg.patience_s, 0))
+    return text + ("" if seg.patience == "exponential" else f" {seg.patience}")
+
+
+def _validate_segment_options(s: Scenario, seg) -> list[str]:
+    """The segment's routing, queue-cap and callback keys as ``validate`` shows them."""
+    opts = []
+    if seg.groups is not None:
+        opts.append(f"groups {' > '.join(seg.groups)}")
+    if seg.agent_choice is not None:
+        opts.append(f"agent choice {seg.agent_choice}")
+    if seg.max_queue_s is not None:
+        opts.append(f"queue cap {seg.max_queue_s:g} s -> {seg.max_queue_outcome}")
+    cb = seg.callback
+    if cb is not None:
+        when = (f"after {cb.offer_after_s:g} s waited" if cb.mode == "waited"
+                else f"when the expected wait > {cb.offer_after_s:g} s")
+        opts.append(f"callback {when}, accepted {cb.accept_probability:.0%}, within {cb.window_s:g} s, "
+                    f"AHT x {cb.aht_factor:g}, answered {cb.answer_probability:.0%}, {cb.attempts} attempt(s)")
+    if seg.busyness_cv > 0:
+        opts.append(f"busyness cv {seg.busyness_cv:g}")
+    return opts
+
+
+def _validate_handle_factor(s: Scenario, seg) -> float:
+    """The segment's handle_time_factor over the groups that take it, weighted by their scheduled agents."""
+    groups = s.groups_for(seg.name)
+    weights = [float(s.agents_per_interval(g).sum()) for g in groups]
+    f = [s.handle_factor(g, seg.name) for g in groups]
+    if not groups:
+        return 1.0
+    if sum(weights) <= 0:
+        return sum(f) / len(f)
+    return sum(w * x for w, x in zip(weights, f)) / sum(weights)
 
 
 @app.command()

@@ -87,6 +87,9 @@ class ServiceLevelTarget(_Model):
     answer_within_s: float = Field(20.0, gt=0, le=DAY_S)
     target: float = Field(0.80, gt=0, le=1)
     definition: SLDefinition = "offered"
+    # the wait held against answer_within_s: each attempt's own ("attempt"), or the caller's total queue time over
+    # all its attempts up to this one ("caller")
+    wait_counted: Literal["attempt", "caller"] = "attempt"
 
 
 def service_level_ratio(definition: str, answered_within, offered, answered, abandoned_within):
@@ -123,6 +126,25 @@ def service_level_value(definition: str, answered_within, offered, answered, aba
     return out[()] if np.ndim(out) == 0 else out
 
 
+class Callback(_Model):
+    """A segment's callback offer (``[segments.callback]``): a waiting caller is offered to be called back.
+
+    ``mode = "waited"``: offered to a caller still waiting ``offer_after_s``; ``"expected_wait"``: offered on
+    arrival to a caller who must queue when the expected wait then (calls ahead + 1) x AHT / agents on duty for
+    the segment exceeds ``offer_after_s``. Accepted with ``accept_probability`` (the caller leaves the queue);
+    the center promises to call back within ``window_s``; a callback takes ``aht_factor`` x the call's handle
+    time; each attempt reaches the customer with ``answer_probability``, up to ``attempts`` attempts spread
+    over the window (window_s / attempts apart)."""
+
+    offer_after_s: float = Field(0.0, ge=0, le=DAY_S)
+    mode: Literal["expected_wait", "waited"] = "waited"
+    accept_probability: float = Field(1.0, ge=0, le=1)
+    window_s: float = Field(3600.0, gt=0, le=7 * DAY_S)
+    aht_factor: float = Field(1.0, ge=0.01, le=100)
+    answer_probability: float = Field(1.0, ge=0, le=1)
+    attempts: int = Field(1, ge=1, le=100)
+
+
 class Segment(_Model):
     """A customer segment: its volume, handling, patience, value and targets."""
 
@@ -145,6 +167,10 @@ class Segment(_Model):
     retrial_delay: RetrialDelay = "exponential"
     retrial_same_caller: bool = False
     groups: tuple[str, ...] | None = None
+    agent_choice: AgentChoice | None = None  # overrides [routing] agent_choice for this segment's arriving calls
+    max_queue_s: float | None = Field(None, gt=0, le=DAY_S)  # a caller still waiting this long leaves the queue
+    max_queue_outcome: str = "abandon"  # "abandon", "callback" or "overflow:SEGMENT" (see _routing_problems)
+    callback: Callback | None = None
     busyness_cv: float = Field(0.0, ge=0, le=3)
     value_per_call: float = Field(0.0, ge=0, le=MAX_MONEY)
     clv: float = Field(0.0, ge=0, le=MAX_MONEY)
@@ -890,6 +916,20 @@ def _routing_problems(segments: list[dict], groups: list[dict]) -> list[tuple[st
         for g in set(listed):
             if listed.count(g) > 1:
                 problems.append((f"segments[{i}].groups", f"lists {g!r} twice"))
+        outcome = seg.get("max_queue_outcome")
+        if isinstance(outcome, str):
+            target = outcome[len("overflow:"):] if outcome.startswith("overflow:") else None
+            names = [x.get("name") for x in segments]
+            if outcome not in ("abandon", "callback") and target is None:
+                problems.append((f"segments[{i}].max_queue_outcome",
+                                 f"must be 'abandon', 'callback' or 'overflow:SEGMENT', got {outcome!r}"))
+            elif outcome == "callback" and not isinstance(seg.get("callback"), dict):
+                problems.append((f"segments[{i}].max_queue_outcome", "'callback' needs a [segments.callback] table"))
+            elif target is not None and (target not in names or target == name):
+                problems.append((f"segments[{i}].max_queue_outcome",
+                                 f"{target!r} names no other segment" + (" (it is this one)" if target == name else "")))
+            elif seg.get("max_queue_s") is None and outcome != "abandon":
+                problems.append((f"segments[{i}].max_queue_outcome", "only goes with max_queue_s"))
     for i, g in enumerate(groups):
         skills = _seq(g.get("skills")) or []
         for j, k in enumerate(_seq(g.get("serves")) or []):
