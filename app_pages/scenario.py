@@ -14,7 +14,7 @@ import streamlit as st
 from app_pages import common
 from ccplan import charts
 from ccplan.scenario import (
-    OPTIONS, SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, clock_labels, dumps, edit_staffing, group_agents,
+    Callback, OPTIONS, SL_DEFINITIONS, STAFFING_EDITS, ScenarioError, clock_labels, dumps, edit_staffing, group_agents,
     interval_count, loads, rebucket, rename_group, rename_segment, segment_calls, to_dict,
 )
 from ccplan.volumes import apply_volumes, read_volumes
@@ -69,6 +69,100 @@ GRP_COLS = {
     "serves": st.column_config.TextColumn("serves (order)", help="queue preference: segment names separated by "
                                                                  "commas; empty: the routing policy decides"),
 }
+
+# callbacks and queue caps: one row per segment ([segments.callback], max_queue_s, max_queue_outcome)
+CB_FIELDS = ("mode", "offer_after_s", "accept_probability", "window_s", "aht_factor", "answer_probability", "attempts")
+CB_DEFAULTS = {k: Callback.model_fields[k].default for k in CB_FIELDS}
+
+
+def _cb_cols(segment_names: list) -> dict:
+    outcomes = ["abandon", "callback"] + [f"overflow:{n}" for n in segment_names if isinstance(n, str) and n]
+    return {
+        "name": st.column_config.TextColumn("segment", disabled=True),
+        "offer": st.column_config.CheckboxColumn("offer callbacks", help="offer this segment's waiting callers a "
+                                                                         "callback ([segments.callback])"),
+        "mode": st.column_config.SelectboxColumn(
+            "offer when", options=["waited", "expected_wait"],
+            help="waited: to a caller still waiting 'offer after' seconds; expected_wait: on arrival, when the "
+                 "expected wait exceeds 'offer after'"),
+        "offer_after_s": st.column_config.NumberColumn("offer after (s)", min_value=0.0, max_value=86400.0),
+        "accept_probability": st.column_config.NumberColumn("accept prob.", min_value=0.0, max_value=1.0,
+                                                            help="share of offered callers who accept and leave "
+                                                                 "the queue"),
+        "window_s": st.column_config.NumberColumn("window (s)", min_value=1.0, max_value=7 * 86400.0,
+                                                  help="the call back is promised within this many seconds"),
+        "aht_factor": st.column_config.NumberColumn("AHT factor", min_value=0.01, max_value=100.0,
+                                                    help="a callback takes this times the call's handle time"),
+        "answer_probability": st.column_config.NumberColumn("answer prob.", min_value=0.0, max_value=1.0,
+                                                            help="chance that the customer answers an attempt"),
+        "attempts": st.column_config.NumberColumn("attempts", min_value=1, max_value=100, step=1),
+        "max_queue_s": st.column_config.NumberColumn("queue cap (s)", min_value=1.0, max_value=86400.0,
+                                                     help="a caller still waiting this long leaves the queue; "
+                                                          "empty: no cap"),
+        "max_queue_outcome": st.column_config.SelectboxColumn(
+            "at the cap", options=outcomes, help="abandon: the caller is lost; callback: offered a callback "
+                                                 "(needs 'offer callbacks'); overflow:SEG: joins SEG's queue"),
+    }
+
+
+def _callback_rows(base: dict) -> list[dict]:
+    """One editor row per segment: its callback settings (the model's defaults when it offers none) and cap."""
+    rows = []
+    for seg in base.get("segments", []):
+        cb = seg.get("callback")
+        offer = isinstance(cb, dict)
+        row = {"name": seg.get("name"), "offer": offer}
+        for k in CB_FIELDS:
+            row[k] = cb.get(k, CB_DEFAULTS[k]) if offer else CB_DEFAULTS[k]
+        row["max_queue_s"] = seg.get("max_queue_s")
+        row["max_queue_outcome"] = seg.get("max_queue_outcome", "abandon")
+        rows.append(row)
+    return rows
+
+
+def _callback_edits(base: dict, edited: dict) -> tuple[dict, list[str]]:
+    """``base`` with the callback editor's edited rows applied (a new dict) and notes for the user. Ticking 'offer
+    callbacks' stores the row's settings; unticking removes the segment's [segments.callback]; an emptied cell
+    removes its key (the default applies, and the note says which) - never a silent 0. Values are stored as typed
+    so that validation names a bad one."""
+    base = copy.deepcopy(base)
+    segs = base.get("segments", [])
+    notes: list[str] = []
+    for row, changes in sorted(edited.items(), key=lambda kv: int(kv[0])):
+        if int(row) >= len(segs) or not isinstance(segs[int(row)], dict):
+            continue
+        seg = segs[int(row)]
+        name = seg.get("name") or f"row {int(row) + 1}"
+        if "offer" in changes:
+            if changes["offer"] and not isinstance(seg.get("callback"), dict):
+                seg["callback"] = dict(CB_DEFAULTS)
+            elif not changes["offer"] and seg.pop("callback", None) is not None:
+                notes.append(f"{name}: callbacks no longer offered")
+        cb = seg.get("callback")
+        for col, val in changes.items():
+            if col in ("offer", "name"):
+                continue
+            val = _clean(val)
+            if col == "attempts" and isinstance(val, float) and val.is_integer():
+                val = int(val)
+            if col in ("max_queue_s", "max_queue_outcome"):
+                if val is None:
+                    seg.pop(col, None)
+                    if col == "max_queue_s":
+                        notes.append(f"{name}: queue cap emptied, so callers are not capped")
+                else:
+                    seg[col] = val
+                continue
+            if not isinstance(cb, dict):
+                notes.append(f"{name}: {col} not stored - tick 'offer callbacks' to offer them")
+                continue
+            if val is None:
+                cb.pop(col, None)
+                notes.append(f"{name}: {col} emptied, so the default {CB_DEFAULTS[col]!r} applies")
+            else:
+                cb[col] = val
+    return base, notes
+
 
 
 def _clean(v):
@@ -160,6 +254,13 @@ def _on_segments(key: str, n: int) -> None:
                      "group's skills")
     if notes:
         st.session_state["table_note"] = "; ".join(notes) + "."
+    common.commit(base)
+
+
+def _on_callbacks(key: str) -> None:
+    base, notes = _callback_edits(st.session_state["base"], _edits(key))
+    if notes:
+        st.session_state["cb_note"] = "; ".join(notes) + "."
     common.commit(base)
 
 
@@ -426,6 +527,11 @@ def _describe(path: str, base: dict) -> str:
     return out + (f", {field}{rest}" if field else "")
 
 
+def _is_cb_path(path: str) -> bool:
+    """A problem of the callbacks and queue caps table."""
+    return bool(re.match(r"segments\[\d+\]\.(callback|max_queue_s|max_queue_outcome)", path))
+
+
 def _show_problems(problems: list[tuple[str, str]], base: dict) -> None:
     if problems:
         st.error("\n".join(f"- **{common.esc(_describe(p, base))}**: {common.esc(r)}" for p, r in problems))
@@ -547,7 +653,25 @@ st.caption("Add a segment in the empty last row, remove one by selecting its row
            "segment renames it in the groups' skills.")
 if st.session_state.get("table_note"):
     st.info(common.esc(st.session_state.pop("table_note")), icon=":material/edit:")
-_show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" not in p], base)
+_show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" not in p
+                and not _is_cb_path(p)], base)
+
+cb_problems = [(p, r) for p, r in _problems_for("segments") if _is_cb_path(p)]
+cb_segs = base.get("segments", [])
+with st.expander("Callbacks and queue caps", expanded=bool(cb_problems) or any(
+        isinstance(x, dict) and (isinstance(x.get("callback"), dict) or x.get("max_queue_s") is not None)
+        for x in cb_segs)):
+    st.caption("Offer waiting callers a call back (they leave the queue; agents call them back when no inbound call "
+               "waits, within the promised window), and cap how long a caller may wait. Tick 'offer callbacks' to "
+               "use a row's settings; an emptied cell takes the default.")
+    cb_cols = _cb_cols([x.get("name") for x in cb_segs if isinstance(x, dict)])
+    cb_key = f"cb_editor_{ver}_{_rows_key(cb_segs)}"
+    st.data_editor(_numeric(pd.DataFrame(_callback_rows(base), columns=list(cb_cols)), cb_cols),
+                   column_config=cb_cols, hide_index=True, key=cb_key, on_change=_on_callbacks, args=(cb_key,),
+                   width="stretch", num_rows="fixed")
+    if st.session_state.get("cb_note"):
+        st.info(common.esc(st.session_state.pop("cb_note")), icon=":material/phone_callback:")
+    _show_problems(cb_problems, base)
 
 st.subheader("Offered calls per interval")
 seg_names = _column_names([s.get("name") for s in base.get("segments", [])], "segment")

@@ -121,6 +121,41 @@ for seg, r in summ.iterrows():
     })
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="kpi_table")
 
+if any(x.callback is not None or x.max_queue_s is not None for x in sc.segments):
+    st.subheader("Callbacks and queue caps")
+    st.caption("Per day, per segment (± half-width of the 95% CI). Accepted callers left the queue; made = reached "
+               "and served, within the window or late; expired = not reached after every attempt (or not made by "
+               "closing); pending = not yet made at the end of the day. Callback service level = made within the "
+               "window / accepted; time to resolution = mean time from the caller's arrival to the end of the call "
+               "back. Capped: callers who reached the queue cap, by what then happened to them.")
+    cbs = res.summary["segments"].set_index("segment")
+    cb_rows = []
+    for x in sc.segments:
+        if x.name not in cbs.index:
+            continue
+        r = cbs.loc[x.name]
+
+        def _n(col: str, r=r) -> str:
+            return common.fmt_ci(r[col], r[f"{col}_ci_low"], r[f"{col}_ci_high"], ",.1f")
+
+        cb_rows.append({
+            "segment": x.name,
+            "callbacks": (f"{x.callback.mode}, after {x.callback.offer_after_s:g} s" if x.callback else "none"),
+            "offered": _n("callbacks_offered"), "accepted": _n("callbacks_accepted"), "made": _n("callbacks_made"),
+            "within window": _n("callbacks_within_window"), "late": _n("callbacks_late"),
+            "expired": _n("callbacks_expired"), "pending": _n("callbacks_pending"),
+            "callback SL": "" if pd.isna(r["callback_service_level"]) else common.fmt_ci(
+                r["callback_service_level"], r["callback_service_level_ci_low"], r["callback_service_level_ci_high"],
+                ".1%"),
+            "time to resolution (s)": "" if pd.isna(r["callback_resolution_s"]) else common.fmt_ci(
+                r["callback_resolution_s"], r["callback_resolution_s_ci_low"], r["callback_resolution_s_ci_high"],
+                ",.0f"),
+            "queue cap": "none" if x.max_queue_s is None else f"{x.max_queue_s:g} s → {x.max_queue_outcome}",
+            "capped: abandoned": _n("capped_abandon"), "capped: overflowed": _n("capped_overflow"),
+            "capped: callback": _n("capped_callback"),
+        })
+    st.dataframe(pd.DataFrame(cb_rows), hide_index=True, width="stretch", key="sim_callbacks")
+
 occ = res.summary["groups"]
 st.markdown("**Occupancy per group:** " + ", ".join(
     f"{r['group']} {common.fmt_ci(r['occupancy'], r['occupancy_ci_low'], r['occupancy_ci_high'], '.1%')}"
