@@ -159,5 +159,11 @@ def test_trainer_callback_lesson_renders_and_gold_waits_less():
     assert wait["callbacks for silver"]["gold"] < wait["no callbacks"]["gold"]
     cb = cmp.variants[1][1].summary["segments"].set_index("segment")
     assert cb.loc["silver", "callbacks_accepted"] > 0 and cb.loc["gold", "callbacks_offered"] == 0
+    def silver_resolution(res) -> float:  # arrival to the end of the answered call or of the call back
+        log = res.call_log
+        end = log["callback_end_s"].where(log["callback_end_s"].notna(), log["end_s"].where(log["answered"]))
+        return float((end - log["arrival_s"])[log["segment"].astype(str) == "silver"].mean())
+
+    assert silver_resolution(cmp.variants[1][1]) > silver_resolution(cmp.variants[0][1])
     story = " ".join(m.value for m in at.markdown)
     assert "Gold callers wait" in story and "time to resolution" in story
