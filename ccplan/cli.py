@@ -765,6 +765,16 @@ def simulate(
         console.print(f"call log and metrics written to {out}/")
 
 
+_CALLBACK_COLS = ("callbacks_offered", "callbacks_accepted", "callbacks_made", "callbacks_within_window",
+                  "callbacks_late", "callbacks_expired", "callbacks_pending", "callback_service_level",
+                  "callback_resolution_s", "capped_abandon", "capped_overflow", "capped_callback")
+
+
+def _has_callbacks(s: Scenario) -> bool:
+    """Any segment offers callbacks or caps its queue (the simulate output then has their columns)."""
+    return any(x.callback is not None or x.max_queue_s is not None for x in s.segments)
+
+
 def _simulate_json(s: Scenario, res) -> dict:
     """The ``simulate --json`` object. Service level, ASA and abandonment are long-run ratios over all
     replications (ratio of sums, delta-method CI); ``service_level_daily_mean`` is the mean of the days' own
@@ -783,6 +793,7 @@ def _simulate_json(s: Scenario, res) -> dict:
                 "service_level_daily_mean": finite(r["service_level_daily_mean"]),
                 "days_meeting": finite(r["days_meeting"]), "days_meeting_ci": _ci(r, "days_meeting"),
                 "daily_sl_p10": finite(r["daily_sl_p10"]),
+                **({c: finite(r[c]) for c in _CALLBACK_COLS} if _has_callbacks(s) else {}),
             }
             for _, r in res.summary["segments"].iterrows()
         },
@@ -834,6 +845,23 @@ def _print_simulation(s: Scenario, res) -> None:
     for _, r in grp.iterrows():
         g.add_row(_safe(r["group"]), ci(r, "occupancy", ".1%"), f"{r['handled']:,.0f}", f"{r['overtime_s'] / 3600:,.1f}")
     console.print(g)
+    if _has_callbacks(s):
+        cb = Table(title="Callbacks and queue caps (per day; callback SL = made within the window / accepted; "
+                         "resolution = arrival to the end of the call back)", title_justify="left")
+        for col in ("segment", "offered", "accepted", "made", "within window", "late", "expired", "pending",
+                    "callback SL", "resolution s", "cap", "capped abandon", "capped overflow", "capped callback"):
+            cb.add_column(col, justify="left" if col in ("segment", "cap") else "right")
+        by_seg = seg.set_index("segment")
+        for x in s.segments:
+            if x.name not in by_seg.index:
+                continue
+            r = by_seg.loc[x.name]
+            cb.add_row(_safe(x.name), *[f"{r[c]:,.1f}" for c in _CALLBACK_COLS[:7]],
+                       "-" if pd_isna(r["callback_service_level"]) else ci(r, "callback_service_level", ".1%"),
+                       "-" if pd_isna(r["callback_resolution_s"]) else ci(r, "callback_resolution_s", ".0f"),
+                       "-" if x.max_queue_s is None else _safe(f"{x.max_queue_s:g} s -> {x.max_queue_outcome}"),
+                       *[f"{r[c]:,.1f}" for c in _CALLBACK_COLS[9:]])
+        console.print(cb)
 
 
 def _write_simulation(s: Scenario, res, folder: Path, sample: list) -> None:
