@@ -835,7 +835,9 @@ def verify(
 
 
 CONFIRM_FACTOR = 5  # confirmation replications per search replication
-CONFIRM_MAX_FACTOR, CONFIRM_MIN_CAP = 10, 100  # a widened confirmation has at most max(10 R, 100) replications
+# a widened confirmation has at most max(20 R, 200) replications: with max(10 R, 100) the hold-out peaky day passed
+# its confirmation 3.7 points below target in a half-hour (benchmarks/holdout_bench.py); with 20 R it holds
+CONFIRM_MAX_FACTOR, CONFIRM_MIN_CAP = 20, 200
 MAX_CONFIRMS = 4  # fresh samples tried before the staffing is reported as not confirmed
 CONFIRM_REPAIR_ROUNDS = 10  # rounds of adding agents on one confirming sample
 CONFIRM_OFFSET = 1 << 32  # sample j's replication numbers start at (j + 1) x 2^32: never the search's 0 .. R-1
