@@ -30,14 +30,15 @@ Units: weeks; FTE (full-time equivalents); money in the plan's currency (per FTE
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
+
+from planner.roster import milp_with_progress
 
 WEEKS_PER_MONTH = 52.0 / 12.0
 
@@ -255,30 +256,6 @@ class Solution:
         return self.hires is not None
 
 
-def _milp_with_progress(progress: Callable[[float, float], None] | None, time_limit_s: float, t0: float,
-                        *args: Any, **kwargs: Any):
-    """``scipy.optimize.milp``; with ``progress``, run it in a thread and report (s since ``t0``, limit s)
-    every 0.1 s (HiGHS through scipy has no callback)."""
-    if progress is None:
-        return milp(*args, **kwargs)
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["res"] = milp(*args, **kwargs)
-        except BaseException as exc:  # handed to the calling thread
-            box["error"] = exc
-
-    th = threading.Thread(target=work, daemon=True)
-    th.start()
-    while th.is_alive():
-        th.join(0.1)
-        progress(min(time.perf_counter() - t0, time_limit_s), time_limit_s)
-    if "error" in box:
-        raise box["error"]
-    return box["res"]
-
-
 NO_PLAN_IN_TIME = "no plan in time"
 
 
@@ -366,7 +343,7 @@ def solve(problem: Problem, time_limit_s: float = 30.0,
             return Solution(NO_PLAN_IN_TIME, f"no hiring plan found within the time limit of {limit:g} s "
                             f"(group {problem.name(g)!r} was not reached); raise the time limit", None,
                             float("nan"), time.perf_counter() - t0, n_var)
-        res = _milp_with_progress(progress, limit, t0, c, constraints=cons, integrality=integrality, bounds=bounds,
+        res = milp_with_progress(progress, limit, t0, c, constraints=cons, integrality=integrality, bounds=bounds,
                                   options={"time_limit": max(left / (g_n - g), 0.01), "mip_rel_gap": 0.0,
                                            "disp": False})
         if res.x is None:

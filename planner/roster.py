@@ -250,7 +250,7 @@ def _why_infeasible(scenario: Scenario, pats: list[_Pattern], onduty: sparse.csr
     return None
 
 
-def _milp_with_progress(progress: Callable[[float, float], None] | None, time_limit_s: float, t0: float,
+def milp_with_progress(progress: Callable[[float, float], None] | None, time_limit_s: float, t0: float,
                         *args, **kwargs):
     """``scipy.optimize.milp``; with ``progress``, run it in a thread and report (s since ``t0``, limit s) every
     0.1 s (HiGHS through scipy has no callback)."""
@@ -519,7 +519,7 @@ def solve(scenario: Scenario, required: np.ndarray, time_limit_s: float = 30.0,
     if late:
         return late
     remaining = deadline - time.perf_counter()
-    res = _milp_with_progress(
+    res = milp_with_progress(
         progress, float(time_limit_s), t0, c, constraints=constraints, integrality=np.ones(n_var),
         bounds=Bounds(0, np.inf), options={"time_limit": remaining, "mip_rel_gap": 0.0, "disp": False})
     elapsed = time.perf_counter() - t0
