@@ -1,5 +1,6 @@
 """Roster page: edit shift rules, solve the cheapest roster covering a requirement, see coverage and shifts,
-apply the roster's coverage to the scenario."""
+apply the roster's coverage to the scenario; in week mode, weekly tours under contracts over a week of day
+scenarios (the forecast's days, uploaded ones, or this scenario on chosen weekdays)."""
 
 from __future__ import annotations
 
@@ -143,6 +144,336 @@ def _apply_roster(key: str) -> None:
     st.session_state["roster_applied"] = True
 
 
+# ---------------------------------------------------------------- week mode
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+CONTRACT_COLS = {
+    "name": st.column_config.TextColumn("contract", required=True),
+    "shifts": st.column_config.TextColumn("shifts", help="shift rule names separated by commas"),
+    "days_min": st.column_config.NumberColumn("days min", min_value=1, max_value=7, step=1,
+                                              help="fewest working days in the week"),
+    "days_max": st.column_config.NumberColumn("days max", min_value=1, max_value=7, step=1,
+                                              help="most working days in the week"),
+    "days_off_together": st.column_config.CheckboxColumn("days off together",
+                                                         help="the days off form one block within Monday–Sunday"),
+    "start_band_minutes": st.column_config.NumberColumn("start band (min)", min_value=0, max_value=1439, step=15,
+                                                        help="every day's start within this many minutes of the "
+                                                             "tour's earliest; 0: the same start every day; empty: "
+                                                             "no rule"),
+    "groups": st.column_config.TextColumn("groups", help="group names separated by commas; empty: every group"),
+    "min_agents": st.column_config.NumberColumn("min agents", min_value=0, step=1),
+    "max_agents": st.column_config.NumberColumn("max agents", min_value=0, step=1, help="empty: no cap"),
+}
+
+
+def _contract_row(c: dict) -> dict:
+    days = c.get("days_per_week", [1, 7])
+    lo, hi = (days, days) if isinstance(days, int) else (list(days) + [None, None])[:2]
+    return {"name": c.get("name"), "shifts": ", ".join(c.get("shifts") or []), "days_min": lo, "days_max": hi,
+            "days_off_together": bool(c.get("days_off_together", False)),
+            "start_band_minutes": c.get("start_band_minutes"), "groups": ", ".join(c.get("groups") or []),
+            "min_agents": c.get("min_agents", 0), "max_agents": c.get("max_agents")}
+
+
+def _default_contracts(sc) -> list[dict]:
+    """The scenario's own contracts, else a starting point: full-time on the longest shift rule (5 days, days off
+    together, starts within an hour), part-time on the others (2-5 days, starts within two hours)."""
+    if sc.contracts:
+        return [_contract_row(c.model_dump(mode="json", exclude_none=True)) for c in sc.contracts]
+    if not sc.shifts:
+        return []
+    longest = max(sc.shifts, key=lambda s: s.paid_minutes)
+    rows = [_contract_row({"name": "full_time", "shifts": [longest.name], "days_per_week": 5,
+                           "days_off_together": True, "start_band_minutes": 60})]
+    others = [s.name for s in sc.shifts if s.name != longest.name]
+    if others:
+        rows.append(_contract_row({"name": "part_time", "shifts": others, "days_per_week": [2, 5],
+                                   "start_band_minutes": 120}))
+    return rows
+
+
+def _contracts_data(rows: list[dict]) -> dict:
+    """Table rows -> a contracts file's dict (empty cells drop their key; empty rows are skipped)."""
+    items = []
+    for row in rows:
+        name = _clean(row.get("name"))
+        if name is None:
+            continue
+        item = {"name": name}
+        shifts = [x.strip() for x in str(_clean(row.get("shifts")) or "").split(",") if x.strip()]
+        item["shifts"] = shifts
+        lo, hi = _clean(row.get("days_min")), _clean(row.get("days_max"))
+        item["days_per_week"] = [lo if lo is not None else 1, hi if hi is not None else 7]
+        item["days_off_together"] = bool(_clean(row.get("days_off_together")) or False)
+        for key in ("start_band_minutes", "min_agents", "max_agents"):
+            v = _clean(row.get(key))
+            if v is not None:
+                item[key] = v
+        groups = [x.strip() for x in str(_clean(row.get("groups")) or "").split(",") if x.strip()]
+        if groups:
+            item["groups"] = groups
+        items.append(item)
+    return {"contracts": items}
+
+
+def _contract_problems_text(problems: list[tuple[str, str]], rows: list[dict]) -> str:
+    """ScenarioError problems of the contract table, by row and field."""
+    import re
+
+    lines = []
+    named = [r for r in rows if _clean(r.get("name")) is not None]
+    for path, reason in problems:
+        m = re.match(r"contracts\[(\d+)\]\.?(.*)", path)
+        if m:
+            i = int(m.group(1))
+            field = m.group(2).replace("days_per_week", "days min / days max") or "row"
+            name = named[i].get("name") if i < len(named) else None
+            where = f"row {i + 1}" + (f" ({name})" if name else "") + f", {field}"
+        else:
+            where = path or "contracts"
+        lines.append(f"- **{common.esc(where)}**: {common.esc(reason)}")
+    return "\n".join(lines)
+
+
+def _forecast_weeks(res: dict) -> dict[str, list[str]]:
+    """The forecast's dates by calendar week (label -> dates)."""
+    import datetime as dt
+
+    weeks: dict[str, list[str]] = {}
+    for d in sorted(res["intervals"]["date"].unique()):
+        day = dt.date.fromisoformat(str(d))
+        monday = day - dt.timedelta(days=day.weekday())
+        weeks.setdefault(f"week of {monday.isoformat()}", []).append(str(d))
+    return weeks
+
+
+def _forecast_days(res: dict, dates: list[str]) -> tuple[dict, list[str]]:
+    """Day scenarios of the forecast's dates: the current scenario (its shift rules, contracts) with each date's
+    volumes, as ccplan forecast --to-dir writes them."""
+    import datetime as dt
+
+    from ccplan.volumes import forecast_scenario
+
+    segments = list(dict.fromkeys(res["intervals"]["segment"]))
+    label = f"p{round(res['quantile'] * 100):d}"
+    out, notes = {}, []
+    for d in dates:
+        rows = res["intervals"][res["intervals"]["date"] == d].reset_index(drop=True)
+        sc, day_notes = forecast_scenario(common.scenario(), rows, "q", res["interval"], label=label, segments=segments)
+        out[dt.date.fromisoformat(d)] = sc
+        notes += [n for n in day_notes if n not in notes]
+    return out, notes
+
+
+def _uploaded_days(files) -> tuple[dict, list[str]]:
+    import datetime as dt
+
+    from ccplan.scenario import ScenarioError, loads
+    from ccplan.week import DAY_FILE
+
+    out, errors = {}, []
+    for f in files or []:
+        m = DAY_FILE.fullmatch(f.name)
+        if not m:
+            errors.append(f"{f.name}: not a day scenario name (YYYY-MM-DD.toml, as ccplan forecast --to-dir writes)")
+            continue
+        try:
+            date = dt.date.fromisoformat(m.group(1))
+            out[date] = loads(f.getvalue().decode("utf-8", errors="replace"), f.name)
+        except ValueError as exc:  # a bad date, or a ScenarioError
+            errors.append(str(exc) if isinstance(exc, ScenarioError) else f"{f.name}: {m.group(1)} is not a date")
+    return out, errors
+
+
+def _repeated_days(start, weekdays: list[str]) -> dict:
+    import datetime as dt
+
+    monday = start - dt.timedelta(days=start.weekday())
+    sc = common.scenario()
+    return {monday + dt.timedelta(days=WEEKDAY_NAMES.index(w)): sc for w in weekdays}
+
+
+def _apply_week(key: str) -> None:
+    from ccplan import week as wk
+
+    r = common.result("roster_week", key)
+    st.session_state["week_applied"] = wk.apply(r)
+    st.session_state["week_applied_note"] = True
+
+
+def _open_day(date) -> None:
+    from ccplan.scenario import to_dict
+
+    sc = st.session_state["week_applied"][date]
+    common.set_base(to_dict(sc), f"{date} + week roster")
+    st.session_state["week_opened"] = str(date)
+
+
+def _week_page() -> None:
+    """The week mode: day scenarios, contract rules, the week's tours."""
+    import datetime as dt
+
+    from ccplan import week as wk
+    from ccplan.scenario import ScenarioError
+
+    st.caption("A week of day scenarios becomes weekly tours: anonymous agents hired under contracts (days per "
+               "week, days off together, a start band), each with a start, an end and breaks on every working "
+               "day. Exact MILP solved by HiGHS; each day is also solved alone, without tour rules, as a lower "
+               "bound, and the premium the tours cost over it is shown.")
+    sources = ["This scenario, on chosen weekdays", "Upload day scenarios"]
+    res = st.session_state.get("fc_result")
+    if res is not None:
+        sources.insert(0, "The forecast's days")
+    if st.session_state.get("week_applied"):
+        sources.append("The applied week roster")
+    source = st.radio("Days of the week", sources, horizontal=True, key="week_source")
+    scenarios: dict = {}
+    notes: list[str] = []
+    if source == "The forecast's days":
+        weeks = _forecast_weeks(res)
+        pick = st.selectbox("Week", list(weeks), key="week_fc_pick",
+                            format_func=lambda k: f"{k} ({len(weeks[k])} day(s) forecast)")
+        try:
+            scenarios, notes = _forecast_days(res, weeks[pick])
+        except ScenarioError as exc:
+            st.error("The forecast's days cannot become this scenario's days:\n\n" + common.esc(str(exc)))
+            return
+        st.caption("Each day is the scenario being edited (its groups, shift rules and contracts) with that date's "
+                   f"forecast ({len(scenarios)} open day(s); dates without a forecast are closed).")
+    elif source == "Upload day scenarios":
+        files = st.file_uploader("Day scenarios (YYYY-MM-DD.toml, as ccplan forecast --to-dir writes them)",
+                                 type=["toml"], accept_multiple_files=True, key="week_upload")
+        scenarios, errors = _uploaded_days(files)
+        if errors:
+            st.error("\n".join(f"- {common.esc(e)}" for e in errors))
+    elif source == "The applied week roster":
+        scenarios = dict(st.session_state["week_applied"])
+    else:
+        c = st.columns([1, 3])
+        today = dt.date.today()
+        start = c[0].date_input("Week of", today + dt.timedelta(days=(7 - today.weekday()) % 7), key="week_start")
+        days = c[1].multiselect("Open weekdays", list(WEEKDAY_NAMES), default=list(WEEKDAY_NAMES[:5]),
+                                key="week_weekdays")
+        scenarios = _repeated_days(start, days)
+    if not scenarios:
+        st.info("Choose the week's days: the forecast's (run the Forecast page), uploaded day scenarios, or this "
+                "scenario on chosen weekdays.")
+        return
+    for n in notes:
+        st.info(common.esc(n))
+    first = scenarios[min(scenarios)]
+    st.subheader("Contract rules")
+    rows = st.session_state.get("week_contract_rows") or _default_contracts(first)
+    shift_names = ", ".join(sh.name for sh in first.shifts) or "none"
+    st.caption(f"Shift rules of the days: {common.esc(shift_names)}. A contract's days min–max bound its working "
+               "days; its agents' starts stay within the start band; cost is paid hours × the group's cost per hour.")
+    edited = st.data_editor(pd.DataFrame(rows, columns=list(CONTRACT_COLS)), column_config=CONTRACT_COLS,
+                            hide_index=True, num_rows="dynamic", key=f"week_contracts_{len(rows)}", width="stretch")
+    table = edited.to_dict("records")
+    try:
+        contracts = wk.contracts_from_data(_contracts_data(table), scenarios, "the contract table")
+        week = wk.assemble(scenarios, contracts, "the contract table")
+    except ScenarioError as exc:
+        st.error("The contract rules have problems:\n\n" + _contract_problems_text(exc.problems, table))
+        return
+    except wk.WeekError as exc:
+        st.error(common.esc(str(exc)))
+        return
+    for n in week.notes:
+        st.info(common.esc(n))
+    closed = ", ".join(d.strftime("%a %d.%m") for d in week.closed_dates) or "none"
+    st.caption(f"Week {week.dates[0]} – {week.dates[-1]}: {len(week.open_dates)} open day(s); closed: {closed}.")
+
+    st.subheader("Solve the week")
+    c = st.columns([2, 1, 1])
+    cover = c[0].radio("Requirement to cover", ["plan", "current"], horizontal=True, key="week_cover",
+                       format_func={"plan": "analytic plan", "current": "scenarios' staffing"}.get,
+                       help="Scheduled agents per interval and group of each day: its analytic staffing plan, or its "
+                            "own agents per interval. (The command line also covers the plan verified by "
+                            "simulation: ccplan roster --week DIR --cover verified.)")
+    limit = c[1].number_input("Time limit (s)", min_value=1.0, max_value=600.0, value=60.0, step=10.0,
+                              key="week_limit")
+    fte = c[2].number_input("FTE hours", min_value=1.0, max_value=80.0, value=40.0, step=0.5, key="week_fte",
+                            help="paid hours of one full-time equivalent")
+    key = common.scenario_key(first, [wk.file_name(d) for d in week.open_dates],
+                              [common.scenario_key(week.scenarios[d]) for d in week.open_dates],
+                              [x.model_dump() for x in contracts], cover, limit, fte)
+    if st.button("Solve the week", type="primary", key="week_run") and not common.has_result("roster_week", key):
+        try:
+            req = wk.requirements(week, cover)
+            size = wk.model_size(week, req)
+            bar = st.progress(0.0, text=f"Solving the week's tours (HiGHS, {size.variables:,} variables)")
+            def shown(done: float, total: float) -> None:
+                bar.progress(min(done / total, 1.0), text=f"Solving the week's tours: {done:.0f} s of at most "
+                                                          f"{total:.0f} s")
+
+            common.cached("roster_week", key, lambda: wk.solve(week, req, float(limit), float(fte), progress=shown))
+            bar.empty()
+        except wk.WeekError as exc:
+            st.error(common.esc(str(exc)))
+    if st.session_state.pop("week_applied_note", None):
+        st.success("The roster's coverage is now each day's staffing: choose **The applied week roster** above to "
+                   "see those days, or put a day in the editor below and simulate it.")
+    if not common.has_result("roster_week", key):
+        return
+    r = common.result("roster_week", key)
+    if not r.ok:
+        why = r.message.replace("--time-limit", "the time limit")
+        st.error(common.esc(why[0].upper() + why[1:] if why.startswith("no roster") else f"No roster: {why}"))
+        return
+    if r.status == "optimal":
+        st.success(f"Optimal week (proven, gap 0), solved in {r.solve_time_s:.1f} s.")
+    else:
+        st.warning((f"Stopped at the time limit: the best week found may cost up to {r.gap_text} more than the "
+                    "optimum. " if r.gap_text != "unknown" else "Stopped at the time limit; how far from the optimum "
+                    "is not known. ") + "Raise the time limit for a better one.")
+    cur = first.currency
+    k = st.columns(5)
+    k[0].metric("Headcount", f"{r.headcount}")
+    k[1].metric("FTE", f"{r.fte:.1f}", help=f"paid hours ÷ {r.fte_hours:g}")
+    k[2].metric("Paid hours", f"{r.paid_hours:,.1f}")
+    k[3].metric("Cost", f"{r.cost:,.0f} {cur}")
+    k[4].metric("Tour premium", "-" if pd.isna(r.premium) else f"{r.premium:.1%}",
+                help=f"over the day-by-day optimum without tour rules ({r.lower_bound_cost:,.0f} {cur}): what weekly "
+                     "contracts, days off and stable starts cost")
+    g = st.columns(max(len(r.groups), 1))
+    for col, row in zip(g, r.groups.itertuples()):
+        col.metric(f"{row.group}: headcount · FTE", f"{row.headcount} · {row.fte:.1f}",
+                   help=f"efficiency {row.efficiency:.1%} (required hours ÷ paid hours)")
+    st.pyplot(charts.week_gantt_figure(r.agents, [d.date.isoformat() for d in r.days], wk.day_hours(r)),
+              width="stretch")
+    st.pyplot(charts.week_coverage_figure(r.coverage), width="stretch")
+    st.subheader("Agents")
+    st.dataframe(wk.grid(r), hide_index=True, width="stretch")
+    st.subheader("Per group and contract")
+    common.table(r.groups, cur)
+    common.table(r.by_contract, cur)
+    st.subheader("Per day, against the day-by-day optimum")
+    common.table(r.week, cur)
+    with st.expander("Coverage per day, interval and group"):
+        common.table(r.coverage, cur)
+    c = st.columns(4)
+    c[0].download_button("Download agents (CSV)", csv_text(wk.agents_table(r)), file_name="week_agents.csv",
+                         mime="text/csv")
+    c[1].download_button("Download coverage (CSV)", csv_text(r.coverage), file_name="week_coverage.csv",
+                         mime="text/csv")
+    c[2].download_button("Download the week's scenarios (zip)", wk.scenarios_zip(wk.apply(r)),
+                         file_name="week_scenarios.zip", mime="application/zip",
+                         help="each day's scenario with the roster's coverage as its staffing (YYYY-MM-DD.toml)")
+    c[3].button("Apply to the week's scenarios", key="week_apply", on_click=_apply_week, args=(key,), type="primary",
+                help="every day's agents per interval become the roster's coverage")
+    applied = st.session_state.get("week_applied")
+    if applied:
+        c = st.columns([2, 1])
+        day = c[0].selectbox("Simulate a day of the applied roster", sorted(applied), key="week_open_pick",
+                             format_func=lambda d: d.strftime("%A %d.%m.%Y"))
+        c[1].button("Put this day in the editor", key="week_open", on_click=_open_day, args=(day,),
+                    help="the Simulate page then shows the service this day's roster gives")
+        if st.session_state.get("week_opened"):
+            st.success(f"{st.session_state.pop('week_opened')} with the roster's staffing is now the scenario being "
+                       "edited: the **Simulate** page shows its service.")
+
+
 # ---------------------------------------------------------------- page
 
 common.init_state()
@@ -152,6 +483,11 @@ problems = st.session_state["problems"]
 sc = common.scenario()
 
 st.title("Roster")
+if st.radio("Roster", ["One day", "A week"], horizontal=True, key="roster_mode", label_visibility="collapsed",
+            help="One day: shifts covering this scenario. A week: weekly tours under contracts covering a week of "
+                 "day scenarios.") == "A week":
+    _week_page()
+    st.stop()
 st.caption("Planners hire people, not agents per half-hour. This page finds the cheapest set of shifts (start times "
            "and break placements) whose agents on duty and not on break cover the requirement in every interval and "
            "group, as a mixed-integer program solved by HiGHS. Cost = agents × paid hours × the group's cost per hour; "

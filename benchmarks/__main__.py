@@ -1,9 +1,9 @@
-"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [holdout] [roster] [forecast] [scale] [percall] [study] [capacity] [--quick]``."""
+"""Run the benchmarks and print their tables: ``python -m benchmarks [erlang] [sim] [verify] [holdout] [roster] [tours] [forecast] [backtest] [scale] [percall] [study] [capacity] [--quick]``."""
 
 import importlib
 import sys
 
-BENCHMARKS = ("erlang", "sim", "verify", "holdout", "roster", "forecast", "scale", "percall", "study", "capacity")  # each is benchmarks/<name>_bench.py
+BENCHMARKS = ("erlang", "sim", "verify", "holdout", "roster", "tours", "forecast", "backtest", "scale", "percall", "study", "capacity")  # each is benchmarks/<name>_bench.py
 
 
 def main(argv: list[str]) -> None:

@@ -588,3 +588,150 @@ def backtest_figure(table: pd.DataFrame) -> Figure:
     ax.legend(frameon=False, fontsize=8, ncols=len(methods))
     ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def chain_backtest_figure(days: pd.DataFrame, service: pd.DataFrame, targets: dict[str, float],
+                          currency: str = "") -> Figure:
+    """The whole chain judged on real days (``ccplan backtest``): the service level of each simulated day under the
+    forecast's staffing, the oracle's (staffed from the actual volumes) and the naive forecast's, against each
+    segment's target (one panel per segment), and each day's agent cost beside the oracle's (the last panel).
+
+    ``days``: origin, date, kind, cost; ``service``: origin, date, kind, segment, service_level (shares);
+    ``targets``: segment -> target share. Days are laid side by side in origin order; dotted lines part origins."""
+    service, note = _busiest(service, "segment", "calls")
+    segs = list(dict.fromkeys(service["segment"]))
+    fig, axes = _panels(len(segs) + 1)
+    order = days[days["kind"] == "forecast"][["origin", "date"]].drop_duplicates().reset_index(drop=True)
+    x_of = {(o, d): i for i, (o, d) in enumerate(zip(order["origin"], order["date"]))}
+    starts = [i for i in range(len(order)) if i == 0 or order["origin"][i] != order["origin"][i - 1]]
+    style = {"forecast": ("C0", "-", "staffed from the forecast"), "oracle": ("C2", "--", "oracle (actual volumes)"),
+             "naive": ("C3", ":", "naive (mean of 4 same weekdays)")}
+    for ax, seg in zip(axes, segs):
+        for kind, (color, ls, label) in style.items():
+            d = service[(service["segment"] == seg) & (service["kind"] == kind)]
+            x = [x_of[(o, dd)] for o, dd in zip(d["origin"], d["date"])]
+            ax.plot(x, 100 * d["service_level"], color=color, ls=ls, marker=".", lw=1, label=label)
+        if seg in targets:
+            ax.axhline(100 * targets[seg], color="0.3", lw=1, label="target")
+        ax.set_ylabel(f"{seg}\nservice level (%)")
+        ax.grid(alpha=0.3)
+    ax = axes[-1]
+    for kind, (color, ls, label) in style.items():
+        d = days[days["kind"] == kind]
+        x = [x_of[(o, dd)] for o, dd in zip(d["origin"], d["date"])]
+        ax.plot(x, d["cost"], color=color, ls=ls, marker=".", lw=1)
+    ax.set_ylabel(f"agent cost per day\n{currency}".strip())
+    ax.grid(alpha=0.3)
+    for a in axes:
+        for s in starts[1:]:
+            a.axvline(s - 0.5, color="0.5", ls=":", lw=1)
+    step = max(1, len(order) // 12)
+    axes[-1].set_xticks(np.arange(len(order))[::step], [str(d)[5:] for d in order["date"]][::step], fontsize=8)
+    axes[-1].set_xlabel("simulated day (month-day), origin by origin")
+    fig.suptitle("How the plan would have done: service level on the actual volumes, and cost" + note)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=4, loc="outside lower center")
+    return fig
+
+
+def _hour(hhmm: str) -> float:
+    h, m = (int(v) for v in hhmm.split(":"))
+    return h + m / 60.0
+
+
+def week_gantt_figure(agents: pd.DataFrame, dates: list[str], hours: tuple[float, float]) -> Figure:
+    """Gantt view of a week of tours: one row per agent, the 7 days side by side (each from ``hours[0]`` to
+    ``hours[1]``, clock hours), each working day a bar coloured by contract with its breaks cut out.
+
+    ``agents``: :attr:`planner.tours.TourRoster.agents` (agent, contract, group, date, start, end, breaks,
+    break_minutes); ``dates``: the week's 7 ISO dates.
+    """
+    h0, h1 = hours
+    span = max(h1 - h0, 1.0)
+    ids = sorted(agents["agent"].unique()) if len(agents) else []
+    n = max(len(ids), 1)
+    fig = Figure(figsize=(11, min(0.17 * n + 1.9, 30)), layout="constrained")
+    ax = fig.add_subplot()
+    contracts = list(dict.fromkeys(agents["contract"])) if len(agents) else []
+    row = {a: n - 1 - i for i, a in enumerate(ids)}
+    day = {d: k for k, d in enumerate(dates)}
+    height = 0.76 if n <= 60 else 0.9
+    for r in agents.itertuples():
+        s = _hour(r.start)
+        e = _hour(r.end)
+        e = e + 24.0 if e <= s else e
+        x0 = day[r.date] * span + s - h0
+        y = row[r.agent]
+        ax.broken_barh([(x0, e - s)], (y - height / 2, height), color=f"C{contracts.index(r.contract) % 10}",
+                       alpha=0.8, linewidth=0)
+        for b, length_min in zip(r.breaks, r.break_minutes):
+            bs = _hour(b)
+            bs = bs + 24.0 if bs < s else bs
+            ax.broken_barh([(day[r.date] * span + bs - h0, length_min / 60.0)], (y - height / 2, height),
+                           color="white", linewidth=0)
+    for k in range(1, len(dates)):
+        ax.axvline(k * span, color="0.4", lw=0.8)
+    if len(ids):  # groups: a line between them, the name at the left of its rows
+        first = agents.drop_duplicates("agent").set_index("agent")["group"]
+        names = [first[a] for a in ids]
+        for i in range(len(ids)):
+            if i == 0 or names[i] != names[i - 1]:
+                top = n - 1 - i
+                count = names.count(names[i])
+                if i:
+                    ax.axhline(top + 0.5, color="0.2", lw=1.2)
+                ax.text(-0.01, top - (count - 1) / 2, names[i], transform=ax.get_yaxis_transform(), rotation=90,
+                        ha="right", va="center", fontsize=9, fontweight="bold")
+    ax.set_xlim(0, len(dates) * span)
+    ax.set_ylim(-1, n)
+    labels = [pd.Timestamp(d).strftime("%a %d.%m") for d in dates]
+    ax.set_xticks([(k + 0.5) * span for k in range(len(dates))], labels, fontsize=8)
+    if len(ids) <= 60:
+        ax.set_yticks([row[a] for a in ids], [f"Agent {a}" for a in ids], fontsize=6)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{len(ids)} agents, one per row, Agent 1 at the top", labelpad=18)
+    ax.set_xlabel(f"each day {int(h0) % 24:02d}:{round(h0 % 1 * 60):02d}–{int(h1) % 24:02d}:{round(h1 % 1 * 60):02d} "
+                  "(white gaps: breaks; empty: day off)")
+    handles = [ax.plot([], [], color=f"C{k % 10}", lw=8, alpha=0.8)[0] for k in range(len(contracts))]
+    if contracts:
+        fig.legend(handles, contracts, title="contract", frameon=False, fontsize=8, loc="outside lower center",
+                   ncols=len(contracts))
+    ax.grid(axis="x", alpha=0.2)
+    ax.set_title(f"Week roster: {len(ids)} agents, their days, starts and breaks")
+    return fig
+
+
+def week_coverage_figure(coverage: pd.DataFrame) -> Figure:
+    """Requirement against the week roster's coverage (agents on duty and not on break), every open day's
+    intervals side by side, one panel per group; surplus shaded, shortfall in red.
+
+    ``coverage``: :attr:`planner.tours.TourRoster.coverage` (date, interval, time, group, required, covered).
+    """
+    coverage, note = _busiest(coverage, "group", "required", what="groups")
+    names = list(dict.fromkeys(coverage["group"]))
+    fig = Figure(figsize=(11, 2.3 * len(names) + 0.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    dates = list(dict.fromkeys(coverage["date"]))
+    for ax, g in zip(axes, names):
+        d = coverage[coverage["group"] == g].sort_values(["date", "interval"])
+        x = np.arange(len(d))
+        req, cov = d["required"].to_numpy(float), d["covered"].to_numpy(float)
+        ax.fill_between(x, req, cov, where=cov >= req, step="mid", color="C2", alpha=0.25, label="surplus")
+        ax.fill_between(x, cov, req, where=cov < req, step="mid", color="C3", alpha=0.5, label="shortfall")
+        ax.step(x, req, where="mid", color="0.2", lw=1.2, ls="--", label="required (scheduled agents)")
+        ax.step(x, cov, where="mid", color="C2", lw=1.6, label="week roster: on duty, not on break")
+        starts = np.flatnonzero(np.r_[True, d["date"].to_numpy()[1:] != d["date"].to_numpy()[:-1]])
+        for s in starts[1:]:
+            ax.axvline(s - 0.5, color="0.4", lw=0.8)
+        ax.set_ylabel(f"{g}\nagents")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    ends = list(starts[1:]) + [len(d)]
+    axes[-1].set_xticks([(a + b - 1) / 2 for a, b in zip(starts, ends)],
+                        [pd.Timestamp(day).strftime("%a %d.%m") for day in dates], fontsize=8)
+    axes[-1].set_xlabel("open days, each from its first interval to its last")
+    fig.suptitle("Requirement and week roster coverage per interval" + note)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=8, ncols=4, loc="outside lower center")
+    return fig

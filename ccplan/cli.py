@@ -535,24 +535,45 @@ def _print_verified(s: Scenario, ver) -> None:
 
 @app.command()
 def roster(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with [[shifts]] rules.")],
+    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario TOML file with \\[\\[shifts]] rules (one day; leave out with --week).")] = None,
     cover: Annotated[str, typer.Option("--cover", help="Requirement to cover: plan (the analytic plan), verified (the plan corrected by simulation, as staff --verify), or current (the scenario's agents_per_interval).")] = "plan",
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Time limit in seconds for building and solving the model; the best roster found is reported with its MIP gap, and none found in time is an error (exit 1).")] = 30.0,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Time limit in seconds for building and solving the model (default 30 for a day, 60 with --week); the best roster found is reported with its MIP gap, and none found in time is an error (exit 1).")] = None,
     max_occupancy: Annotated[Optional[float], typer.Option("--max-occupancy", min=0.001, max=1, help="With --cover plan or verified: occupancy cap for every group.")] = None,
     replications: Annotated[Optional[int], typer.Option("--replications", "-r", help="With --cover verified: replications per evaluation (default: the scenario's).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="With --cover verified: master seed (default: the scenario's).")] = None,
     to: Annotated[Optional[Path], typer.Option("--to", help="Write the scenario with each group's agents_per_interval set to the roster's coverage (TOML).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for shifts.csv, coverage.csv, groups.csv, coverage.png and shifts.png.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run replications on this Dask scheduler (tcp://host:8786); default: $CCPLAN_SCHEDULER, else locally.")] = None,
+    week: Annotated[Optional[Path], typer.Option("--week", help="Roster a week: the folder of day scenarios (YYYY-MM-DD.toml, as forecast --to-dir writes them; a date without one is closed) into weekly tours under \\[\\[contracts]].")] = None,
+    contracts: Annotated[Optional[Path], typer.Option("--contracts", help="With --week: a TOML file of \\[\\[contracts]] tables (default: the day scenarios' own).")] = None,
+    fte_hours: Annotated[Optional[float], typer.Option("--fte-hours", help="With --week: paid hours of one full-time equivalent (default 40).")] = None,
+    to_dir: Annotated[Optional[Path], typer.Option("--to-dir", help="With --week: write each day's scenario with the roster's coverage as its staffing (YYYY-MM-DD.toml).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     force: Force = False,
     yes: Yes = False,
 ) -> None:
-    """Cheapest shifts and breaks covering the requirement in every interval and group (MILP, HiGHS).
+    """Cheapest shifts and breaks covering the requirement in every interval and group (MILP, HiGHS); with
+    --week DIR, the cheapest weekly tours under contracts covering every day of the week.
 
     Coverage counts agents on duty and not on break; a break shorter than an interval counts as
     the fraction of the interval it takes. Cost = agents x paid hours x the group's cost per hour.
     """
+    if week is not None:
+        if scenario is not None:
+            raise UserError("give either a SCENARIO file (one day) or --week DIR (a week of day scenarios), not both")
+        if to is not None:
+            raise UserError("--to writes one day's scenario; with --week use --to-dir DIR (one scenario per day)")
+        _roster_week(week, contracts, cover, 60.0 if time_limit is None else time_limit,
+                     40.0 if fte_hours is None else fte_hours, max_occupancy, replications, seed, to_dir, out,
+                     scheduler, as_json, force, yes)
+        return
+    if scenario is None:
+        raise UserError("give a scenario file (ccplan roster SCENARIO) or a folder of day scenarios "
+                        "(ccplan roster --week DIR)")
+    for name, val in (("--contracts", contracts), ("--fte-hours", fte_hours), ("--to-dir", to_dir)):
+        if val is not None:
+            raise UserError(f"{name} only goes with --week DIR")
+    time_limit = 30.0 if time_limit is None else time_limit
     from planner.roster import RosterError, requirement, solve
 
     if cover not in ("plan", "verified", "current"):
@@ -684,6 +705,179 @@ def _print_roster(s: Scenario, r, cover: str) -> None:
     console.print(gt)
     console.print(f"Total: headcount {int(r.groups['headcount'].sum())}, paid hours {r.paid_hours:,.1f}, "
                   f"efficiency {r.efficiency:.1%} (required hours ÷ paid hours), cost {r.cost:,.0f} {s.currency}.")
+    if r.status == "time limit":
+        console.print(f"[yellow]note:[/yellow] {_safe(r.message)}" + (
+            f"; the cost may be up to {r.gap_text} above the optimum." if r.gap_text != "unknown" else "."))
+
+
+def _roster_week(folder: Path, contracts_file: Optional[Path], cover: str, time_limit: float, fte_hours: float,
+                 max_occupancy: Optional[float], replications: Optional[int], seed: Optional[int],
+                 to_dir: Optional[Path], out: Optional[Path], scheduler: Optional[str], as_json: bool, force: bool,
+                 yes: bool) -> None:
+    """roster --week: read the week, size each day's requirement, solve the tours, write and show them."""
+    from ccplan import week as wk
+
+    if cover not in wk.COVERS:
+        raise UserError(f"--cover must be plan, verified or current, got {cover!r}")
+    if not time_limit > 0:
+        raise UserError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
+    if not fte_hours > 0:
+        raise UserError(f"--fte-hours must be > 0 hours, got {fte_hours:g}")
+    if cover != "verified":
+        for name, val in (("--replications", replications), ("--seed", seed)):
+            if val is not None:
+                raise UserError(f"{name} only goes with --cover verified")
+    if cover == "current" and max_occupancy is not None:
+        raise UserError("--max-occupancy only goes with --cover plan or verified")
+    if replications is not None and replications < 2:
+        raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
+    inputs = [folder] + ([contracts_file] if contracts_file is not None else [])
+    if out is not None and to_dir is not None and out.resolve() == to_dir.resolve():
+        raise UserError("--out and --to-dir must be different folders")
+    for option, path in (("--out", out), ("--to-dir", to_dir)):
+        if path is not None:
+            check_dir(path, option, inputs, force)
+    try:
+        w = wk.read_week(folder, contracts_file)
+    except wk.WeekError as exc:
+        raise UserError(str(exc)) from None
+    inputs = [folder, *w.files]
+    if cover == "verified":
+        scs = list(w.scenarios.values())
+        _check_work(scs, scs[0].simulation.replications if replications is None else replications, yes,
+                    per_variant=max(20, len(scs[0].agent_groups) * scs[0].n_intervals), scheduler=scheduler)
+    try:
+        with _cluster(scheduler) if cover == "verified" else _no_cluster() as ex:
+            def verify_day(date, sc):
+                err_console.print(f"verifying {date} by simulation", style="dim")
+                return _run_verify(sc, replications, seed, 40, None, max_occupancy, ex).verified_scenario
+
+            req = wk.requirements(w, cover, max_occupancy, verify_day if cover == "verified" else None)
+        r = _solve_week_with_progress(wk, w, req, time_limit, fte_hours)
+    except wk.WeekError as exc:
+        raise UserError(str(exc)) from None
+    if r.ok and out is not None:
+        with staged_dir(out, inputs) as tmp:
+            _write_roster_week(r, tmp)
+    written = []
+    if r.ok and to_dir is not None:
+        with staged_dir(to_dir, inputs) as tmp:
+            written = [to_dir / p.name for p in wk.write_scenarios(wk.apply(r), tmp)]
+    if as_json:
+        obj = r.to_json()
+        obj.update({"week_dir": str(folder), "contracts_from": w.contracts_source, "currency": w.currency,
+                    "cover": cover, "notes": list(w.notes), "scenarios": [str(p) for p in written]})
+        _print_json(obj)
+    else:
+        _print_roster_week(w, r, cover)
+        if r.ok and out is not None:
+            console.print(f"week roster written to {out}/ (agents.csv, tours.csv, coverage.csv, groups.csv, "
+                          "contracts.csv, days.csv, gantt.png, coverage.png)")
+        if written:
+            console.print(f"{len(written)} day scenarios with the roster's coverage written to {to_dir}/ (see a day's "
+                          f"service with: ccplan simulate {written[0]})")
+    if not r.ok:
+        if not as_json:
+            raise UserError(r.message if r.message.startswith("no roster") else f"no roster: {r.message}")
+        sys.exit(1)
+
+
+@contextmanager
+def _no_cluster():
+    yield None
+
+
+def _solve_week_with_progress(wk, w, req, time_limit: float, fte_hours: float):
+    """The week's tour solve with a bar of elapsed time against the time limit on stderr."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    size = wk.model_size(w, req)
+    with Progress(TextColumn(f"solving the week's tours (HiGHS, {size.variables:,} variables)"), BarColumn(),
+                  TextColumn("time limit {task.total:.0f} s"), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("", total=time_limit)
+        return wk.solve(w, req, time_limit_s=time_limit, fte_hours=fte_hours,
+                        progress=lambda done, total: bar.update(task, completed=done))
+
+
+def _write_roster_week(r, folder: Path) -> None:
+    """roster --week --out: the agents (one row per agent-day), tours, coverage and summaries as CSV; the week's
+    Gantt by agent and the coverage per day as PNG."""
+    from ccplan import week as wk
+    from ccplan.charts import week_coverage_figure, week_gantt_figure
+
+    write_csv(wk.agents_table(r), folder / "agents.csv")
+    write_csv(r.tours, folder / "tours.csv")
+    write_csv(r.coverage, folder / "coverage.csv")
+    write_csv(r.groups, folder / "groups.csv")
+    write_csv(r.by_contract, folder / "contracts.csv")
+    write_csv(r.week, folder / "days.csv")
+    _save(week_gantt_figure(r.agents, [d.date.isoformat() for d in r.days], wk.day_hours(r)), folder / "gantt.png")
+    _save(week_coverage_figure(r.coverage), folder / "coverage.png")
+
+
+def _print_roster_week(w, r, cover: str) -> None:
+    """The week roster on the terminal: status, every agent's week, headcount and FTE, days against the
+    day-by-day optimum, totals and the premium."""
+    from ccplan import week as wk
+
+    what = {"plan": "the analytic plan", "verified": "the plan verified by simulation",
+            "current": "the scenarios' agents_per_interval"}[cover]
+    status = {"optimal": "[green]optimal[/green] (gap 0)",
+              "time limit": f"[yellow]time limit[/yellow], gap {r.gap_text}"}.get(r.status, f"[red]{r.status}[/red]")
+    model = f", {r.size.variables:,} variables" if r.size is not None else ""
+    console.print(f"[bold]Week {w.dates[0]} – {w.dates[-1]}[/bold] — tours covering {what} on "
+                  f"{len(w.open_dates)} open day(s): {status}, {'solved' if r.ok else 'stopped'} in "
+                  f"{r.solve_time_s:.1f} s{model}")
+    for note in w.notes:
+        console.print(f"[yellow]note:[/yellow] {_safe(note)}")
+    if not r.ok:
+        return
+    cur = w.currency
+    grid = wk.grid(r)
+    t = Table(title="Agents: each one's week (start–end; breaks in agents.csv)", title_justify="left")
+    for col in grid.columns:
+        t.add_column("paid h" if col == "paid_hours" else col, justify="right" if col == "paid_hours" else "left")
+    for row in grid.itertuples(index=False):
+        t.add_row(*[f"{v:g}" if isinstance(v, float) else _safe(v) for v in row])
+    console.print(t)
+    g = Table(title=f"Headcount and FTE per group (FTE = paid hours ÷ {r.fte_hours:g})", title_justify="left")
+    for col in ("group", "headcount", "FTE", "paid hours", "required hours", "efficiency", "cost"):
+        g.add_column(col, justify="left" if col == "group" else "right")
+    for row in r.groups.itertuples():
+        eff = "-" if pd_isna(row.efficiency) else f"{row.efficiency:.1%}"
+        g.add_row(_safe(row.group), str(row.headcount), f"{row.fte:.2f}", f"{row.paid_hours:,.1f}",
+                  f"{row.required_hours:,.1f}", eff, f"{row.cost:,.0f} {cur}")
+    console.print(g)
+    c = Table(title="Per contract", title_justify="left")
+    for col in ("contract", "group", "headcount", "FTE", "paid hours", "cost"):
+        c.add_column(col, justify="left" if col in ("contract", "group") else "right")
+    for row in r.by_contract.itertuples():
+        c.add_row(_safe(row.contract), _safe(row.group), str(row.headcount), f"{row.fte:.2f}",
+                  f"{row.paid_hours:,.1f}", f"{row.cost:,.0f} {cur}")
+    console.print(c)
+    d = Table(title="Per day: the week's tours against the day-by-day optimum without tour rules (a lower bound)",
+              title_justify="left")
+    for col in ("date", "day", "agents", "required h", "paid h", "cost", "day optimum", "its agents", "short"):
+        d.add_column(col, justify="left" if col in ("date", "day") else "right")
+    cov = r.coverage.groupby("date")["shortfall"].sum()
+    for row in r.week.itertuples():
+        if not row.open:
+            d.add_row(row.date, row.weekday[:3], "closed", "", "", "", "", "", "")
+            continue
+        lb = "-" if pd_isna(row.lower_bound_cost) else f"{row.lower_bound_cost:,.0f}" + (
+            "" if row.lower_bound_status == "optimal" else " (bound)")
+        short = float(cov.get(row.date, 0.0))
+        d.add_row(row.date, row.weekday[:3], str(row.agents), f"{row.required_hours:,.1f}", f"{row.paid_hours:,.1f}",
+                  f"{row.cost:,.0f}", lb, "-" if pd_isna(row.lower_bound_agents) else f"{row.lower_bound_agents:.0f}",
+                  "[red]%g[/red]" % short if short > 1e-9 else "0")
+    console.print(d)
+    premium = "unknown" if pd_isna(r.premium) else f"{r.premium:+.1%}"
+    lb = "unknown" if pd_isna(r.lower_bound_cost) else f"{r.lower_bound_cost:,.0f} {cur}"
+    console.print(f"Total: headcount {r.headcount}, FTE {r.fte:.2f}, paid hours {r.paid_hours:,.1f}, efficiency "
+                  f"{r.efficiency:.1%} (required hours ÷ paid hours), cost {r.cost:,.0f} {cur}.")
+    console.print(f"Day-by-day optimum without tour rules: {lb}; the tours cost {premium} over it (the price of "
+                  "weekly contracts, days off and stable starts).")
     if r.status == "time limit":
         console.print(f"[yellow]note:[/yellow] {_safe(r.message)}" + (
             f"; the cost may be up to {r.gap_text} above the optimum." if r.gap_text != "unknown" else "."))
@@ -1100,27 +1294,30 @@ def forecast(
     days: Annotated[int, typer.Option("--days", help="Calendar days to forecast (closed weekdays get no rows).")] = 7,
     interval_minutes: Annotated[int, typer.Option("--interval-minutes", help="Forecast interval: 15, 30 or 60 minutes (not finer than the history).")] = 30,
     segment_column: Annotated[str, typer.Option("--segment-column", help="Name of the history's segment column.")] = "segment",
-    method: Annotated[str, typer.Option("--method", help="auto (best by backtest), last_week, mean_4_weeks, top_down or ets.")] = "auto",
+    method: Annotated[str, typer.Option("--method", help="auto (the combination unless one method wins clearly and consistently in the nested backtest), last_week, mean_4_weeks, median_6_weeks, trimmed_mean_8_weeks, level_profile, top_down, ets or combination.")] = "auto",
     quantile: Annotated[float, typer.Option("--quantile", help="Which quantile of the forecast the scenarios get (0.5 = median).")] = 0.5,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the forecast as CSV (and a PNG chart beside it).")] = None,
     scenario: Annotated[Optional[Path], typer.Option("--scenario", help="Base scenario for --to-dir.")] = None,
     to_dir: Annotated[Optional[Path], typer.Option("--to-dir", help="With --scenario: write one scenario per forecast day (YYYY-MM-DD.toml).")] = None,
+    country: Annotated[Optional[str], typer.Option("--country", help="Public holidays of this country (ISO code, e.g. US, GB, DE; a region as US-NY) are kept out of the patterns and marked in the forecast (default: none).")] = None,
+    exclude_dates: Annotated[Optional[Path], typer.Option("--exclude-dates", help="Text/CSV file of days to keep out of the patterns: one YYYY-MM-DD a line, optionally ',label'.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     force: Force = False,
 ) -> None:
-    """Forecast calls per interval from history, with a p10-p90 band and a rolling-origin backtest of every method."""
+    """Forecast calls per interval from history, with a calibrated p10-p90 band and a nested rolling-origin
+    backtest of every method (by horizon week)."""
     from ccplan import forecasting
-    from ccplan.history import read_history
+    from ccplan.history import read_history, read_special_dates
     from planner import forecast as fc
 
     try:  # every input is checked before the backtest starts
-        forecasting.check_options(days, interval_minutes, quantile, method)
+        forecasting.check_options(days, interval_minutes, quantile, method, country)
         first = forecasting.parse_start(start)
     except fc.ForecastError as exc:
         raise UserError(str(exc)) from None
     if (scenario is None) != (to_dir is None):
         raise UserError("--scenario and --to-dir go together: the base scenario and the folder for one scenario per day")
-    inputs = [history] + ([scenario] if scenario is not None else [])
+    inputs = [history] + ([scenario] if scenario is not None else []) + ([exclude_dates] if exclude_dates else [])
     if out is not None:
         if out.suffix.lower() == ".png":
             raise UserError(f"--out {out}: give a .csv name (the chart goes beside it as .png)")
@@ -1132,15 +1329,16 @@ def forecast(
     if base is not None and base.interval_minutes != interval_minutes:
         raise UserError(f"{scenario} uses {base.interval_minutes}-minute intervals; forecast with --interval-minutes "
                         f"{base.interval_minutes}")
+    excluded = read_special_dates(exclude_dates, str(exclude_dates)) if exclude_dates is not None else None
     h = read_history(history, str(history), segment_column=segment_column)
     try:
-        job = forecasting.prepare(h, interval_minutes, first, days, method, quantile, base)
+        job = forecasting.prepare(h, interval_minutes, first, days, method, quantile, base, country, excluded)
     except fc.ForecastError as exc:
         raise UserError(str(exc)) from None
     rolled, hist = job.rolled, job.segments
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("backtesting"), BarColumn(), TextColumn("{task.completed}/{task.total} segment × method"),
+    with Progress(TextColumn("backtesting"), BarColumn(), TextColumn("{task.completed}/{task.total} segment × origin"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("", total=forecasting.backtest_units(job))
         bt = forecasting.backtest(job, progress=lambda d, t: bar.update(task, completed=d))
@@ -1174,8 +1372,11 @@ def forecast(
             "history": {"rows": int(len(h.data)), "bucket_minutes": h.bucket_minutes,
                         "days": len(h.dates), "first": str(h.dates[0]), "last": str(h.dates[-1]),
                         "missing_days": {s.segment: [str(d) for d in s.missing] for s in hist}},
-            "method": method, "chosen": bt.best, "quantile": quantile, "interval_minutes": interval_minutes,
-            "backtest": records(bt.table), "forecast": records(table), "days": records(per_day),
+            "method": method, "chosen": bt.best, "chosen_because": bt.reasons, "quantile": quantile,
+            "interval_minutes": interval_minutes, "country": country,
+            "holidays": {str(d): n for d, n in job.holidays.items()},
+            "backtest": records(bt.table), "backtest_by_week": records(bt.by_week),
+            "backtest_choices": records(bt.choices), "forecast": records(table), "days": records(per_day),
             "scenarios": written, "notes": notes})
         return
     _print_forecast(history, h, hist, bt, per_day, result, method, quantile, days, interval_minutes, out, notes,
@@ -1193,26 +1394,35 @@ def _print_forecast(history, h, hist, bt, per_day, result, method: str, quantile
     for s in hist:
         if s.missing:
             console.print(f"  {_safe(s.segment)}: no data on {', '.join(map(str, s.missing))} (left out of the patterns)")
-    t = Table(title=f"Backtest (rolling origin, weekly, horizon up to {min(days, 28)} days, {interval_minutes}-min "
-                    "intervals): WAPE and p10–p90 coverage", title_justify="left")
-    for col in ("segment", "method", "WAPE", "p10–p90 coverage", "origins", "horizon (open days)"):
+    weeks = sorted(set(bt.by_week["week"])) if len(bt.by_week) else []
+    t = Table(title=f"Backtest (nested rolling origin: at each weekly origin auto chooses and every band is sized "
+                    f"on earlier origins only; horizon up to {min(days, 28)} days, {interval_minutes}-min intervals): "
+                    "WAPE overall and by horizon week, p10–p90 coverage", title_justify="left")
+    for col in ("segment", "method", "WAPE", *[f"week {w}" for w in weeks], "p10–p90 coverage", "origins",
+                "horizon (open days)"):
         t.add_column(col, justify="left" if col in ("segment", "method") else "right")
+    by_week = bt.by_week.set_index(["segment", "method", "week"]) if len(bt.by_week) else None
     for r in bt.table.itertuples():
         chosen = method == "auto" and bt.best.get(r.segment) == r.method
         mark = (" [yellow]← fallback (no backtest)[/yellow]" if r.segment in bt.fallback else
-                " [green]← chosen[/green]") if chosen else ""
-        t.add_row(_safe(r.segment), r.method + mark, "n/a" if pd_isna(r.wape) else f"{r.wape:.1%}",
+                " [green]← auto uses it[/green]") if chosen else ""
+        cells = [("-" if by_week is None or (r.segment, r.method, w) not in by_week.index else
+                  f"{by_week.loc[(r.segment, r.method, w), 'wape']:.1%}") for w in weeks]
+        t.add_row(_safe(r.segment), r.method + mark, "n/a" if pd_isna(r.wape) else f"{r.wape:.1%}", *cells,
                   "n/a" if pd_isna(r.coverage_80) else f"{r.coverage_80:.0%}", str(r.origins), str(r.horizon_days))
     if len(bt.table):
         console.print(t)
+        for seg, why in bt.reasons.items():
+            console.print(f"[dim]auto for {_safe(seg)}: {_safe(bt.best[seg])} — {_safe(why)}[/dim]")
     d = Table(title=f"Forecast per day (calls; p{round(quantile * 100)} goes into scenarios)", title_justify="left")
-    for col in ("date", "weekday", "segment", "method", "forecast", "p10", "p90", "open"):
-        d.add_column(col, justify="left" if col in ("date", "weekday", "segment", "method", "open") else "right")
+    for col in ("date", "weekday", "segment", "method", "forecast", "p10", "p90", "open", "holiday"):
+        d.add_column(col, justify="left" if col in ("date", "weekday", "segment", "method", "open", "holiday")
+                     else "right")
     for r in per_day.itertuples():
         g = result[(result["date"] == r.date) & (result["segment"] == r.segment)]
         d.add_row(r.date, dt.date.fromisoformat(r.date).strftime("%a"), _safe(r.segment), r.method,
                   f"{r.forecast:,.0f}", f"{r.p10:,.0f}", f"{r.p90:,.0f}",
-                  f"{g['interval_start'].iloc[0]}–{g['interval_start'].iloc[-1]}")
+                  f"{g['interval_start'].iloc[0]}–{g['interval_start'].iloc[-1]}", _safe(r.holiday) or "-")
     console.print(d)
     if out is not None:
         console.print(f"forecast written to {out} (chart: {out.with_suffix('.png')})")
@@ -1220,6 +1430,144 @@ def _print_forecast(history, h, hist, bt, per_day, result, method: str, quantile
         console.print(f"[yellow]note:[/yellow] {_safe(n)}")
     if written:
         console.print(f"{len(written)} scenario(s) written to {to_dir}/ (e.g. ccplan staff {written[0]})")
+
+
+@app.command()
+def backtest(
+    history: Annotated[Path, typer.Argument(help="History CSV of what happened (as for ccplan forecast).")],
+    scenario: Annotated[Path, typer.Option("--scenario", help="Base scenario: each day's forecast and actual volumes go into it (its segments must match the history's).")],
+    origins: Annotated[int, typer.Option("--origins", help="Weekly origins to judge: the latest N the history allows.")] = 4,
+    days: Annotated[int, typer.Option("--days", help="Calendar days forecast and simulated after each origin (at most 28).")] = 28,
+    quantile: Annotated[float, typer.Option("--quantile", help="Staff each day for this quantile of its forecast (0.5 = median; higher buys service with agents).")] = 0.5,
+    verify: Annotated[bool, typer.Option("--verify", help="Staff by simulation (ccplan.verify, without its confirmation on fresh callers, for speed) instead of the analytic plan.")] = False,
+    replications: Annotated[int, typer.Option("--replications", "-r", help="Simulated replications of each actual day (the same callers under the three staffings).")] = 1,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed (default: the scenario's).")] = None,
+    method: Annotated[str, typer.Option("--method", help="Forecast method at each origin: auto (default) or one of ccplan forecast's methods.")] = "auto",
+    segment_column: Annotated[str, typer.Option("--segment-column", help="Name of the history's segment column.")] = "segment",
+    country: Annotated[Optional[str], typer.Option("--country", help="Public holidays of this country (ISO code, e.g. US) are kept out of the patterns and marked (default: none).")] = None,
+    exclude_dates: Annotated[Optional[Path], typer.Option("--exclude-dates", help="Text/CSV file of days to keep out of the patterns: one YYYY-MM-DD a line.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for days.csv, service.csv, intervals.csv, summary.csv and backtest.png.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    force: Force = False,
+    yes: Yes = False,
+) -> None:
+    """The whole chain against what happened: at each origin, forecast the next days from the history before it,
+    staff each day at --quantile, and simulate it on its ACTUAL volumes; beside it, the staffing made from the
+    actual volumes (oracle: the cost of forecast error) and from the naive forecast (mean of 4 same weekdays)."""
+    from ccplan import backtest as chain
+    from ccplan.history import read_history, read_special_dates
+    from planner import forecast as fc
+
+    if not 0 < quantile < 1:
+        raise UserError(f"--quantile must be between 0 and 1 (exclusive), got {quantile:g}")
+    if replications < 1:
+        raise UserError(f"--replications must be at least 1, got {replications}")
+    try:
+        from ccplan.forecasting import check_options
+
+        check_options(1, 30, quantile, method, country)  # the days are checked with the history
+    except fc.ForecastError as exc:
+        raise UserError(str(exc)) from None
+    inputs = [history, scenario] + ([exclude_dates] if exclude_dates else [])
+    if out is not None:
+        check_dir(out, "--out", inputs, force)
+    base = _load(scenario)
+    excluded = read_special_dates(exclude_dates, str(exclude_dates)) if exclude_dates is not None else None
+    h = read_history(history, str(history), segment_column=segment_column)
+    try:
+        job = chain.prepare(h, base, origins, days, quantile, "verify" if verify else "plan", replications, seed,
+                            method, country, excluded)
+    except fc.ForecastError as exc:
+        raise UserError(str(exc)) from None
+    scenarios = list(job.actual.values())
+    per_day = len(chain.KINDS) * (1 if not verify else 1 + max(20, len(base.agent_groups) * base.n_intervals))
+    if not as_json:
+        from ccplan.workload import estimate
+
+        work = estimate(scenarios * per_day, replications)
+        err_console.print(f"{len(job.origins)} origin(s) ({', '.join(map(str, job.origins))}) × {len(job.days)} "
+                          f"simulated day(s) × 3 staffings ({'verify' if verify else 'analytic plan'}) × "
+                          f"{replications} replication(s): {work.describe()}")
+    _check_work(scenarios, replications, yes, per_variant=per_day)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("forecasting", total=len(job.origins))
+        res = chain.run(job, progress=lambda stage, done, total: bar.update(task, description=stage,
+                                                                            completed=done, total=total))
+    if out is not None:
+        from ccplan.charts import chain_backtest_figure
+
+        with staged_dir(out, inputs) as tmp:
+            write_csv(res.days, tmp / "days.csv")
+            write_csv(res.service, tmp / "service.csv")
+            write_csv(res.intervals, tmp / "intervals.csv")
+            import pandas as pd
+
+            write_csv(pd.DataFrame([{"staffing": k, **v} for k, v in res.summary().items()]), tmp / "summary.csv")
+            _save(chain_backtest_figure(res.days, res.service, {k: base.sl_target(k) for k in base.segment_names},
+                                        base.currency), tmp / "backtest.png")
+    if as_json:
+        _print_json(res.to_json())
+        return
+    _print_chain(res, base, out)
+
+
+def _print_chain(res, base: Scenario, out) -> None:
+    """The backtest command's tables on the terminal."""
+    job = res.job
+    console.print(f"[bold]{_safe(job.history.source)}[/bold] against [bold]{_safe(base.name)}[/bold]: "
+                  f"{len(job.origins)} origin(s), {job.horizon_days} days after each, staffed at "
+                  f"p{round(job.quantile * 100)} by {'verify (no confirmation)' if job.staffing == 'verify' else 'the analytic plan'}, "
+                  f"simulated on the actual volumes ({job.replications} replication(s), seed {job.seed})")
+    segs = base.segment_names
+    t = Table(title="Per day: service level on the actual volumes (✓ meets the target) and agent cost — staffed "
+                    "from the forecast, the oracle (actual volumes) and the naive forecast", title_justify="left")
+    for col in ("origin", "date", "calls", "forecast", *[f"SL {_safe(k)}" for k in segs],
+                *[f"oracle SL {_safe(k)}" for k in segs], *[f"naive SL {_safe(k)}" for k in segs],
+                "agent-h", "oracle agent-h", f"cost ({base.currency})", "oracle cost", "holiday"):
+        t.add_column(col, justify="left" if col in ("origin", "date", "holiday") else "right")
+    d = res.days.set_index(["origin", "date", "kind"])
+    sv = res.service.set_index(["origin", "date", "kind", "segment"])
+    for origin, date in dict.fromkeys(zip(res.days["origin"], res.days["date"])):
+        f, o = d.loc[(origin, date, "forecast")], d.loc[(origin, date, "oracle")]
+
+        def sl(kind: str, seg: str) -> str:
+            r = sv.loc[(origin, date, kind, seg)]
+            return "-" if pd_isna(r["service_level"]) else \
+                f"{r['service_level']:.1%} {'[green]✓[/green]' if r['meets_target'] else '[red]✗[/red]'}"
+
+        t.add_row(origin, date, f"{f['calls_actual']:,.0f}", f"{f['calls_planned']:,.0f}",
+                  *[sl("forecast", k) for k in segs], *[sl("oracle", k) for k in segs],
+                  *[sl("naive", k) for k in segs], f"{f['agent_hours']:,.0f}", f"{o['agent_hours']:,.0f}",
+                  f"{f['cost']:,.0f}", f"{o['cost']:,.0f}", _safe(f["holiday"]) or "-")
+    console.print(t)
+    s = res.summary()
+    from ccplan.backtest import MIN_JUDGED_CALLS
+
+    st_ = Table(title="Summary over every simulated day (an interval is judged with "
+                      f"{MIN_JUDGED_CALLS:.0f}+ actual calls)", title_justify="left")
+    for col in ("staffing", "intervals meeting target", "days meeting target", "service level", "agent-hours",
+                f"cost ({base.currency})", "vs oracle"):
+        st_.add_column(col, justify="left" if col == "staffing" else "right")
+    for kind, label in (("forecast", f"forecast (p{round(job.quantile * 100)})"), ("oracle", "oracle (actual volumes)"),
+                        ("naive", f"naive mean of 4 weeks (p{round(job.quantile * 100)})")):
+        r = s[kind]
+        extra = r["cost"] - s["oracle"]["cost"]
+        st_.add_row(label, "-" if r["intervals_meeting_target"] is None else f"{r['intervals_meeting_target']:.1%}",
+                    "-" if r["days_meeting_target"] is None else f"{r['days_meeting_target']:.1%}",
+                    "-" if r["service_level"] is None else f"{r['service_level']:.1%}", f"{r['agent_hours']:,.0f}",
+                    f"{r['cost']:,.0f}", "-" if kind == "oracle" else f"{extra:+,.0f} ({extra / s['oracle']['cost']:+.1%})")
+    console.print(st_)
+    console.print("[dim]oracle: the same staffing method fed the volumes that actually came; its cost gap is the cost "
+                  "of forecast error. Where even the oracle misses the target, the staffing method itself (the "
+                  "analytic plan treats each interval as a steady state) is short: try --verify.[/dim]")
+    if out is not None:
+        console.print(f"tables and chart written to {out}/ (days.csv, service.csv, intervals.csv, summary.csv, "
+                      "backtest.png)")
+    for n in res.notes:
+        console.print(f"[yellow]note:[/yellow] {_safe(n)}")
 
 
 @app.command("import-volumes")

@@ -3,7 +3,10 @@
 Layout: long format, one row per bucket (and segment). Columns:
 - ``timestamp`` (ISO 8601, the bucket's start), or ``date`` (ISO, YYYY-MM-DD) plus ``interval_start`` (HH:MM);
 - ``offered``: calls arriving in the bucket (>= 0);
-- optionally ``segment`` (or another name given as ``segment_column``) and ``aht_s`` (mean handle time, s).
+- optionally ``segment`` (or another name given as ``segment_column``) and ``aht_s`` (mean handle time, s);
+- optionally ``special``: a day to keep out of the patterns (a promotion, an outage, a local holiday). A row with a
+  non-empty value other than ``0``, ``no`` or ``false`` flags its day (for its segment); the value is the day's
+  label (``1``, ``yes``, ``true`` and ``x`` read as "flagged").
 Buckets of 5, 15, 30 or 60 minutes. A bucket missing inside a day that has data counts as 0
 calls; a date without any row is a day without data (a holiday, or closed).
 
@@ -42,7 +45,10 @@ MIN_DAYS = 14
 MAX_HISTORY_BYTES = 100_000_000  # policy: a year of 15-minute rows for 50 queues is about 70 MB
 MAX_CALLS_PER_BUCKET = 1_000_000  # more in one bucket is a corrupt cell, not a call count
 MAX_AHT_S = 86_400.0
-_KNOWN = ("timestamp", "date", "interval_start", "offered", "segment", "aht_s")
+_KNOWN = ("timestamp", "date", "interval_start", "offered", "segment", "aht_s", "special")
+_NOT_SPECIAL = ("", "0", "no", "false", "n", "f")
+_FLAG_WORDS = ("1", "yes", "true", "x", "y", "t")
+MAX_SPECIAL_BYTES = 1_000_000  # policy: a list of dates; a million bytes is decades of them
 _COMMA_DECIMAL = re.compile(r"^[+-]?(\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(\.\d{3})+,\d+)$")
 _POINT_DECIMAL = re.compile(r"^[+-]?(\d+\.\d{1,2}|\d+\.\d{4,}|\d{1,3}(,\d{3})+\.\d+)$")
 _THREE_AFTER = re.compile(r"^[+-]?\d{1,3}([.,]\d{3})+$")
@@ -62,7 +68,8 @@ class History:
     """Call history at its own bucket size.
 
     ``data``: one row per segment x bucket with calls: segment, timestamp (datetime64), offered
-    (float), aht_s (float, NaN where unknown), row (the file's line number). ``bucket_minutes``:
+    (float), aht_s (float, NaN where unknown), row (the file's line number), special (the day's label where a
+    row flags its day, else ""). ``bucket_minutes``:
     5, 15, 30 or 60 (an export whose rows get coarser part way is read in the coarser buckets).
     ``notes``: what was read differently from the file's face (offsets dropped, a changed bucket size).
     """
@@ -80,6 +87,16 @@ class History:
     @property
     def dates(self) -> list:
         return sorted(set(self.data["timestamp"].dt.date))
+
+    def special_days(self) -> dict[str, dict]:
+        """Days the history's ``special`` column flags: segment -> {date: label}."""
+        if "special" not in self.data.columns:
+            return {}
+        flagged = self.data[self.data["special"] != ""]
+        out: dict[str, dict] = {}
+        for (seg, day), g in flagged.groupby([flagged["segment"], flagged["timestamp"].dt.date], sort=True):
+            out.setdefault(str(seg), {})[day] = str(g["special"].iloc[0])
+        return out
 
     def rolled_up(self, interval_minutes: int) -> pd.DataFrame:
         """Calls per ``interval_minutes`` interval: segment, date, slot (minutes after midnight), offered, aht_s
@@ -246,7 +263,7 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
             hint = difflib.get_close_matches(c, sorted(known), n=1)
             problems.append((f"column {c!r}", "unknown column" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                              + f"; expected timestamp (or date and interval_start), offered, and optionally "
-                               f"{seg_col}, aht_s"))
+                               f"{seg_col}, aht_s, special"))
     if "offered" not in raw.columns:
         problems.append(("column 'offered'", "is missing: calls offered per bucket"))
     has_ts = "timestamp" in raw.columns
@@ -311,8 +328,11 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
     if (segment == "").any():
         i = (segment == "").idxmax()
         raise HistoryError([(f"row {i + 2}, column {seg_col!r}", "is empty")], name)
+    special = (raw["special"].str.strip() if "special" in raw.columns else pd.Series("", index=raw.index))
+    special = special.where(~special.str.lower().isin(_NOT_SPECIAL), "")
+    special = special.where(~special.str.lower().isin(_FLAG_WORDS), "flagged")
     data = pd.DataFrame({"segment": segment, "timestamp": stamps.astype("datetime64[ns]"), "offered": offered,
-                         "aht_s": aht if aht is not None else np.nan, "row": raw.index + 2})
+                         "aht_s": aht if aht is not None else np.nan, "row": raw.index + 2, "special": special})
     notes: list[str] = []
     offsets = offset.dropna().map(lambda o: "+00:00" if o == "Z" else (o if ":" in o or len(o) == 3
                                                                          else f"{o[:3]}:{o[3:]}"))
@@ -344,7 +364,7 @@ def read_history(source: str | Path | bytes, name: str | None = None, segment_co
 
 
 _ROLE = {"timestamp": "time", "date": "date", "interval_start": "interval start", "offered": "calls (offered)",
-         "aht_s": "handle time (aht_s)"}
+         "aht_s": "handle time (aht_s)", "special": "special-day"}
 
 
 def _merge_repeats(data: pd.DataFrame, offsets: pd.Series | None, has_segments: bool, name: str,
@@ -365,7 +385,7 @@ def _merge_repeats(data: pd.DataFrame, offsets: pd.Series | None, has_segments: 
         known = data["offered"].where(data["aht_s"].notna(), 0.0)
         g = data.assign(_work=work, _known=known).groupby(["segment", "timestamp"], sort=False, as_index=False)
         merged = g.agg(offered=("offered", "sum"), _work=("_work", "sum"), _known=("_known", "sum"),
-                       aht_s=("aht_s", "first"), row=("row", "first"))
+                       aht_s=("aht_s", "first"), row=("row", "first"), special=("special", "max"))
         merged["aht_s"] = np.where(merged["_known"] > 0, merged["_work"] / merged["_known"].where(
             merged["_known"] > 0, 1.0), merged["aht_s"])
         notes.append(f"{stamps.min():%H:%M}–{stamps.max():%H:%M} occurs twice on {day} with different UTC "
@@ -510,13 +530,16 @@ def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict
                       bucket_minutes: int = 5, open_time: str = "08:00", close_time: str = "20:00",
                       weekday_factors: tuple[float, ...] = (1.25, 1.05, 1.0, 0.95, 0.9, 0.6, 0.0),
                       trend_per_week: float = 0.01, day_cv: float = 0.06, holidays: tuple[str, ...] = (),
-                      seed: int = 7, with_expected: bool = False) -> pd.DataFrame:
+                      seed: int = 7, with_expected: bool = False, holiday_share: float = 0.0,
+                      level_shift: tuple[str, float] | None = None) -> pd.DataFrame:
     """A history with a known pattern, as an ACD would export it (timestamp, segment, offered, aht_s).
 
     ``segments`` maps names to mean calls per day on an average open day. Each day's total is
     mean x weekday factor x (1 + trend)^week x a gamma day factor (cv ``day_cv``); calls per
     bucket are Poisson around a two-peak intraday profile. A weekday factor of 0 is a closed
-    day; ``holidays`` (ISO dates) have no rows. Handle times: 300 s, 10% longer after 18:00.
+    day; ``holidays`` (ISO dates) have no rows, or ``holiday_share`` of a usual day's calls when that is above 0.
+    ``level_shift`` (ISO date, factor) multiplies every day from that date on (a new level).
+    Handle times: 300 s, 10% longer after 18:00.
     ``with_expected`` adds the column ``expected``: the Poisson mean without the day factor (the truth
     a forecast should recover).
     """
@@ -535,8 +558,12 @@ def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict
     for k in range(weeks * 7):
         day = day0 + pd.Timedelta(days=k)
         wf = weekday_factors[day.weekday()]
-        if wf <= 0 or day.date().isoformat() in holidays:
+        holiday = day.date().isoformat() in holidays
+        if wf <= 0 or (holiday and holiday_share <= 0):
             continue
+        wf *= holiday_share if holiday else 1.0
+        if level_shift is not None and day >= dt_date(level_shift[0]):
+            wf *= level_shift[1]
         for seg, mean in segments.items():
             busy = rng.gamma(1 / day_cv ** 2, day_cv ** 2) if day_cv > 0 else 1.0
             total = mean * wf * (1 + trend_per_week) ** (k / 7) * busy
@@ -551,3 +578,47 @@ def synthetic_history(start: str = "2026-01-05", weeks: int = 12, segments: dict
 
 def dt_date(iso: str) -> pd.Timestamp:
     return pd.Timestamp(iso)
+
+
+def read_special_dates(source: str | Path | bytes, name: str | None = None) -> dict:
+    """Days to keep out of the patterns, from a text or CSV file (``--exclude-dates``): one ISO date (YYYY-MM-DD) a
+    line, optionally followed by a comma, semicolon or tab and a label; a header line (``date,label``), blank lines
+    and ``#`` comments are skipped. Returns {date: label} ("excluded" without a label); HistoryError naming the line
+    of a date that cannot be read."""
+    import datetime as dt
+
+    name = name or (str(source) if isinstance(source, (str, Path)) else "dates.txt")
+    if isinstance(source, bytes):
+        raw = source
+    else:
+        try:
+            raw = read_input(source, MAX_SPECIAL_BYTES, "dates file")
+        except ScenarioError as exc:
+            raise HistoryError(exc.problems, name) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HistoryError([("", "not a text file (UTF-8 expected)")], name) from None
+    out: dict = {}
+    problems = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        body = line.split("#", 1)[0].strip()
+        if not body:
+            continue
+        first, *rest = re.split(r"[,;\t]", body, maxsplit=1)
+        first = first.strip().strip('"')
+        if line_no == 1 and first.lower() in ("date", "day", "dates"):
+            continue
+        try:
+            day = dt.date.fromisoformat(first)
+        except ValueError:
+            problems.append((f"line {line_no}", f"{first!r} is not an ISO date (YYYY-MM-DD)"))
+            continue
+        label = rest[0].strip().strip('"') if rest else ""
+        out[day] = label or "excluded"
+    if problems:
+        raise HistoryError(problems[:5] + ([("", f"and {len(problems) - 5} more lines")] if len(problems) > 5 else []),
+                           name)
+    if not out:
+        raise HistoryError([("", "no date in the file (one YYYY-MM-DD a line)")], name)
+    return out

@@ -24,7 +24,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 ESCALATION_SKILL = "escalation"
 HandleTimeDist = Literal["exponential", "lognormal", "gamma", "deterministic", "uniform", "empirical"]
@@ -368,6 +368,42 @@ class Shift(_Model):
         return self.minutes - sum(b.minutes for b in self.breaks if not b.paid)
 
 
+class Contract(_Model):
+    """A weekly tour rule (``ccplan roster --week``): an agent hired under it works ``days_per_week`` days of the
+    week (a number or [min, max]), each on one of the shift rules named in ``shifts``; with ``days_off_together`` the
+    days off form one block of consecutive days within Monday–Sunday; every working day's start lies within
+    ``start_band_minutes`` of the tour's earliest start (0: the same start every day; absent: no rule).
+    ``groups``: the agent groups hired under it (default: every group its shifts allow); ``max_agents`` /
+    ``min_agents``: most / fewest agents hired under it, over every group."""
+
+    name: str = Field(min_length=1)
+    shifts: tuple[str, ...] = Field(min_length=1)
+    days_per_week: tuple[int, int]
+    days_off_together: bool = False
+    start_band_minutes: int | None = Field(None, ge=0, le=1439)
+    groups: tuple[str, ...] | None = None
+    max_agents: int | None = Field(None, ge=0, le=MAX_AGENTS)
+    min_agents: int = Field(0, ge=0, le=MAX_AGENTS)
+
+    @field_validator("days_per_week", mode="before")
+    @classmethod
+    def _days(cls, v: Any) -> tuple[int, int]:
+        pair = [v, v] if isinstance(v, int) and not isinstance(v, bool) else v
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in pair)):
+            raise ValueError(f"must be a whole number of days (5) or [min, max] ([3, 5]), got {v!r}")
+        lo, hi = pair
+        if not (1 <= lo <= 7 and 1 <= hi <= 7):
+            raise ValueError(f"must be between 1 and 7 days, got {v!r}")
+        if lo > hi:
+            raise ValueError(f"the minimum {lo} is above the maximum {hi}")
+        return (lo, hi)
+
+    @field_serializer("days_per_week")
+    def _days_out(self, v: tuple[int, int]) -> int | list[int]:
+        return v[0] if v[0] == v[1] else [v[0], v[1]]
+
+
 class Scenario(_Model):
     """One call-center day: segments, agent groups, routing, costs, shift rules. Frozen."""
 
@@ -384,6 +420,7 @@ class Scenario(_Model):
     simulation: SimulationSettings = SimulationSettings()
     capacity: Capacity = Capacity()
     shifts: tuple[Shift, ...] = ()
+    contracts: tuple[Contract, ...] = ()
 
     @field_validator("open_time")
     @classmethod
@@ -684,12 +721,12 @@ def rename_segment(base: dict, old: str, new: str | None) -> None:
 
 def rename_group(base: dict, old: str, new: str | None) -> None:
     """A group renamed or removed in a scenario dict, in place: every segment's ``groups`` order follows, and
-    shifts' ``groups`` lists."""
+    shifts' and contracts' ``groups`` lists."""
     for seg in base.get("segments", []):
         if isinstance(seg, dict) and isinstance(seg.get("groups"), list):
             # an emptied list stays empty (validation then says the segment has no group), never "every group"
             seg["groups"] = [new if x == old else x for x in seg["groups"] if not (x == old and new is None)]
-    for sh in base.get("shifts", []) or []:
+    for sh in [*(base.get("shifts", []) or []), *(base.get("contracts", []) or [])]:
         if isinstance(sh, dict) and isinstance(sh.get("groups"), list):
             sh["groups"] = [new if x == old else x for x in sh["groups"] if not (x == old and new is None)]
 
@@ -894,6 +931,7 @@ def cross_field_problems(data: dict) -> list[tuple[str, str]]:
             problems.append((f"segments[{i}].name", f"no agent group has the skill {name!r}: its calls cannot be served"))
     problems += _routing_problems(segments, groups)
     problems += _shift_problems(data, n, grp_names)
+    problems += contract_problems(data.get("contracts"), data.get("shifts"), grp_names)
     return problems
 
 
@@ -1028,6 +1066,90 @@ def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tup
     return problems
 
 
+def contract_problems(contracts: Any, shifts: Any, grp_names: list[str]) -> list[tuple[str, str]]:
+    """Contracts (``[[contracts]]``, raw) against the shift rules (raw ``[[shifts]]``) and the groups: names that
+    exist, caps in order, and at least one group that may work some shift of each contract."""
+    if not isinstance(contracts, (list, tuple)):
+        return []
+    rules = {sh.get("name"): sh for sh in (shifts if isinstance(shifts, (list, tuple)) else [])
+             if isinstance(sh, dict) and isinstance(sh.get("name"), str)}
+    problems: list[tuple[str, str]] = []
+    names = [c.get("name") if isinstance(c, dict) else None for c in contracts]
+    for name, count in Counter(x for x in names if isinstance(x, str)).items():
+        if count > 1:
+            problems.append((f"contracts[{names.index(name)}].name", f"duplicate contract name {name!r}"))
+    for i, c in enumerate(contracts):
+        if not isinstance(c, dict):
+            continue
+        at = f"contracts[{i}]"
+        listed = [x for x in (_seq(c.get("shifts")) or []) if isinstance(x, str)]
+        for j, x in enumerate(_seq(c.get("shifts")) or []):
+            if not isinstance(x, str):
+                continue
+            if x not in rules:
+                hint = difflib.get_close_matches(x, list(rules), n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else (" (there are no [[shifts]])" if not rules else "")
+                problems.append((f"{at}.shifts[{j}]", f"names no shift rule: {x!r}{extra}"))
+            elif listed.index(x) != j:
+                problems.append((f"{at}.shifts[{j}]", f"lists {x!r} twice"))
+        wanted = [g for g in (_seq(c.get("groups")) or []) if isinstance(g, str)]
+        for j, g in enumerate(_seq(c.get("groups")) or []):
+            if isinstance(g, str) and g not in grp_names:
+                hint = difflib.get_close_matches(g, grp_names, n=1)
+                problems.append((f"{at}.groups[{j}]", f"names no agent group: {g!r}"
+                                 + (f" (did you mean {hint[0]!r}?)" if hint else "")))
+        lo, hi = c.get("min_agents", 0), c.get("max_agents")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            problems.append((f"{at}.min_agents", f"is {lo}, more than max_agents {hi}"))
+        known = [rules[x] for x in listed if x in rules]
+        if known and all(g in grp_names for g in wanted):
+            may = {g for sh in known for g in (_seq(sh.get("groups")) or grp_names)}
+            if not may & set(wanted or grp_names):
+                problems.append((f"{at}.groups", f"none of its shifts ({', '.join(listed)}) may be worked by "
+                                                 f"{', '.join(map(repr, wanted))}: add a group to the shifts' groups"))
+    return problems
+
+
+def contracts_from_dict(data: Any, shifts: Any, grp_names: list[str], source: str | None = None
+                        ) -> tuple[Contract, ...]:
+    """Validate a contracts file's dict (``[[contracts]]`` tables, as read from TOML) against the shift rules (raw
+    dicts) and group names of the scenarios it goes with; raise ScenarioError listing every problem by its path
+    (``contracts[0].days_per_week: ...``)."""
+    if not isinstance(data, dict):
+        raise ScenarioError([("", "a contracts file must be a table of keys")], source, "contracts file")
+    extra = sorted(k for k in data if k != "contracts")
+    problems: list[tuple[str, str]] = [(k, "unknown key (a contracts file holds [[contracts]] tables only)")
+                                       for k in extra]
+    items = data.get("contracts")
+    if not isinstance(items, (list, tuple)) or not items:
+        raise ScenarioError(problems + [("contracts", "must be a non-empty list of tables ([[contracts]] in TOML)")],
+                            source, "contracts file")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(Contract.model_validate(item))
+        except ValidationError as exc:
+            problems += [_friendly({**e, "loc": ("contracts", i, *e["loc"])}) for e in exc.errors()]
+    problems += [pr for pr in contract_problems(items, shifts, grp_names) if pr not in problems]
+    if problems:
+        raise ScenarioError(_contracts_named(problems, items), source, "contracts file")
+    return tuple(out)
+
+
+def _contracts_named(problems: list[tuple[str, str]], items: Any) -> list[tuple[str, str]]:
+    """Problems of ``contracts[i]`` say which contract by its name too ("... (contract 'part_time')")."""
+    out = []
+    for path, reason in problems:
+        m = re.match(r"contracts\[(\d+)\]", path)
+        if m and isinstance(items, (list, tuple)) and int(m.group(1)) < len(items):
+            item = items[int(m.group(1))]
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name and f"contract {name!r}" not in reason:
+                reason = f"{reason} (contract {name!r})"
+        out.append((path, reason))
+    return out
+
+
 # ---------------------------------------------------------------------------
 # loading and dumping
 
@@ -1060,7 +1182,7 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         ann = field.annotation
         nxt = None
         for cand in (ServiceLevelTarget, Segment, AgentGroup, Routing, Costs, SimulationSettings, Capacity, Shift,
-                     ShiftBreak):
+                     ShiftBreak, Contract):
             if ann is cand or cand in getattr(ann, "__args__", ()):
                 nxt = cand
         model = nxt
@@ -1122,7 +1244,8 @@ def from_dict(data: Any, source: str | None = None, base_dir: Path | None = None
     Sample files named relatively are read from ``base_dir`` (default: the working directory)."""
     if not isinstance(data, dict):
         raise ScenarioError([("", "a scenario must be a table of keys")], source)
-    shape = [(k, "must be a list of tables ([[%s]] in TOML)" % k) for k in ("segments", "agent_groups", "shifts")
+    shape = [(k, "must be a list of tables ([[%s]] in TOML)" % k) for k in ("segments", "agent_groups", "shifts",
+                                                                           "contracts")
              if k in data and not isinstance(data[k], (list, tuple))]
     shape += [(k, f"must be a table ([{k}] in TOML)") for k in ("service_level", "routing", "costs", "simulation",
                                                                  "capacity") if k in data and not isinstance(data[k], dict)]
@@ -1140,7 +1263,7 @@ def from_dict(data: Any, source: str | None = None, base_dir: Path | None = None
             for e in exc.errors():
                 text = str(e.get("msg", "")).removeprefix("Value error, ").removeprefix(_CROSS_MARK)
                 problems += [tuple(line.split(": ", 1)) if ": " in line else ("", line) for line in text.splitlines()]
-        raise ScenarioError(problems, source) from None
+        raise ScenarioError(_contracts_named(problems, data.get("contracts")), source) from None
 
 
 def _is_echo(err: dict) -> bool:

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,18 +41,63 @@ def test_csv_has_the_contracted_columns_and_one_row_per_open_interval(tmp_path):
     assert len(df) == 5 * 29 and df["interval_start"].iloc[0] == "07:00"
     assert (df["p10"] <= df["p50"]).all() and (df["p50"] <= df["p90"]).all()
     assert out.with_suffix(".png").stat().st_size > 0
-    assert "top_down ← chosen" in r.stdout or "chosen" in r.stdout
+    assert "auto uses it" in r.stdout and "week 1" in r.stdout  # WAPE by horizon week
 
 
-def test_json_reports_the_backtest_and_the_choice():
+def test_json_reports_the_nested_backtest_by_week_and_the_choice():
     r = ccplan("forecast", BANK, "--start", "2003-05-26", "--days", "3", "--interval-minutes", "60", "--json")
     out = json.loads(r.stdout)
-    assert {"history", "method", "chosen", "backtest", "forecast", "days"} <= set(out)
+    assert {"history", "method", "chosen", "chosen_because", "backtest", "backtest_by_week", "backtest_choices",
+            "forecast", "days", "holidays"} <= set(out)
     methods = {row["method"] for row in out["backtest"]}
-    assert methods == {"last_week", "mean_4_weeks", "top_down", "ets"}
-    best = min((row for row in out["backtest"]), key=lambda row: row["wape"])
-    assert out["chosen"]["calls"] == best["method"]
+    assert methods == {"last_week", "mean_4_weeks", "median_6_weeks", "trimmed_mean_8_weeks", "level_profile",
+                       "top_down", "ets", "combination", "auto"}
+    assert out["chosen"]["calls"] == "combination" and "no method beat" in out["chosen_because"]["calls"]
+    assert {row["week"] for row in out["backtest_by_week"]} == {1}  # a 3-day forecast is judged 3 days ahead
+    assert all(c["chosen"] == "combination" for c in out["backtest_choices"])
     assert out["history"]["missing_days"]["calls"] == ["2003-04-04", "2003-04-07"]
+    assert {d["holiday"] for d in out["days"]} == {""} and out["holidays"] == {}
+
+
+def test_country_marks_a_public_holiday_in_the_forecast_and_says_so():
+    r = ccplan("forecast", BANK, "--start", "2003-05-26", "--days", "3", "--country", "US", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    days = {d["date"]: d["holiday"] for d in out["days"]}
+    assert days == {"2003-05-26": "Memorial Day", "2003-05-27": "", "2003-05-28": ""}
+    rows = pd.DataFrame(out["forecast"])
+    assert set(rows.loc[rows["date"] == "2003-05-26", "holiday"]) == {"Memorial Day"}
+    assert any("2003-05-26 is a public holiday (Memorial Day)" in n for n in out["notes"]), out["notes"]
+
+
+@pytest.mark.parametrize("code", ["XX", "US-ZZ"])
+def test_an_unknown_country_code_is_one_clear_error_before_anything_slow(code):
+    r = ccplan("forecast", BANK, "--country", code)
+    assert r.returncode == 1 and f"--country {code!r}" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_exclude_dates_and_a_special_column_keep_days_out_of_the_patterns(tmp_path):
+    df = synthetic_history(weeks=8, segments={"a": 800.0}, day_cv=0.0)
+    days = df["timestamp"].str[:10]
+    df.loc[days == "2026-02-16", "offered"] = (df.loc[days == "2026-02-16", "offered"] * 3).round()  # a promotion
+    hist = tmp_path / "h.csv"
+    df.to_csv(hist, index=False)
+    plain = json.loads(ccplan("forecast", str(hist), "--start", "2026-03-02", "--days", "1", "--method",
+                              "mean_4_weeks", "--json").stdout)
+    dates = tmp_path / "dates.txt"
+    dates.write_text("date,label\n2026-02-16,promotion\n")
+    r = ccplan("forecast", str(hist), "--start", "2026-03-02", "--days", "1", "--method", "mean_4_weeks",
+               "--exclude-dates", str(dates), "--json")
+    assert r.returncode == 0, r.stderr
+    excluded = json.loads(r.stdout)
+    flagged = df.assign(special=np.where(days == "2026-02-16", "promotion", ""))
+    flagged.to_csv(tmp_path / "flagged.csv", index=False)
+    by_column = json.loads(ccplan("forecast", str(tmp_path / "flagged.csv"), "--start", "2026-03-02", "--days", "1",
+                                  "--method", "mean_4_weeks", "--json").stdout)
+    monday = [o["days"][0]["forecast"] for o in (plain, excluded, by_column)]
+    assert monday[0] > 1.3 * monday[1] and monday[1] == pytest.approx(monday[2])  # the mean of 4 Mondays without it
+    assert any("--exclude-dates are kept out" in n for n in excluded["notes"])
+    assert any("special column" in n for n in by_column["notes"])
 
 
 def test_to_dir_writes_scenarios_that_validate_and_simulate(multi, tmp_path):

@@ -297,3 +297,40 @@ def test_volume_import_reads_the_sep_line_and_names_nan_infinity_and_timestamps(
         _volumes(("sep=,\n" + _rows(",", "20")).replace("09:30,20", "09:30,Infinity"))
     with pytest.raises(ScenarioError, match="not by timestamp"):
         _volumes("timestamp,gold,silver\n2026-03-02T09:00,1,2\n")
+
+
+# ---- special days: the history's special column and --exclude-dates
+
+def test_a_special_column_flags_days_per_segment_with_their_label():
+    rows = ["timestamp,segment,offered,special"]
+    for d in range(2, 18):
+        for seg in ("a", "b"):
+            flag = {(5, "a"): "promotion", (6, "b"): "1", (7, "a"): "0"}.get((d, seg), "")
+            rows += [f"2026-03-{d:02d}T09:00,{seg},5,{flag}", f"2026-03-{d:02d}T09:15,{seg},5,"]
+    h = read_history("\n".join(rows).encode(), "h.csv")
+    import datetime as dt
+
+    assert h.special_days() == {"a": {dt.date(2026, 3, 5): "promotion"}, "b": {dt.date(2026, 3, 6): "flagged"}}
+
+
+def test_a_history_without_a_special_column_has_no_special_days():
+    assert read_history(BANK).special_days() == {}
+
+
+def test_exclude_dates_are_read_with_labels_comments_and_a_header():
+    import datetime as dt
+
+    from ccplan.history import read_special_dates
+
+    text = b"date,label\n# a comment\n2026-03-05,promotion\n\n2026-03-06 # no label\n2026-03-09;outage\n"
+    assert read_special_dates(text, "d.txt") == {dt.date(2026, 3, 5): "promotion", dt.date(2026, 3, 6): "excluded",
+                                                 dt.date(2026, 3, 9): "outage"}
+
+
+@pytest.mark.parametrize("text,words", [(b"2026-03-05\n05/03/2026\n", "line 2"), (b"# nothing\n", "no date"),
+                                        (b"\xff\xfe", "not a text file")])
+def test_a_bad_dates_file_names_the_line(text, words):
+    from ccplan.history import read_special_dates
+
+    with pytest.raises(HistoryError, match=words):
+        read_special_dates(text, "d.txt")
