@@ -105,7 +105,7 @@ class WatchedExecutor(Executor):
         with self._lock:
             self._pending[ours] = theirs
         theirs.add_done_callback(lambda f: self._settle(ours, f))
-        ours.add_done_callback(lambda f: theirs.cancel() if f.cancelled() else None)
+        ours.add_done_callback(lambda f: _cancel_quietly(theirs) if f.cancelled() else None)
         return ours
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -153,7 +153,7 @@ class WatchedExecutor(Executor):
                 if not ours.done():
                     ours.set_exception(ClusterError(message))
         for _, theirs in pending:
-            theirs.cancel()
+            _cancel_quietly(theirs)
 
     def _workers(self) -> int | None:
         """Workers connected to the scheduler now, or None when it does not answer within ASK_TIMEOUT_S s."""
@@ -192,6 +192,16 @@ class WatchedExecutor(Executor):
                     return
             elif n:
                 no_worker_since = None
+
+
+def _cancel_quietly(theirs: Future) -> None:
+    """Cancel a client's future; a client already closed (every worker or the scheduler lost, the run ended)
+    raises ClosedClientError from a future's callback, which Python would print as a traceback: the run's
+    failure is already reported once, as a ClusterError, so nothing is left to cancel or say."""
+    try:
+        theirs.cancel()
+    except Exception:  # noqa: BLE001 - a closed client: its tasks are gone with it
+        pass
 
 
 def _quiet_logs() -> Callable[[], None]:

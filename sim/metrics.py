@@ -336,8 +336,10 @@ def replication_columns(log: dict[str, np.ndarray], scenario: Scenario, overtime
 
     # agent time each segment consumed in each group (first leg and escalation leg), seconds
     took = answered & (g0 >= 0)
+    # float always: numpy's bincount of an empty selection is int64 even with weights (no call answered on a
+    # first leg), and adding callbacks' seconds to it would fail
     sg = np.bincount(seg[took].astype(np.int64) * n_grp + g0[took], weights=handle_done[took],
-                     minlength=n_seg * n_grp).reshape(n_seg, n_grp)
+                     minlength=n_seg * n_grp).reshape(n_seg, n_grp).astype(float)
     if any_esc:
         e_ok = g1 >= 0
         sg += np.bincount(seg[e_ok].astype(np.int64) * n_grp + g1[e_ok], weights=esc_handle[e_ok],
