@@ -29,7 +29,7 @@ app: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.address $(APP_ADDRESS) --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP) chromium
-	$(PY) -m pytest -n 2 --durations=15
+	$(PY) -m pytest -n 2 --dist worksteal --durations=15
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,cluster,bench]'

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.cli_runner import run_cli
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
@@ -22,6 +24,6 @@ def root() -> Path:
 
 
 def ccplan(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the CLI as a user does (``python -m ccplan ...``), capturing its output."""
-    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
+    """Run the CLI as a user does (``python -m ccplan ...``, a process of its own), capturing its output (through
+    the worker's fork server: :mod:`tests.cli_runner`)."""
+    return run_cli(*args, timeout=timeout, cwd=ROOT)

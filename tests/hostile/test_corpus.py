@@ -9,18 +9,19 @@ import sys
 import pytest
 
 from ccplan.scenario import dump, from_dict, load, presets, to_dict
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 LIMIT_BYTES = 3 * 2**30
 
 
 def _limited() -> None:
+    """The corpus's address-space limit, for a test that starts its own process."""
     resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccplan", *args], capture_output=True, text=True, timeout=60,
-                          cwd=ROOT, preexec_fn=_limited)
+    return run_cli(*args, timeout=60, cwd=ROOT, limit_as=LIMIT_BYTES)
 
 
 def _trainer(**seg0) -> dict:

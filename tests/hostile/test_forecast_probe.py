@@ -13,6 +13,7 @@ import pytest
 
 from ccplan.history import synthetic_history
 from ccplan.scenario import dump, from_dict, load, presets
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 LIMIT_BYTES = 3 * 2**30
@@ -25,8 +26,7 @@ def _limited() -> None:
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccplan", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, preexec_fn=_limited)
+    return run_cli(*map(str, args), timeout=timeout, cwd=ROOT, limit_as=LIMIT_BYTES)
 
 
 def clean(r: subprocess.CompletedProcess) -> None:
