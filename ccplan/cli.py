@@ -576,18 +576,7 @@ def roster(
     time_limit = 30.0 if time_limit is None else time_limit
     from planner.roster import RosterError, requirement, solve
 
-    if cover not in ("plan", "verified", "current"):
-        raise UserError(f"--cover must be plan, verified or current, got {cover!r}")
-    if not time_limit > 0:
-        raise UserError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
-    if cover != "verified":
-        for name, val in (("--replications", replications), ("--seed", seed)):
-            if val is not None:
-                raise UserError(f"{name} only goes with --cover verified")
-    if cover == "current" and max_occupancy is not None:
-        raise UserError("--max-occupancy only goes with --cover plan or verified")
-    if replications is not None and replications < 2:
-        raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
+    _check_cover_options(cover, time_limit, replications, seed, max_occupancy)
     if to is not None:
         check_file(to, "--to", [scenario], force)
     if out is not None:
@@ -710,19 +699,14 @@ def _print_roster(s: Scenario, r, cover: str) -> None:
             f"; the cost may be up to {r.gap_text} above the optimum." if r.gap_text != "unknown" else "."))
 
 
-def _roster_week(folder: Path, contracts_file: Optional[Path], cover: str, time_limit: float, fte_hours: float,
-                 max_occupancy: Optional[float], replications: Optional[int], seed: Optional[int],
-                 to_dir: Optional[Path], out: Optional[Path], scheduler: Optional[str], as_json: bool, force: bool,
-                 yes: bool) -> None:
-    """roster --week: read the week, size each day's requirement, solve the tours, write and show them."""
-    from ccplan import week as wk
-
-    if cover not in wk.COVERS:
+def _check_cover_options(cover: str, time_limit_s: float, replications: int | None, seed: int | None,
+                         max_occupancy: float | None) -> None:
+    """The options a day roster and a week roster share: the requirement (``--cover``), the time limit (seconds)
+    and the options only a verified cover takes."""
+    if cover not in ("plan", "verified", "current"):
         raise UserError(f"--cover must be plan, verified or current, got {cover!r}")
-    if not time_limit > 0:
-        raise UserError(f"--time-limit must be > 0 seconds, got {time_limit:g}")
-    if not fte_hours > 0:
-        raise UserError(f"--fte-hours must be > 0 hours, got {fte_hours:g}")
+    if not time_limit_s > 0:
+        raise UserError(f"--time-limit must be > 0 seconds, got {time_limit_s:g}")
     if cover != "verified":
         for name, val in (("--replications", replications), ("--seed", seed)):
             if val is not None:
@@ -731,6 +715,18 @@ def _roster_week(folder: Path, contracts_file: Optional[Path], cover: str, time_
         raise UserError("--max-occupancy only goes with --cover plan or verified")
     if replications is not None and replications < 2:
         raise UserError(f"--replications must be at least 2 (a confidence interval needs two), got {replications}")
+
+
+def _roster_week(folder: Path, contracts_file: Optional[Path], cover: str, time_limit: float, fte_hours: float,
+                 max_occupancy: Optional[float], replications: Optional[int], seed: Optional[int],
+                 to_dir: Optional[Path], out: Optional[Path], scheduler: Optional[str], as_json: bool, force: bool,
+                 yes: bool) -> None:
+    """roster --week: read the week, size each day's requirement, solve the tours, write and show them."""
+    from ccplan import week as wk
+
+    _check_cover_options(cover, time_limit, replications, seed, max_occupancy)
+    if not fte_hours > 0:
+        raise UserError(f"--fte-hours must be > 0 hours, got {fte_hours:g}")
     inputs = [folder] + ([contracts_file] if contracts_file is not None else [])
     if out is not None and to_dir is not None and out.resolve() == to_dir.resolve():
         raise UserError("--out and --to-dir must be different folders")

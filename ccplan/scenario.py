@@ -1001,10 +1001,7 @@ def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tup
     step = data.get("interval_minutes", 30)
     open_m = _clock_or_none(data.get("open_time", "08:00"))
     day_m = n * step if isinstance(n, int) and isinstance(step, int) else None
-    names = [sh.get("name") for sh in shifts if isinstance(sh, dict)]
-    for name, count in Counter(x for x in names if isinstance(x, str)).items():
-        if count > 1:
-            problems.append((f"shifts[{names.index(name)}].name", f"duplicate shift name {name!r}"))
+    problems += _duplicate_names(shifts, "shifts", "shift")
     for i, sh in enumerate(shifts):
         if not isinstance(sh, dict):
             continue
@@ -1066,6 +1063,14 @@ def _shift_problems(data: dict, n: int | None, grp_names: list[str]) -> list[tup
     return problems
 
 
+def _duplicate_names(items: Any, key: str, what: str) -> list[tuple[str, str]]:
+    """A problem for each name that more than one table of ``items`` (raw ``[[key]]`` dicts) uses, at the first
+    table that has it (``shifts[2].name: duplicate shift name 'early'``)."""
+    names = [x.get("name") if isinstance(x, dict) else None for x in items]
+    return [(f"{key}[{names.index(name)}].name", f"duplicate {what} name {name!r}")
+            for name, count in Counter(x for x in names if isinstance(x, str)).items() if count > 1]
+
+
 def contract_problems(contracts: Any, shifts: Any, grp_names: list[str]) -> list[tuple[str, str]]:
     """Contracts (``[[contracts]]``, raw) against the shift rules (raw ``[[shifts]]``) and the groups: names that
     exist, caps in order, and at least one group that may work some shift of each contract."""
@@ -1074,10 +1079,7 @@ def contract_problems(contracts: Any, shifts: Any, grp_names: list[str]) -> list
     rules = {sh.get("name"): sh for sh in (shifts if isinstance(shifts, (list, tuple)) else [])
              if isinstance(sh, dict) and isinstance(sh.get("name"), str)}
     problems: list[tuple[str, str]] = []
-    names = [c.get("name") if isinstance(c, dict) else None for c in contracts]
-    for name, count in Counter(x for x in names if isinstance(x, str)).items():
-        if count > 1:
-            problems.append((f"contracts[{names.index(name)}].name", f"duplicate contract name {name!r}"))
+    problems += _duplicate_names(contracts, "contracts", "contract")
     for i, c in enumerate(contracts):
         if not isinstance(c, dict):
             continue

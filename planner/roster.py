@@ -82,8 +82,26 @@ def patterns(scenario: Scenario) -> list[_Pattern]:
     return out
 
 
+class SolveStatus:
+    """What a day roster and a week roster say of their solve: ``status`` ("optimal", "time limit", or why none
+    was found) and the MIP ``gap`` (a share; NaN when the solver gave none)."""
+
+    status: str
+    gap: float
+
+    @property
+    def ok(self) -> bool:
+        """A roster was found (optimal, or the best one at the time limit)."""
+        return self.status in ("optimal", "time limit")
+
+    @property
+    def gap_text(self) -> str:
+        """The gap as a percentage ("1.25%"), or "unknown" when the solver gave none."""
+        return f"{self.gap:.2%}" if np.isfinite(self.gap) else "unknown"
+
+
 @dataclass(frozen=True)
-class Roster:
+class Roster(SolveStatus):
     """A solved roster.
 
     ``status``: "optimal", "time limit" (the best roster found in time, see ``gap``), or, with
@@ -109,16 +127,6 @@ class Roster:
     coverage: pd.DataFrame
     groups: pd.DataFrame
     required: np.ndarray = field(repr=False)  # (G, T) scheduled agents required
-
-    @property
-    def ok(self) -> bool:
-        """A roster was found (optimal, or the best one at the time limit)."""
-        return self.status in ("optimal", "time limit")
-
-    @property
-    def gap_text(self) -> str:
-        """The gap as a percentage ("1.25%"), or "unknown" when the solver gave none."""
-        return f"{self.gap:.2%}" if np.isfinite(self.gap) else "unknown"
 
     @property
     def coverage_matrix(self) -> np.ndarray:
@@ -303,24 +311,28 @@ class ShiftSize:
 
 
 @dataclass(frozen=True)
-class ModelSize:
-    """The roster MILP's size, computed from the shift rules before anything is built.
-
-    ``variables``: integer columns (agents per pattern, agents per break time); ``nonzeros``: an upper
-    bound on the constraint matrix's nonzeros; ``rows``: constraints; ``bytes``: estimated peak memory
-    (bytes) to build the model and solve it with HiGHS; ``shifts``: each rule's share.
-    """
+class MilpSize:
+    """A MILP's size before it is built: integer ``variables``, an upper bound on the constraint matrix's
+    ``nonzeros``, ``rows`` (constraints), and ``bytes`` (estimated peak memory to build it and solve it with
+    HiGHS). The day roster's and the week roster's models both have one."""
 
     variables: int
     nonzeros: int
     rows: int
     bytes: int
-    shifts: tuple[ShiftSize, ...]
 
     @property
     def too_large(self) -> bool:
         """Above :data:`MAX_VARIABLES` or :data:`MAX_MODEL_BYTES`."""
         return self.variables > MAX_VARIABLES or self.bytes > MAX_MODEL_BYTES
+
+
+@dataclass(frozen=True)
+class ModelSize(MilpSize):
+    """The roster MILP's size (:class:`MilpSize`), computed from the shift rules before anything is built;
+    its variables are agents per pattern and agents per break time; ``shifts``: each rule's share."""
+
+    shifts: tuple[ShiftSize, ...]
 
     def refusal(self) -> str:
         """Why the model is not built, naming the shift rule and the settings to coarsen."""

@@ -53,8 +53,8 @@ from scipy.optimize import Bounds, LinearConstraint
 
 from ccplan.scenario import Contract, Scenario, clock_label, clock_minutes
 from planner import roster as day_roster
-from planner.roster import (MAX_MODEL_BYTES, MAX_VARIABLES, NO_ROSTER_IN_TIME, _break_grids, milp_with_progress,
-                            _spans, _weights)
+from planner.roster import (MAX_MODEL_BYTES, MAX_VARIABLES, NO_ROSTER_IN_TIME, MilpSize, SolveStatus, _break_grids,
+                            _spans, _weights, milp_with_progress)
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEK_DAYS = 7
@@ -168,21 +168,13 @@ class ContractSize:
 
 
 @dataclass(frozen=True)
-class WeekModelSize:
-    """The tour MILP's size, computed before anything is built: integer ``variables``, an upper bound on
-    ``nonzeros``, ``rows``, estimated peak ``bytes`` (same fitted figures as :class:`planner.roster.ModelSize`),
-    day-level shift and break columns (``day_variables``) and each contract's share."""
+class WeekModelSize(MilpSize):
+    """The tour MILP's size (:class:`planner.roster.MilpSize`, the same fitted memory figures as the day
+    roster's), computed before anything is built, with its day-level shift and break columns
+    (``day_variables``) and each contract's share."""
 
-    variables: int
-    nonzeros: int
-    rows: int
-    bytes: int
     day_variables: int
     contracts: tuple[ContractSize, ...]
-
-    @property
-    def too_large(self) -> bool:
-        return self.variables > MAX_VARIABLES or self.bytes > MAX_MODEL_BYTES
 
     def refusal(self) -> str:
         """Why the model is not built, naming the contract and the settings to coarsen."""
@@ -540,7 +532,7 @@ def _cover_reason(st: _Setup) -> str | None:
 
 
 @dataclass(frozen=True)
-class TourRoster:
+class TourRoster(SolveStatus):
     """A solved week of tours.
 
     ``status``: "optimal", "time limit" (the best roster found in time, see ``gap``), or, with ``message`` saying
@@ -577,14 +569,6 @@ class TourRoster:
     week: pd.DataFrame
     objective: float = float("nan")               # the solver's objective (cost; unpriced groups at the cheapest rate)
     lower_bound_objective: float = float("nan")   # the day-by-day bound in the same terms
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("optimal", "time limit")
-
-    @property
-    def gap_text(self) -> str:
-        return f"{self.gap:.2%}" if np.isfinite(self.gap) else "unknown"
 
     @property
     def group_names(self) -> list[str]:
