@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import common
 from ccplan import charts
-from ccplan.compare import compare, frontier
+from ccplan.comparison import compare, frontier
 from ccplan.outputs import csv_text
 from ccplan.report import delta_text, sl_caption
 from ccplan.scenario import OPTIONS, ScenarioError

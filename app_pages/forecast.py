@@ -250,7 +250,7 @@ ch_days = int(c[1].number_input("Days after each", min_value=1, max_value=28, va
 ch_q = float(c[2].slider("Staff for quantile", 0.05, 0.95, float(res["quantile"]), 0.05, key="fc_chain_q",
                          help="0.5 = median; a higher quantile buys service with agents"))
 ch_reps = int(c[3].number_input("Replications per day", min_value=1, max_value=20, value=1, key="fc_chain_reps"))
-from ccplan import backtest as chain  # noqa: E402  (the section's use case)
+from ccplan import backtesting as chain  # noqa: E402  (the section's use case)
 
 chain_key = common.scenario_key(sc, h.source, len(h.data), float(h.data["offered"].sum()), ch_origins, ch_days,
                                 ch_q, ch_reps, method, country)

@@ -87,7 +87,7 @@ v_days = c[2].number_input("Days meeting the target (%)", min_value=0, max_value
                                                 "simulated days must meet each segment's day target.")
 v_key = common.scenario_key(sc, occ, v_reps, v_seed, v_days)
 if c[2].button("Verify by simulation", type="primary", key="ver_run") and not common.has_result("verify", v_key):
-    from ccplan.verify import VerifyError, verify
+    from ccplan.verification import VerifyError, verify
 
     bar = st.progress(0.0, text="Verifying by simulation")
 

@@ -539,7 +539,7 @@ if st.button("Solve the roster", type="primary", key="roster_run") and not commo
 
     try:
         if cover == "verified":
-            from ccplan.verify import VerifyError, verify
+            from ccplan.verification import VerifyError, verify
 
             vbar = st.progress(0.0, text="Verifying the plan by simulation")
             try:

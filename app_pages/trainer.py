@@ -9,7 +9,7 @@ import streamlit.components.v1 as components
 
 from app_pages import common
 from ccplan import charts
-from ccplan.compare import compare
+from ccplan.comparison import compare
 from ccplan.replay import replay_data, replay_html
 from ccplan.report import trainer_story
 from ccplan.scenario import from_dict, load, presets, to_dict

@@ -15,7 +15,7 @@ import resource
 import time
 from pathlib import Path
 
-from ccplan import backtest as chain
+from ccplan import backtesting as chain
 from ccplan.history import read_history
 from ccplan.scenario import load
 

@@ -69,7 +69,7 @@ def _independent(scenario, replications: int, executor, judged=None) -> tuple[fl
 
 def main(quick: bool = False) -> None:
     from ccplan.scenario import load
-    from ccplan.verify import verify
+    from ccplan.verification import verify
 
     cases = [("overflow day", HERE / "overflow_day.toml")] + ([] if quick else [("peaky day", HERE / "peaky_day.toml")])
     print("\nHold-out staffing: the search's staffing and the confirmed one, each simulated independently "

@@ -9,8 +9,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ccplan.compare import compare
-from ccplan.verify import verify
+from ccplan.comparison import compare
+from ccplan.verification import verify
 from ccplan.scenario import load, presets
 from sim.runner import replications_per_task
 

@@ -43,7 +43,7 @@ def _cases(quick: bool) -> list[tuple[str, Path]]:
 
 def main(quick: bool = False) -> None:
     from ccplan.scenario import load
-    from ccplan.verify import verify
+    from ccplan.verification import verify
 
     rows = []
     agreement = []
@@ -107,7 +107,7 @@ def _worst(iv, seg: str, col: str) -> float:
 
 def _brute_force(sc, res) -> None:
     """Smallest constant staffing (each group within +-2 of the verified median) meeting every target."""
-    from ccplan.verify import _Search
+    from ccplan.verification import _Search
 
     names = sc.group_names
     med = {g: int(np.median(res.groups[res.groups["group"] == g]["available_verified"])) for g in names}
@@ -142,7 +142,7 @@ def _local_brute_force(sc, res) -> None:
     """Per interval, every staffing with each group within +-2 of the verified one (the rest of the day as
     verified), from one agent fewer in total downwards, until a total where none meets every target:
     the smallest total per interval that a search around the result finds."""
-    from ccplan.verify import _Search
+    from ccplan.verification import _Search
 
     names = sc.group_names
     cur = np.vstack([res.groups[res.groups["group"] == g].sort_values("interval")["available_verified"].to_numpy()

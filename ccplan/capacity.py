@@ -1119,7 +1119,7 @@ def varied_plan(plan: CapacityPlan, path: str, value: Any) -> CapacityPlan:
 
 def parse_vary(spec: str, plan: CapacityPlan) -> tuple[str, list[Any]]:
     """``PATH=a:b:step`` or ``PATH=v1,v2`` -> (path, values), every value checked against the plan first."""
-    from ccplan.compare import parse_vary as parse
+    from ccplan.comparison import parse_vary as parse
 
     path, values = parse(spec)
     if len(values) < 2:

@@ -76,7 +76,7 @@ def metric_label(metric: str, currency: str = "") -> str:
 def frontier_figure(frontier: pd.DataFrame, targets: dict[str, float], varied: str, currency: str = "") -> Figure:
     """Service level against agent cost per segment across a sweep; best-profit point marked, targets drawn.
 
-    ``frontier`` has the columns of :func:`ccplan.compare.frontier`.
+    ``frontier`` has the columns of :func:`ccplan.comparison.frontier`.
     """
     frontier, note = _busiest(frontier, "segment", "agent_cost")
     fig = Figure(figsize=(9, 5), layout="constrained")
@@ -243,7 +243,7 @@ def comparison_figure(table: pd.DataFrame, metric: str, currency: str = "",
     unit as the metric) a target mark across each segment's bars.
 
     ``table`` has columns variant, segment, METRIC, METRIC_ci_low, METRIC_ci_high
-    (:attr:`ccplan.compare.Comparison.table`)."""
+    (:attr:`ccplan.comparison.Comparison.table`)."""
     table, note = _busiest(table, "segment", "offered")
     fig = Figure(figsize=(9, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -394,7 +394,7 @@ _MARKERS = ["o", "s", "^", "D", "v", "P"]
 def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str = "") -> Figure:
     """Service level against allocated agent cost per segment, one marker per variant (95% CI whiskers).
 
-    ``table`` has the columns of :attr:`ccplan.compare.Comparison.table`."""
+    ``table`` has the columns of :attr:`ccplan.comparison.Comparison.table`."""
     table, note = _busiest(table, "segment", "offered")
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     ax = fig.add_subplot()
@@ -431,7 +431,7 @@ def sl_cost_figure(table: pd.DataFrame, targets: dict[str, float], currency: str
 def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
     """Scheduled agents per interval, analytic plan against simulation-verified, one panel per group.
 
-    ``groups``: :attr:`ccplan.verify.VerifyResult.groups` (interval, time, group, agents_planned, agents_verified).
+    ``groups``: :attr:`ccplan.verification.VerifyResult.groups` (interval, time, group, agents_planned, agents_verified).
     """
     fig, panels, times, note = _group_panels(groups, "agents_verified")
     for ax, g, d, x in panels:
@@ -447,7 +447,7 @@ def verified_staffing_figure(groups: pd.DataFrame) -> Figure:
 def verified_service_figure(intervals: pd.DataFrame) -> Figure:
     """Simulated service level per interval with its 95% CI band against the target, one panel per segment.
 
-    ``intervals``: :attr:`ccplan.verify.VerifyResult.intervals`. Intervals with too few calls to judge are
+    ``intervals``: :attr:`ccplan.verification.VerifyResult.intervals`. Intervals with too few calls to judge are
     drawn hollow; the analytic plan's simulated service level is the dashed line.
     """
     times = list(intervals.sort_values("interval")["time"].drop_duplicates())

@@ -420,7 +420,7 @@ def _run_verify(s: Scenario, replications, seed, max_iterations, group, max_occu
     """staff --verify with a progress bar on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ccplan.verify import VerifyError, verify
+    from ccplan.verification import VerifyError, verify
 
     with Progress(TextColumn("verifying by simulation"), BarColumn(), TextColumn("round {task.completed}/{task.total}"),
                   TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
@@ -1142,7 +1142,7 @@ def _compare_tables(cmp, currency: str) -> None:
 
 
 def _variants(scenarios: list[Path], vary: list[str]):
-    from ccplan.compare import variants_of
+    from ccplan.comparison import variants_of
 
     out = []
     for path in scenarios:
@@ -1162,7 +1162,7 @@ def _run_compare(variants, replications: Optional[int], seed: Optional[int], kee
                  executor=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ccplan.compare import compare as run
+    from ccplan.comparison import compare as run
 
     base = variants[0][1]
     reps = base.simulation.replications if replications is None else replications
@@ -1234,7 +1234,7 @@ def sweep(
     yes: Yes = False,
 ) -> None:
     """Cost vs service-level frontier per segment over a range of one setting; marks the profit-maximising point."""
-    from ccplan.compare import frontier, parse_vary
+    from ccplan.comparison import frontier, parse_vary
 
     path, values = parse_vary(vary)
     if len(values) < 2:
@@ -1435,7 +1435,7 @@ def backtest(
     origins: Annotated[int, typer.Option("--origins", help="Weekly origins to judge: the latest N the history allows.")] = 4,
     days: Annotated[int, typer.Option("--days", help="Calendar days forecast and simulated after each origin (at most 28).")] = 28,
     quantile: Annotated[float, typer.Option("--quantile", help="Staff each day for this quantile of its forecast (0.5 = median; higher buys service with agents).")] = 0.5,
-    verify: Annotated[bool, typer.Option("--verify", help="Staff by simulation (ccplan.verify, without its confirmation on fresh callers, for speed) instead of the analytic plan.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Staff by simulation (ccplan.verification, without its confirmation on fresh callers, for speed) instead of the analytic plan.")] = False,
     replications: Annotated[int, typer.Option("--replications", "-r", help="Simulated replications of each actual day (the same callers under the three staffings).")] = 1,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Master seed (default: the scenario's).")] = None,
     method: Annotated[str, typer.Option("--method", help="Forecast method at each origin: auto (default) or one of ccplan forecast's methods.")] = "auto",
@@ -1450,7 +1450,7 @@ def backtest(
     """The whole chain against what happened: at each origin, forecast the next days from the history before it,
     staff each day at --quantile, and simulate it on its ACTUAL volumes; beside it, the staffing made from the
     actual volumes (oracle: the cost of forecast error) and from the naive forecast (mean of 4 same weekdays)."""
-    from ccplan import backtest as chain
+    from ccplan import backtesting as chain
     from ccplan.history import read_history, read_special_dates
     from planner import forecast as fc
 
@@ -1540,7 +1540,7 @@ def _print_chain(res, base: Scenario, out) -> None:
                   f"{f['cost']:,.0f}", f"{o['cost']:,.0f}", _safe(f["holiday"]) or "-")
     console.print(t)
     s = res.summary()
-    from ccplan.backtest import MIN_JUDGED_CALLS
+    from ccplan.backtesting import MIN_JUDGED_CALLS
 
     st_ = Table(title="Summary over every simulated day (an interval is judged with "
                       f"{MIN_JUDGED_CALLS:.0f}+ actual calls)", title_justify="left")

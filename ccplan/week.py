@@ -198,7 +198,7 @@ def requirements(week: Week, cover: str = "plan", max_occupancy: float | None = 
                  verified: Callable[[dt.date, Scenario], Scenario] | None = None) -> dict[dt.date, np.ndarray]:
     """Each open day's scheduled agents to cover (groups x intervals), as the one-day roster takes them: "plan"
     (the analytic plan, with ``max_occupancy``), "verified" (``verified(date, scenario)`` returns the scenario
-    verified by simulation, e.g. :func:`ccplan.verify.verify`'s) or "current" (the scenario's staffing)."""
+    verified by simulation, e.g. :func:`ccplan.verification.verify`'s) or "current" (the scenario's staffing)."""
     if cover not in COVERS:
         raise WeekError(f"--cover must be plan, verified or current, got {cover!r}")
     from planner.roster import requirement

@@ -635,7 +635,7 @@ def requirement(scenario: Scenario, cover: str = "plan", verified_scenario: Scen
     """Scheduled agents to cover (G, T): the analytic plan's, a verified scenario's, or the scenario's own.
 
     ``cover``: "plan" (``planner.staffing.plan``), "verified" (pass ``verified_scenario``, e.g. the
-    scenario that ``ccplan.verify`` returns) or "current" (``agents_per_interval``).
+    scenario that ``ccplan.verification`` returns) or "current" (``agents_per_interval``).
     """
     if cover == "plan":
         from planner.staffing import plan

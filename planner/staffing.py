@@ -493,7 +493,7 @@ def plan(scenario, max_occupancy: float | None = None) -> Plan:
     (answered x escalation_probability, handle time escalation_aht_s) are a top-priority
     class of the ``escalation`` groups. Each pool is sized with
     :func:`planner.priority.predict_classes` (Erlang A when patience is given). Each
-    interval is treated as in steady state: :mod:`ccplan.verify` corrects the plan by
+    interval is treated as in steady state: :mod:`ccplan.verification` corrects the plan by
     simulation where that, or the pooling approximations, do not hold.
     """
     cl = _Classes.of(scenario)

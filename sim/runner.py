@@ -51,6 +51,22 @@ class SimulationResult:
     call_log: pd.DataFrame | None = None
     violations: list[str] = field(default_factory=list)
 
+    @property
+    def segments(self) -> pd.DataFrame:
+        """Per segment, over every replication: each metric's estimate and 95% CI (``service_level``,
+        ``service_level_ci_low``, ``service_level_ci_high``: long-run ratios as shares; times in seconds)."""
+        return self.summary["segments"]
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """Per agent group: occupancy, busy and available agents, with 95% CIs."""
+        return self.summary["groups"]
+
+    @property
+    def intervals(self) -> pd.DataFrame:
+        """Per interval and segment: service level, ASA (seconds), abandonment, with 95% CIs."""
+        return self.summary["intervals"]
+
 
 def run_replication(scenario: Scenario, replication: int, seed: int, keep_log: bool = False,
                     check_invariants: bool = False) -> dict:

@@ -31,8 +31,8 @@ _SERVER = r'''
 import json, os, resource, runpy, sys
 os.environ.setdefault("MPLBACKEND", "Agg")
 import ccplan.cli  # noqa: F401  (the imports every call needs, paid once)
-for mod in ("ccplan.verify", "ccplan.charts", "ccplan.forecasting", "ccplan.backtest", "ccplan.week",
-            "ccplan.capacity", "ccplan.compare", "sim.runner", "planner.staffing", "planner.roster",
+for mod in ("ccplan.verification", "ccplan.charts", "ccplan.forecasting", "ccplan.backtesting", "ccplan.week",
+            "ccplan.capacity", "ccplan.comparison", "sim.runner", "planner.staffing", "planner.roster",
             "planner.forecast", "matplotlib.pyplot", "statsmodels.tsa.exponential_smoothing.ets", "holidays"):
     try:
         __import__(mod)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ccplan import backtest as chain
+from ccplan import backtesting as chain
 from ccplan.history import read_history, synthetic_history
 from ccplan.scenario import dump, from_dict, load
 from tests.conftest import ccplan

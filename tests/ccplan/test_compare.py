@@ -7,7 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from ccplan import charts
-from ccplan.compare import compare, frontier, paired_difference, parse_vary, variants_of
+from ccplan.comparison import compare, frontier, paired_difference, parse_vary, variants_of
 from ccplan.scenario import ScenarioError, load, presets
 from sim.runner import InlineExecutor
 from tests.conftest import ccplan
@@ -137,7 +137,7 @@ def test_charts_have_titles_units_and_legends(trainer_fifo_vs_priority):
 
 
 def test_unrelated_scenarios_are_not_said_to_see_the_same_callers():
-    from ccplan.compare import compare, different_callers
+    from ccplan.comparison import compare, different_callers
     from ccplan.scenario import load, presets
 
     trainer, telecom = load(presets()["trainer"]), load(presets()["telecom"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ccplan.compare import compare
+from ccplan.comparison import compare
 from ccplan.replay import replay_data, replay_html
 from ccplan.scenario import from_dict, load, presets, to_dict
 from sim.runner import InlineExecutor

@@ -1,4 +1,4 @@
-"""Staffing verified by simulation (`ccplan staff --verify`, ccplan.verify)."""
+"""Staffing verified by simulation (`ccplan staff --verify`, ccplan.verification)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ccplan.scenario import from_dict, load, presets, to_dict
-from ccplan.verify import VerifyError, ratio_ci, verify
+from ccplan.verification import VerifyError, ratio_ci, verify
 from sim.metrics import interval_counts
 from sim.model import CallCenterModel
 from sim.runner import InlineExecutor, run_counts_removals, simulate
@@ -230,7 +230,7 @@ def test_staff_says_when_the_analytic_figures_are_approximate():
 
 def test_the_early_window_screen_never_rules_out_a_removal_that_keeps_every_target():
     """Removals ruled out from a short simulated window are infeasible when simulated to the end of the day."""
-    from ccplan.verify import _Search
+    from ccplan.verification import _Search
     from planner.staffing import plan
 
     sc = load(EXAMPLES / "peaky_day.toml")
@@ -269,7 +269,7 @@ class _Recording(InlineExecutor):
 
 
 def test_confirmation_runs_on_replications_the_search_never_used_and_is_deterministic():
-    from ccplan.verify import CONFIRM_OFFSET
+    from ccplan.verification import CONFIRM_OFFSET
 
     sc = load(presets()["trainer"])
     ex = _Recording()

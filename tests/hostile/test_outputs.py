@@ -115,7 +115,7 @@ def test_bad_or_unbounded_vary_is_refused_with_a_reason(trainer, vary, words):
 
 
 def test_a_float_range_gives_the_values_written():
-    from ccplan.compare import parse_vary
+    from ccplan.comparison import parse_vary
 
     assert parse_vary("simulation.busyness_cv=0.7:1.0:0.1")[1] == [0.7, 0.8, 0.9, 1.0]
     assert parse_vary("routing.aging_s=0.05:0.2:0.05")[1] == [0.05, 0.1, 0.15, 0.2]

@@ -4,7 +4,7 @@ At each origin (weekly, the latest ``origins`` the history allows) the forecast 
 ``ccplan forecast`` would have made it from the history before that day (the same pipeline: special
 days, the nested choice of auto, the calibrated band); each of the next ``days`` calendar days that has
 data is staffed at the forecast's ``quantile`` by the analytic plan (:func:`planner.staffing.plan`) or,
-with ``staffing="verify"``, by :func:`ccplan.verify.verify` without its confirmation on fresh callers
+with ``staffing="verify"``, by :func:`ccplan.verification.verify` without its confirmation on fresh callers
 (``confirm_replications=0``, for speed: the day is then simulated on its actual volumes with other
 random numbers anyway, which is the out-of-sample test). Each day is then simulated with the volumes
 that actually arrived (the history's real counts put into the base scenario by
@@ -404,7 +404,7 @@ def _tables(job: ChainJob, keys: list, results: list, staffing: dict, scenarios:
 
 def _staff(job: ChainJob, scenarios: dict, ex: Executor, tick: Progress) -> dict:
     """Scheduled agents (G, T) of every day x staffing: analytic plans run as worker tasks; with ``verify``,
-    :func:`ccplan.verify.verify` one after another (its simulations use the workers), without confirmation."""
+    :func:`ccplan.verification.verify` one after another (its simulations use the workers), without confirmation."""
     import json
 
     keys = [(o, d, k) for o, d in job.days for k in KINDS]
@@ -423,7 +423,7 @@ def _staff(job: ChainJob, scenarios: dict, ex: Executor, tick: Progress) -> dict
                 out[key] = fut.result()
             tick("staffing", i + 1, len(groups))
         return out
-    from ccplan.verify import verify
+    from ccplan.verification import verify
 
     for i, g in enumerate(groups):
         tick("staffing (verify)", i, len(groups))
