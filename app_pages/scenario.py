@@ -488,7 +488,9 @@ def _numeric(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     the user typed (kept so that validation can name it) stays as it is. Empty text cells are blank."""
     for c, cfg in config.items():
         if c in df.columns and cfg.get("type_config", {}).get("type") == "text":
-            df[c] = [("" if v is None else v) for v in df[c]]
+            # object dtype always: a column assigned from an empty list (a table whose every row was deleted) would
+            # be float, and the grid refuses a text column of floats
+            df[c] = pd.Series([("" if v is None else v) for v in df[c]], index=df.index, dtype=object)
         if c in df.columns and getattr(cfg, "get", lambda _k: None)("type_config", {}).get("type") == "number":
             vals = df[c]
             if any(v is None for v in vals) and all(
@@ -651,6 +653,9 @@ st.data_editor(_numeric(pd.DataFrame(seg_rows, columns=list(SEG_COLS)), SEG_COLS
                key=seg_key, on_change=_on_segments, args=(seg_key, n), width="stretch", num_rows="dynamic")
 st.caption("Add a segment in the empty last row, remove one by selecting its row and pressing Delete; renaming a "
            "segment renames it in the groups' skills.")
+if not base.get("segments"):
+    st.warning("The scenario has no customer segment: add a segment in the table's empty row (a name, then its "
+               "volumes and handle time).", icon=":material/group_add:")
 if st.session_state.get("table_note"):
     st.info(common.esc(st.session_state.pop("table_note")), icon=":material/edit:")
 _show_problems([(p, r) for p, r in _problems_for("segments") if "calls_per_interval" not in p
@@ -709,6 +714,9 @@ for g in base.get("agent_groups", []):
 grp_key = f"grp_editor_{ver}_{_rows_key(base.get('agent_groups', []))}"
 st.data_editor(_numeric(pd.DataFrame(grp_rows, columns=list(GRP_COLS)), GRP_COLS), column_config=GRP_COLS, hide_index=True,
                key=grp_key, on_change=_on_groups, args=(grp_key,), width="stretch", num_rows="dynamic")
+if not base.get("agent_groups"):
+    st.warning("The scenario has no agent group: add one in the table's empty row (a name and the segments it "
+               "serves as skills).", icon=":material/group_add:")
 _show_problems([(p, r) for p, r in _problems_for("agent_groups") if "agents" not in p.split(".")[-1]], base)
 
 st.subheader("Scheduled agents per interval")

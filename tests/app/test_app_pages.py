@@ -742,3 +742,19 @@ def test_capacity_page_fills_the_requirement_from_the_scenario_or_names_the_miss
     expected = scenario_agent_hours(at.session_state["scenario"])[0] * 5 / 40
     assert set(req["group"]) == {"team"} and req["required_fte"].tolist() == pytest.approx([expected] * 26)
     assert not at.error
+
+
+def test_a_scenario_whose_every_segment_and_group_row_was_deleted_says_what_to_add_and_keeps_working():
+    """Issue 30: deleting every segment row broke the Scenario page ('column type text ... not compatible ...
+    float') and it stayed broken. An empty table is a state with a message."""
+    at = start()
+    edited = copy.deepcopy(at.session_state["base"])
+    edited["segments"] = []
+    edit_base(at, edited)
+    assert not at.exception
+    assert any("no customer segment" in w.value for w in at.warning)
+    edited["agent_groups"] = []
+    edit_base(at, edited)
+    assert not at.exception
+    assert any("no agent group" in w.value for w in at.warning)
+    assert at.session_state["problems"]  # and validation names what is missing
