@@ -142,15 +142,24 @@ def _show_problems(exc: ScenarioError, data: dict, what: str) -> None:
     st.error(f"{what}:\n" + "\n".join(lines), icon=":material/error:")
 
 
+def _too_large(f, limit_bytes: int, what: str, unit: str) -> bool:
+    """An upload above ``limit_bytes`` is refused with its size and the limit in ``unit`` ("KB" or "MB"), the
+    message the page shows."""
+    if f.size <= limit_bytes:
+        return False
+    scale = 1e3 if unit == "KB" else 1e6
+    st.session_state["cap_upload_error"] = (f"{f.name}: is {f.size / scale:,.0f} {unit}; {what} is at most "
+                                            f"{limit_bytes / scale:,.0f} {unit} (a limit ccplan sets)")
+    return True
+
+
 def _on_upload_plan() -> None:
     f = st.session_state.get("cap_upload_plan")
     if f is None:
         return
     import tomllib
 
-    if f.size > cap.MAX_PLAN_BYTES:
-        st.session_state["cap_upload_error"] = (f"{f.name}: is {f.size // 1000:,} KB; a capacity plan is at most "
-                                                f"{cap.MAX_PLAN_BYTES // 1000:,} KB (a limit ccplan sets)")
+    if _too_large(f, cap.MAX_PLAN_BYTES, "a capacity plan", "KB"):
         return
     try:
         data = tomllib.loads(f.getvalue().decode("utf-8", errors="replace"))
@@ -172,9 +181,7 @@ def _on_upload_req() -> None:
         return
     import io
 
-    if f.size > cap.MAX_CSV_BYTES:
-        st.session_state["cap_upload_error"] = (f"{f.name}: is {f.size / 1e6:,.0f} MB; a requirement CSV is at most "
-                                                f"{cap.MAX_CSV_BYTES / 1e6:,.0f} MB (a limit ccplan sets)")
+    if _too_large(f, cap.MAX_CSV_BYTES, "a requirement CSV", "MB"):
         return
     try:
         df = pd.read_csv(io.BytesIO(f.getvalue()), sep=None, engine="python", dtype=str, keep_default_na=False)
